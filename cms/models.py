@@ -1,0 +1,303 @@
+"""Wagtail pages of the public site and its branding settings.
+
+Page tree per language (Wagtail i18n, ``/en/`` and ``/es/``)::
+
+    HomePage
+    ├── FundIndexPage            all funds and a filterable list of calls
+    │   └── FundPage             public face of one grants.Fund
+    │       └── FundingCallPage  public face of one grants.FundingCall
+    └── StandardPage             about, privacy notice, know-your-rights resources
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page
+
+from grants.models import CallStatus, FundingCall, ProgramType
+
+from .blocks import BodyBlock, DocumentLinkBlock
+
+RICH_TEXT_FEATURES = ["h3", "bold", "italic", "link", "ul", "ol", "document-link"]
+
+
+class HomePage(Page):
+    """Landing page: open calls first, then the funds."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=RICH_TEXT_FEATURES)
+
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["cms.FundIndexPage", "cms.StandardPage"]
+    max_count_per_parent = 1
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        now = timezone.now()
+        context["open_calls"] = list(
+            call_pages(self.locale).filter(funding_call__in=FundingCall.objects.open_at(now))
+        )
+        context["upcoming_calls"] = list(
+            call_pages(self.locale).filter(funding_call__in=FundingCall.objects.upcoming_at(now))[:6]
+        )
+        context["funds"] = list(fund_pages(self.locale))
+        context["fund_index"] = FundIndexPage.objects.live().filter(locale=self.locale).first()
+        return context
+
+
+class FundIndexPage(Page):
+    """All funds, and every funding call filterable by program type and status."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=RICH_TEXT_FEATURES)
+
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.FundPage"]
+    max_count_per_parent = 1
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+
+    class Meta:
+        verbose_name = _("fund index page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        program = request.GET.get("program", "")
+        status = request.GET.get("status", "")
+        if program not in ProgramType.values:
+            program = ""
+        if status not in CallStatus.values:
+            status = ""
+        calls = call_pages(self.locale)
+        if program:
+            calls = calls.filter(funding_call__fund__program_type=program)
+        if status:
+            calls = calls.filter(
+                funding_call__in=FundingCall.objects.with_status(status, timezone.now())
+            )
+        context.update(
+            calls=list(calls),
+            funds=list(fund_pages(self.locale)),
+            program_choices=ProgramType.choices,
+            status_choices=CallStatus.choices,
+            selected_program=program,
+            selected_status=status,
+        )
+        return context
+
+
+class FundPage(Page):
+    """The public face of one fund: what it pays for, its calls, progress to its goal."""
+
+    fund = models.ForeignKey(
+        "grants.Fund",
+        on_delete=models.PROTECT,
+        related_name="pages",
+        verbose_name=_("fund"),
+        help_text=_("The fund whose figures this page shows. Each translation points to the same fund."),
+    )
+    summary = models.CharField(_("summary"), max_length=300, help_text=_("One or two sentences for lists."))
+    body = RichTextField(_("description"), blank=True, features=RICH_TEXT_FEATURES)
+
+    parent_page_types = ["cms.FundIndexPage"]
+    subpage_types = ["cms.FundingCallPage"]
+
+    content_panels = Page.content_panels + [
+        FieldPanel("fund"),
+        FieldPanel("summary"),
+        FieldPanel("body"),
+    ]
+
+    class Meta:
+        verbose_name = _("fund page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["calls"] = list(
+            call_pages(self.locale).child_of(self).select_related(None).select_related("funding_call")
+        )
+        context["now"] = timezone.now()
+        return context
+
+
+class FundingCallPage(Page):
+    """The public face of one funding call: who can apply, for how much, until when."""
+
+    funding_call = models.ForeignKey(
+        "grants.FundingCall",
+        on_delete=models.PROTECT,
+        related_name="pages",
+        verbose_name=_("funding call"),
+        help_text=_("Dates and amounts come from here, so every translation shows the same figures."),
+    )
+    summary = models.CharField(_("summary"), max_length=300)
+    eligibility = RichTextField(_("who can apply"), features=RICH_TEXT_FEATURES)
+    how_to_apply = RichTextField(_("how to apply"), blank=True, features=RICH_TEXT_FEATURES)
+    documents = StreamField(
+        [("document", DocumentLinkBlock())], verbose_name=_("documents"), blank=True
+    )
+
+    parent_page_types = ["cms.FundPage"]
+    subpage_types: list[str] = []
+
+    content_panels = Page.content_panels + [
+        FieldPanel("funding_call"),
+        FieldPanel("summary"),
+        FieldPanel("eligibility"),
+        FieldPanel("how_to_apply"),
+        FieldPanel("documents"),
+    ]
+
+    class Meta:
+        verbose_name = _("funding call page")
+
+    @property
+    def call(self) -> FundingCall:
+        return self.funding_call
+
+    def clean(self):
+        super().clean()
+        parent = self.get_parent()
+        parent_page = parent.specific if parent else None
+        if (
+            isinstance(parent_page, FundPage)
+            and self.funding_call_id
+            and self.funding_call.fund_id != parent_page.fund_id
+        ):
+            raise ValidationError({"funding_call": _("Choose a call of this page's fund.")})
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["call"] = self.funding_call
+        context["fund"] = self.funding_call.fund
+        context["fund_page"] = self.get_parent().specific
+        return context
+
+
+class StandardPage(Page):
+    """About, privacy notice, know-your-rights resources and other plain content."""
+
+    intro = models.CharField(_("introduction"), max_length=300, blank=True)
+    body = StreamField(BodyBlock(), verbose_name=_("body"), blank=True)
+
+    parent_page_types = ["cms.HomePage", "cms.StandardPage"]
+    subpage_types = ["cms.StandardPage"]
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+
+    class Meta:
+        verbose_name = _("standard page")
+
+
+@register_setting(icon="site")
+class BrandingSettings(BaseSiteSetting):
+    """Branding and contact details shown on every public page."""
+
+    site_name = models.CharField(_("site name"), max_length=100, default="Fund portal")
+    tagline = models.CharField(_("tagline"), max_length=200, blank=True)
+    tagline_es = models.CharField(_("tagline (Spanish)"), max_length=200, blank=True)
+    primary_color = models.CharField(
+        _("primary colour"),
+        max_length=7,
+        default="#1d4e89",
+        help_text=_("A dark colour (hex, e.g. #1d4e89); white text must stay readable on it."),
+    )
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    hotline = models.CharField(
+        _("rapid response hotline"),
+        max_length=60,
+        blank=True,
+        help_text=_("Shown in the page footer on every page."),
+    )
+    privacy_page = models.ForeignKey(
+        "wagtailcore.Page",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("privacy notice page"),
+    )
+
+    panels = [
+        MultiFieldPanel(
+            [FieldPanel("site_name"), FieldPanel("tagline"), FieldPanel("tagline_es")],
+            heading=_("Name"),
+        ),
+        FieldPanel("primary_color"),
+        MultiFieldPanel(
+            [FieldPanel("contact_email"), FieldPanel("hotline"), FieldPanel("privacy_page")],
+            heading=_("Contact"),
+        ),
+    ]
+
+    class Meta:
+        verbose_name = _("branding")
+
+    def clean(self):
+        super().clean()
+        color = self.primary_color or ""
+        if len(color) != 7 or not color.startswith("#"):
+            raise ValidationError({"primary_color": _("Enter a colour as # and six hex digits.")})
+        try:
+            red, green, blue = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        except ValueError:
+            raise ValidationError({"primary_color": _("Enter a colour as # and six hex digits.")}) from None
+
+        def channel(value):
+            return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+        luminance = 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
+        if (1.05) / (luminance + 0.05) < 4.5:
+            raise ValidationError(
+                {"primary_color": _("This colour is too light: white text on it would be hard to read.")}
+            )
+
+    def tagline_for(self, language_code: str) -> str:
+        if language_code == "es" and self.tagline_es:
+            return self.tagline_es
+        return self.tagline
+
+
+def call_pages(locale):
+    """Live public funding call pages in ``locale``, with call, fund and foundation joined in.
+
+    One query however many calls there are.
+    """
+    return (
+        FundingCallPage.objects.live()
+        .public()
+        .filter(locale=locale)
+        .select_related("funding_call__fund__foundation", "locale")
+        .order_by("funding_call__closes_at", "pk")
+    )
+
+
+def fund_pages(locale):
+    """Live public fund pages in ``locale`` with their fund and foundation, in one query."""
+    return (
+        FundPage.objects.live()
+        .public()
+        .filter(locale=locale)
+        .select_related("fund__foundation", "locale")
+        .order_by("fund__foundation__name", "title")
+    )
+
+
+__all__ = [
+    "BrandingSettings",
+    "FundIndexPage",
+    "FundPage",
+    "FundingCallPage",
+    "HomePage",
+    "StandardPage",
+    "call_pages",
+    "fund_pages",
+]

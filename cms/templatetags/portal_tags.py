@@ -1,0 +1,63 @@
+"""Template helpers for the public site: money in the reader's language, language links."""
+
+from django import template
+from django.conf import settings
+from django.urls import translate_url
+from django.utils import translation
+from django.utils.http import urlencode
+from moneyed import Money
+from moneyed.l10n import format_money
+from wagtail.models import Locale, Page
+
+register = template.Library()
+
+
+@register.filter
+def money(value) -> str:
+    """Format a ``Money`` for the active language: "$1,500.00" in English, "1.500,00 US$" in Spanish."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, Money):
+        return str(value)
+    locale = settings.MONEY_FORMAT_LOCALES.get(translation.get_language() or "en", "en_US")
+    return format_money(value, locale=locale)
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context) -> list[dict]:
+    """One entry per language: its name, whether it is current, and the link to this page in it.
+
+    On a Wagtail page the link goes to the page's translation (or that language's home page
+    when there is none yet); elsewhere the URL's language prefix is swapped.
+    """
+    request = context.get("request")
+    page = context.get("page")
+    current = translation.get_language()
+    links = []
+    for code, name in settings.LANGUAGES:
+        target = None
+        if isinstance(page, Page):
+            locale = Locale.objects.filter(language_code=code).first()
+            translated = page.get_translation_or_none(locale) if locale else None
+            if translated is not None and translated.live:
+                target = translated.get_url(request)
+        if target is None and request is not None:
+            target = translate_url(request.get_full_path(), code)
+            if target == request.get_full_path() and code != current:
+                target = f"/{code}/"
+        with translation.override(code):
+            native_name = translation.gettext(name)
+        links.append(
+            {
+                "code": code,
+                "name": native_name,
+                "current": code == current,
+                "url": "/language/?" + urlencode({"lang": code, "next": target or f"/{code}/"}),
+            }
+        )
+    return links
+
+
+@register.filter
+def tagline(branding, language_code) -> str:
+    return branding.tagline_for(language_code) if branding else ""

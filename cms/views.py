@@ -1,0 +1,33 @@
+"""Small views of the public site that are not Wagtail pages."""
+
+from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET
+
+
+@require_GET
+def set_language(request):
+    """Remember the chosen language and go to ``next`` (the same page in that language).
+
+    A plain link rather than Django's POST form, so it works without JavaScript and is
+    announced as a link by screen readers.
+    """
+    language = request.GET.get("lang", "")
+    next_url = request.GET.get("next", "")
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = f"/{language}/"
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+    )
+    return response

@@ -1,0 +1,97 @@
+"""Wagtail admin views for foundations, funds and funding calls, scoped to the user's foundations."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+
+from grants.models import Foundation, Fund, FundingCall
+from grants.permissions import EDITOR_ROLES, foundation_ids, scope_to_foundations
+
+
+class FoundationScopedViewSet(ModelViewSet):
+    """A model viewset that only lists and opens rows of the user's own foundations."""
+
+    foundation_path = "foundation"
+
+    def get_queryset(self, request):
+        queryset = self.model._default_manager.all()
+        return scope_to_foundations(queryset, request.user, self.foundation_path)
+
+
+class FoundationViewSet(FoundationScopedViewSet):
+    model = Foundation
+    icon = "group"
+    menu_label = _("Foundations")
+    foundation_path = "pk"
+    list_display = ["name", "legal_name", "tax_id", "default_currency"]
+    search_fields = ["name", "legal_name"]
+    form_fields = [
+        "name", "slug", "legal_name", "tax_id", "default_currency",
+        "contact_email", "contact_phone", "receipt_text",
+    ]  # fmt: skip
+
+
+class FundViewSet(FoundationScopedViewSet):
+    model = Fund
+    icon = "tag"
+    menu_label = _("Funds")
+    list_display = ["name", "foundation", "program_type", "currency", "fundraising_goal", "status"]
+    list_filter = ["program_type", "status", "foundation"]
+    search_fields = ["name"]
+    panels = [
+        FieldPanel("foundation"),
+        FieldRowPanel([FieldPanel("name"), FieldPanel("slug")]),
+        FieldRowPanel([FieldPanel("program_type"), FieldPanel("status")]),
+        FieldRowPanel([FieldPanel("currency"), FieldPanel("fundraising_goal")]),
+    ]
+
+    def get_form_class(self, for_update=False):
+        form_class = super().get_form_class(for_update)
+        return _limit_foundation_choices(form_class, "foundation", Foundation)
+
+
+class FundingCallViewSet(FoundationScopedViewSet):
+    model = FundingCall
+    icon = "date"
+    menu_label = _("Funding calls")
+    foundation_path = "fund__foundation"
+    list_display = ["title", "fund", "opens_at", "closes_at", "min_amount", "max_amount"]
+    list_filter = ["fund"]
+    search_fields = ["title"]
+    panels = [
+        FieldPanel("fund"),
+        FieldPanel("title"),
+        MultiFieldPanel(
+            [FieldRowPanel([FieldPanel("opens_at"), FieldPanel("closes_at")]), FieldPanel("time_zone")],
+            heading=_("Dates"),
+        ),
+        FieldRowPanel([FieldPanel("min_amount"), FieldPanel("max_amount")], heading=_("Amounts")),
+    ]
+
+    def get_form_class(self, for_update=False):
+        form_class = super().get_form_class(for_update)
+        return _limit_foundation_choices(form_class, "fund", Fund, "foundation")
+
+
+def _limit_foundation_choices(form_class, field_name, model, foundation_path="pk"):
+    """Wrap ``form_class`` so its ``field_name`` only offers rows of the user's foundations."""
+
+    class ScopedForm(form_class):
+        def __init__(self, *args, for_user=None, **kwargs):
+            super().__init__(*args, for_user=for_user, **kwargs)
+            user = for_user
+            if user is not None and not user.is_superuser and field_name in self.fields:
+                allowed = foundation_ids(user, EDITOR_ROLES)
+                self.fields[field_name].queryset = model.objects.filter(
+                    **{f"{foundation_path}__in" if foundation_path != "pk" else "pk__in": allowed}
+                )
+
+    ScopedForm.__name__ = form_class.__name__
+    return ScopedForm
+
+
+class GrantsViewSetGroup(ModelViewSetGroup):
+    items = (FoundationViewSet("foundations"), FundViewSet("funds"), FundingCallViewSet("calls"))
+    menu_label = _("Foundations & funds")
+    menu_icon = "folder-open-inverse"
+    menu_order = 200

@@ -1,0 +1,280 @@
+"""Create the demo portal: two foundations, funds of every program type, calls, pages, logins.
+
+Idempotent: running it again updates the same rows (and moves call dates so that the demo
+always has an open, an upcoming and a closed call). Refuses to run unless DEMO_MODE is on.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+from wagtail.models import Locale, Page, Site
+
+from cms.models import BrandingSettings, FundIndexPage, FundingCallPage, FundPage, HomePage, StandardPage
+from grants.models import Foundation, Fund, FundingCall, ProgramType, Role, User
+from grants.services.staff import add_staff, ensure_role_groups
+
+DEMO_PASSWORD = "demo-portal-2026"
+
+FOUNDATIONS = [
+    {
+        "slug": "bay-area-defense",
+        "name": "Bay Area Immigrant Defense Foundation",
+        "legal_name": "Bay Area Immigrant Defense Foundation, Inc.",
+        "tax_id": "94-1234567",
+        "contact_email": "grants@bayarea-defense.example.org",
+        "receipt_text": "Bay Area Immigrant Defense Foundation is a 501(c)(3) public charity; "
+        "your gift is tax-deductible to the extent allowed by law.",
+    },
+    {
+        "slug": "valley-workers",
+        "name": "Central Valley Workers Foundation",
+        "legal_name": "Central Valley Workers Community Foundation",
+        "tax_id": "77-7654321",
+        "contact_email": "fondos@valleyworkers.example.org",
+        "receipt_text": "Central Valley Workers Community Foundation is a 501(c)(3) public charity.",
+    },
+]
+
+# (foundation slug, fund slug, program type, goal, English, Spanish)
+FUNDS = [
+    ("bay-area-defense", "deportation-defense", ProgramType.DEPORTATION_DEFENSE, 250000,
+     ("Deportation Defense Fund", "Pays for lawyers, bonds and filing fees for people facing removal."),
+     ("Fondo de Defensa contra la Deportación", "Paga abogados, fianzas y costos de trámite para personas en proceso de deportación.")),
+    ("bay-area-defense", "hotline-stipends", ProgramType.HOTLINE_STIPENDS, 60000,
+     ("Rapid Response Hotline Stipends", "Monthly stipends for volunteers who answer ICE-raid hotlines."),
+     ("Estipendios para la Línea de Respuesta Rápida", "Estipendios mensuales para voluntarios que atienden las líneas de emergencia ante redadas de ICE.")),
+    ("valley-workers", "co-enforcement", ProgramType.CO_ENFORCEMENT, 120000,
+     ("Co-enforcement Organizing Fund", "Funds organizers who help workers report labor violations to agencies."),
+     ("Fondo de Organización para la Co-aplicación", "Financia a organizadores que ayudan a trabajadores a denunciar violaciones laborales ante las agencias.")),
+    ("valley-workers", "community-resilience", ProgramType.OTHER, 40000,
+     ("Community Resilience Fund", "Know-your-rights trainings and family preparedness plans."),
+     ("Fondo de Resiliencia Comunitaria", "Talleres de conozca sus derechos y planes de preparación familiar.")),
+]  # fmt: skip
+
+# (fund slug, call slug, opens (days from now), closes (days from now), min, max, English, Spanish)
+CALLS = [
+    ("deportation-defense", "rapid-legal-2026", -10, 20, 5000, 50000,
+     ("Rapid Legal Response Grants 2026", "Grants for legal-service groups that represent people detained after raids."),
+     ("Subvenciones de Respuesta Legal Rápida 2026", "Subvenciones para organizaciones legales que representan a personas detenidas después de redadas.")),
+    ("deportation-defense", "bond-fund-spring", 14, 60, 1000, 15000,
+     ("Bond Fund, Spring Round", "Money for immigration bonds, paid through partner legal organizations."),
+     ("Fondo de Fianzas, Ronda de Primavera", "Dinero para fianzas migratorias, pagado a través de organizaciones legales aliadas.")),
+    ("hotline-stipends", "hotline-volunteers-q1", -30, 5, 500, 6000,
+     ("Hotline Volunteer Stipends, First Quarter", "Stipends for hotline coordinating groups to pay volunteer shifts."),
+     ("Estipendios para Voluntarios de la Línea, Primer Trimestre", "Estipendios para grupos coordinadores de líneas de emergencia para pagar turnos de voluntarios.")),
+    ("co-enforcement", "worker-center-organizing", -5, 40, 10000, 40000,
+     ("Worker Center Organizing Grants", "Support for worker centers that file complaints with labor agencies."),
+     ("Subvenciones para Centros de Trabajadores", "Apoyo para centros de trabajadores que presentan quejas ante agencias laborales.")),
+    ("community-resilience", "kyr-trainings-2025", -120, -30, 1000, 8000,
+     ("Know-Your-Rights Trainings 2025", "Small grants for community know-your-rights trainings."),
+     ("Talleres de Conozca sus Derechos 2025", "Pequeñas subvenciones para talleres comunitarios de conozca sus derechos.")),
+]  # fmt: skip
+
+ELIGIBILITY = (
+    "<ul><li>Groups that serve immigrant workers and families in the foundation's region.</li>"
+    "<li>Nonprofits, fiscally sponsored projects and unincorporated community groups.</li></ul>"
+)
+ELIGIBILITY_ES = (
+    "<ul><li>Grupos que sirven a trabajadores y familias inmigrantes en la región de la fundación.</li>"
+    "<li>Organizaciones sin fines de lucro, proyectos con patrocinador fiscal y grupos comunitarios "
+    "sin personería jurídica.</li></ul>"
+)
+HOW_TO_APPLY = "<p>Create an account, answer the eligibility questions and fill in the form. You can save a draft at any time.</p>"
+HOW_TO_APPLY_ES = "<p>Cree una cuenta, responda las preguntas de elegibilidad y llene el formulario. Puede guardar un borrador en cualquier momento.</p>"
+
+STANDARD_PAGES = [
+    ("about", ("About the portal", "Who runs this portal and how decisions are made."),
+     ("Acerca del portal", "Quién administra este portal y cómo se toman las decisiones."),
+     "Community foundations use this portal to publish funding calls, review applications and pay grants.",
+     "Las fundaciones comunitarias usan este portal para publicar convocatorias, revisar solicitudes y pagar subvenciones."),
+    ("privacy", ("Privacy notice", "What we collect, why, and for how long."),
+     ("Aviso de privacidad", "Qué datos recopilamos, por qué y por cuánto tiempo."),
+     "We collect only what a funding decision needs. We never ask for immigration status, country of origin, home addresses, client names or case numbers. Bank details are held by our payment processor, not by us.",
+     "Solo recopilamos lo que necesita una decisión de financiamiento. Nunca pedimos estatus migratorio, país de origen, domicilio, nombres de clientes ni números de caso. Los datos bancarios los guarda nuestro procesador de pagos, no nosotros."),
+    ("know-your-rights", ("Know your rights", "Resources for workers and families."),
+     ("Conozca sus derechos", "Recursos para trabajadores y familias."),
+     "You have the right to remain silent. Do not open the door unless agents show a warrant signed by a judge. Call the rapid response hotline.",
+     "Usted tiene derecho a guardar silencio. No abra la puerta a menos que los agentes muestren una orden firmada por un juez. Llame a la línea de respuesta rápida."),
+]  # fmt: skip
+
+# (email, first name, role or None for applicant / "superuser", foundation slug)
+USERS = [
+    ("admin@demo.fundportal.org", "Ada", "superuser", None),
+    ("foundation-admin@demo.fundportal.org", "Fatima", Role.FOUNDATION_ADMIN, "bay-area-defense"),
+    ("officer@demo.fundportal.org", "Olga", Role.PROGRAM_OFFICER, "bay-area-defense"),
+    ("reviewer@demo.fundportal.org", "Rosa", Role.REVIEWER, "bay-area-defense"),
+    ("finance@demo.fundportal.org", "Felipe", Role.FINANCE_OFFICER, "bay-area-defense"),
+    ("auditor@demo.fundportal.org", "Arturo", Role.AUDITOR, "bay-area-defense"),
+    ("officer@valley.demo.fundportal.org", "Vera", Role.PROGRAM_OFFICER, "valley-workers"),
+    ("applicant@demo.fundportal.org", "Ana", None, None),
+]
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo data and print the demo logins (demo mode only)."
+
+    def handle(self, *args, **options):
+        if not settings.DEMO_MODE:
+            raise CommandError("seed_demo only runs in demo mode (DJANGO_DEBUG=1); it creates known passwords.")
+        with transaction.atomic():
+            self.locales = {code: Locale.objects.get_or_create(language_code=code)[0] for code, _ in settings.LANGUAGES}
+            foundations = self._foundations()
+            funds = self._funds(foundations)
+            calls = self._calls(funds)
+            self._pages(funds, calls)
+            self._users(foundations)
+        self._print_logins()
+
+    def _foundations(self):
+        result = {}
+        for data in FOUNDATIONS:
+            values = {k: v for k, v in data.items() if k != "slug"}
+            result[data["slug"]], _ = Foundation.objects.update_or_create(slug=data["slug"], defaults=values)
+        return result
+
+    def _funds(self, foundations):
+        result = {}
+        for foundation_slug, slug, program_type, goal, (name, _summary), _es in FUNDS:
+            result[slug], _ = Fund.objects.update_or_create(
+                foundation=foundations[foundation_slug],
+                slug=slug,
+                defaults={
+                    "name": name,
+                    "program_type": program_type,
+                    "currency": "USD",
+                    "fundraising_goal": Money(goal, "USD"),
+                },
+            )
+        return result
+
+    def _calls(self, funds):
+        today = timezone.localtime(timezone.now(), timezone.get_default_timezone()).replace(
+            hour=17, minute=0, second=0, microsecond=0
+        )
+        result = {}
+        for fund_slug, slug, opens, closes, low, high, (title, _summary), _es in CALLS:
+            result[slug], _ = FundingCall.objects.update_or_create(
+                fund=funds[fund_slug],
+                title=title,
+                defaults={
+                    "opens_at": today + datetime.timedelta(days=opens),
+                    "closes_at": today + datetime.timedelta(days=closes),
+                    "time_zone": "America/Los_Angeles",
+                    "min_amount": Money(Decimal(low), "USD"),
+                    "max_amount": Money(Decimal(high), "USD"),
+                },
+            )
+        return result
+
+    def _pages(self, funds, calls):
+        en, es = self.locales["en"], self.locales["es"]
+        root = Page.get_first_root_node()
+        home = HomePage.objects.filter(locale=en).first()
+        if home is None:
+            # Replace Wagtail's placeholder welcome page with the portal's home page.
+            for placeholder in root.get_children().filter(locale=en).exact_type(Page):
+                Site.objects.filter(root_page=placeholder).delete()
+                placeholder.delete()
+            home = root.add_child(
+                instance=HomePage(
+                    title="Funding for immigrant defense",
+                    slug="home",
+                    locale=en,
+                    intro="<p>Community foundations fund deportation defense, rapid-response hotlines and "
+                    "worker organizing. Apply online in English or Spanish.</p>",
+                )
+            )
+            home.save_revision().publish()
+        site = Site.objects.filter(is_default_site=True).first()
+        if site is None:
+            Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Fund portal")
+        elif site.root_page_id != home.pk:
+            site.root_page = home
+            site.save()
+        home_es = self._translate(
+            home, es, title="Fondos para la defensa de inmigrantes",
+            intro="<p>Las fundaciones comunitarias financian la defensa contra la deportación, las líneas de "
+            "respuesta rápida y la organización de trabajadores. Solicite en línea en inglés o en español.</p>",
+        )  # fmt: skip
+        index = self._child(home, FundIndexPage, "funds", title="Funds and calls",
+                            intro="<p>Every fund and every funding call, open or past.</p>")  # fmt: skip
+        index_es = self._translate(index, es, title="Fondos y convocatorias", intro="<p>Todos los fondos y todas las convocatorias, abiertas o pasadas.</p>")
+        del home_es, index_es
+        for _foundation_slug, slug, _type, _goal, (name, summary), (name_es, summary_es) in FUNDS:
+            fund_page = self._child(index, FundPage, slug, title=name, fund=funds[slug], summary=summary,
+                                    body=f"<p>{summary}</p>")  # fmt: skip
+            self._translate(fund_page, es, title=name_es, summary=summary_es, body=f"<p>{summary_es}</p>")
+            for fund_slug, call_slug, *_rest, (title, call_summary), (title_es, call_summary_es) in CALLS:
+                if fund_slug != slug:
+                    continue
+                call_page = self._child(
+                    fund_page, FundingCallPage, call_slug, title=title, funding_call=calls[call_slug],
+                    summary=call_summary, eligibility=ELIGIBILITY, how_to_apply=HOW_TO_APPLY,
+                )  # fmt: skip
+                self._translate(call_page, es, title=title_es, summary=call_summary_es,
+                                eligibility=ELIGIBILITY_ES, how_to_apply=HOW_TO_APPLY_ES)  # fmt: skip
+        privacy = None
+        for slug, (title, intro), (title_es, intro_es), text, text_es in STANDARD_PAGES:
+            body = [("paragraph", f"<p>{text}</p>")]
+            page = self._child(home, StandardPage, slug, title=title, intro=intro, body=body)
+            self._translate(page, es, title=title_es, intro=intro_es, body=[("paragraph", f"<p>{text_es}</p>")])
+            if slug == "privacy":
+                privacy = page
+        branding = BrandingSettings.for_site(Site.objects.get(is_default_site=True))
+        branding.site_name = "Fund portal"
+        branding.tagline = "Money for immigrant defense, moved safely."
+        branding.tagline_es = "Fondos para la defensa de inmigrantes, con seguridad."
+        branding.contact_email = "help@demo.fundportal.org"
+        branding.hotline = "1-800-555-0199"
+        branding.privacy_page = privacy
+        branding.save()
+
+    def _child(self, parent, model, slug, **fields):
+        page = model.objects.child_of(parent).filter(slug=slug).first()
+        if page is None:
+            page = parent.add_child(instance=model(slug=slug, locale=parent.locale, **fields))
+        else:
+            for name, value in fields.items():
+                setattr(page, name, value)
+            page.save()
+        page.save_revision().publish()
+        return page
+
+    def _translate(self, page, locale, **fields):
+        translation = page.get_translation_or_none(locale)
+        if translation is None:
+            translation = page.copy_for_translation(locale, copy_parents=True)
+        translation = translation.specific
+        for name, value in fields.items():
+            setattr(translation, name, value)
+        if translation.get_parent().pk != page.get_parent().pk:
+            translation.slug = page.slug
+        translation.save()
+        translation.save_revision().publish()
+        return translation
+
+    def _users(self, foundations):
+        ensure_role_groups()
+        for email, first_name, role, foundation_slug in USERS:
+            user = User.objects.filter(email=email).first() or User(email=email)
+            user.first_name = first_name
+            user.last_name = "Demo"
+            user.is_superuser = role == "superuser"
+            user.is_staff = role is not None
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            if role not in (None, "superuser"):
+                add_staff(user, foundation=foundations[foundation_slug], role=role)
+
+    def _print_logins(self):
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (password for all: %s):" % DEMO_PASSWORD))
+        for email, _first_name, role, foundation_slug in USERS:
+            label = "platform administrator" if role == "superuser" else (Role(role).label if role else "applicant")
+            where = f" at {foundation_slug}" if foundation_slug else ""
+            self.stdout.write(f"  {email:42} {label}{where}")
+        self.stdout.write("Staff sign in at http://127.0.0.1:8000/admin/")

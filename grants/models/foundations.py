@@ -1,0 +1,94 @@
+"""Foundations and the staff who work for them.
+
+Every row that belongs to a foundation is scoped to it; ``StaffMembership`` is the one
+place that says which foundation a staff member works for and in which role.
+"""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from djmoney.settings import CURRENCY_CHOICES
+
+
+class Role(models.TextChoices):
+    """Staff roles. Each has a Django group of the same name for Wagtail admin permissions."""
+
+    FOUNDATION_ADMIN = "foundation_admin", _("Foundation admin")
+    PROGRAM_OFFICER = "program_officer", _("Program officer")
+    REVIEWER = "reviewer", _("Reviewer")
+    FINANCE_OFFICER = "finance_officer", _("Finance officer")
+    AUDITOR = "auditor", _("Auditor")
+
+
+ROLE_GROUP_NAMES = {
+    Role.FOUNDATION_ADMIN: "Foundation admins",
+    Role.PROGRAM_OFFICER: "Program officers",
+    Role.REVIEWER: "Reviewers",
+    Role.FINANCE_OFFICER: "Finance officers",
+    Role.AUDITOR: "Auditors",
+}
+
+
+class Foundation(models.Model):
+    """A community foundation that runs funds on the portal."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    legal_name = models.CharField(_("legal name"), max_length=255)
+    tax_id = models.CharField(
+        _("tax id (EIN)"),
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^\d{2}-?\d{7}$", _("Enter an EIN such as 12-3456789."))],
+    )
+    default_currency = models.CharField(
+        _("default currency"), max_length=3, choices=CURRENCY_CHOICES, default="USD"
+    )
+    contact_email = models.EmailField(_("contact email"))
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    receipt_text = models.TextField(
+        _("receipt text"),
+        blank=True,
+        help_text=_("Tax-deductibility statement printed on every donation receipt."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("foundation")
+        verbose_name_plural = _("foundations")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class StaffMembership(models.Model):
+    """Links a staff user to one foundation in one role. A person may hold several roles."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+        verbose_name=_("user"),
+    )
+    foundation = models.ForeignKey(
+        Foundation,
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+        verbose_name=_("foundation"),
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "foundation", "role"], name="unique_staff_role_per_foundation"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.get_role_display()} – {self.foundation}"

@@ -1,0 +1,200 @@
+"""Funds and funding calls: the facts that do not change with the language of a page.
+
+A ``FundPage`` / ``FundingCallPage`` in each language points at one ``Fund`` /
+``FundingCall``, so amounts, dates and currency are entered once and every translation
+shows the same figures.
+"""
+
+import datetime
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+from djmoney.settings import CURRENCY_CHOICES
+
+from .foundations import Foundation
+
+CLOSING_SOON_WINDOW = datetime.timedelta(days=7)
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class ProgramType(models.TextChoices):
+    DEPORTATION_DEFENSE = "deportation_defense", _("Deportation defense")
+    HOTLINE_STIPENDS = "hotline_stipends", _("Hotline volunteer stipends")
+    CO_ENFORCEMENT = "co_enforcement", _("Co-enforcement organizing")
+    OTHER = "other", _("Other")
+
+
+class FundStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    PAUSED = "paused", _("Paused")
+    CLOSED = "closed", _("Closed")
+
+
+class Fund(models.Model):
+    """A pool of money a foundation raises and grants from, in one currency."""
+
+    foundation = models.ForeignKey(
+        Foundation, on_delete=models.PROTECT, related_name="funds", verbose_name=_("foundation")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80)
+    program_type = models.CharField(_("program type"), max_length=32, choices=ProgramType.choices)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="USD")
+    fundraising_goal = MoneyField(
+        _("fundraising goal"),
+        max_digits=14,
+        decimal_places=2,
+        currency_field_name="goal_currency",
+        null=True,
+        blank=True,
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=FundStatus.choices, default=FundStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("fund")
+        verbose_name_plural = _("funds")
+        ordering = ["foundation__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["foundation", "slug"], name="unique_fund_slug_per_foundation"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.fundraising_goal is not None and str(self.fundraising_goal.currency) != self.currency:
+            raise ValidationError({"fundraising_goal": _("The goal must be in the fund's currency.")})
+
+
+class CallStatus(models.TextChoices):
+    UPCOMING = "upcoming", _("Upcoming")
+    OPEN = "open", _("Open")
+    CLOSING_SOON = "closing_soon", _("Closing soon")
+    CLOSED = "closed", _("Closed")
+
+
+class FundingCallQuerySet(models.QuerySet):
+    def open_at(self, moment: datetime.datetime):
+        return self.filter(opens_at__lte=moment, closes_at__gt=moment)
+
+    def upcoming_at(self, moment: datetime.datetime):
+        return self.filter(opens_at__gt=moment)
+
+    def closed_at(self, moment: datetime.datetime):
+        return self.filter(closes_at__lte=moment)
+
+    def with_status(self, status: str, moment: datetime.datetime):
+        if status == CallStatus.UPCOMING:
+            return self.upcoming_at(moment)
+        if status == CallStatus.CLOSED:
+            return self.closed_at(moment)
+        if status == CallStatus.CLOSING_SOON:
+            return self.open_at(moment).filter(closes_at__lte=moment + CLOSING_SOON_WINDOW)
+        if status == CallStatus.OPEN:
+            return self.open_at(moment)
+        return self
+
+
+class FundingCall(models.Model):
+    """One round of applications to a fund: when it is open and how much can be asked for.
+
+    Dates are stored in UTC and shown in the call's own time zone, so "closes at 17:00"
+    means 17:00 where the foundation works, whatever the visitor's zone.
+    """
+
+    fund = models.ForeignKey(
+        Fund, on_delete=models.PROTECT, related_name="calls", verbose_name=_("fund")
+    )
+    title = models.CharField(_("internal title"), max_length=200)
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="America/Los_Angeles"
+    )
+    min_amount = MoneyField(
+        _("smallest amount"), max_digits=14, decimal_places=2, currency_field_name="min_amount_currency"
+    )
+    max_amount = MoneyField(
+        _("largest amount"), max_digits=14, decimal_places=2, currency_field_name="max_amount_currency"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FundingCallQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("funding call")
+        verbose_name_plural = _("funding calls")
+        ordering = ["closes_at"]
+        indexes = [models.Index(fields=["opens_at", "closes_at"], name="call_open_window_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")), name="call_closes_after_opening"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_amount__gte=models.F("min_amount")), name="call_amount_range_ordered"
+            ),
+            models.CheckConstraint(condition=models.Q(min_amount__gte=0), name="call_min_amount_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def status_at(self, moment: datetime.datetime | None = None) -> str:
+        moment = moment or timezone.now()
+        if moment < self.opens_at:
+            return CallStatus.UPCOMING
+        if moment >= self.closes_at:
+            return CallStatus.CLOSED
+        if self.closes_at - moment <= CLOSING_SOON_WINDOW:
+            return CallStatus.CLOSING_SOON
+        return CallStatus.OPEN
+
+    @property
+    def status(self) -> str:
+        return self.status_at()
+
+    def get_status_display(self) -> str:
+        return CallStatus(self.status).label
+
+    def is_open(self, moment: datetime.datetime | None = None) -> bool:
+        return self.status_at(moment) in (CallStatus.OPEN, CallStatus.CLOSING_SOON)
+
+    @property
+    def opens_at_local(self) -> datetime.datetime:
+        return self.opens_at.astimezone(self.tz)
+
+    @property
+    def closes_at_local(self) -> datetime.datetime:
+        return self.closes_at.astimezone(self.tz)
+
+    def clean(self):
+        errors = {}
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            errors["closes_at"] = _("The call must close after it opens.")
+        currency = self.fund.currency if self.fund_id else None
+        for field in ("min_amount", "max_amount"):
+            value = getattr(self, field)
+            if value is not None and currency and str(value.currency) != currency:
+                errors[field] = _("Amounts must be in the fund's currency (%(currency)s).") % {
+                    "currency": currency
+                }
+        if (
+            self.min_amount is not None
+            and self.max_amount is not None
+            and self.min_amount.currency == self.max_amount.currency
+            and self.max_amount < self.min_amount
+        ):
+            errors["max_amount"] = _("The largest amount must not be smaller than the smallest amount.")
+        if errors:
+            raise ValidationError(errors)
