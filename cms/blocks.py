@@ -35,9 +35,7 @@ class DocumentLinkBlock(blocks.StructBlock):
 class BodyBlock(blocks.StreamBlock):
     """Content of standard pages: headings, text, callouts and documents."""
 
-    heading = blocks.CharBlock(
-        label=_("Heading"), form_classname="title", template="cms/blocks/heading.html"
-    )
+    heading = blocks.CharBlock(label=_("Heading"), form_classname="title", template="cms/blocks/heading.html")
     paragraph = blocks.RichTextBlock(
         label=_("Paragraph"), features=["h3", "bold", "italic", "link", "ul", "ol", "document-link"]
     )

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
@@ -80,9 +79,7 @@ class FundIndexPage(Page):
         if program:
             calls = calls.filter(funding_call__fund__program_type=program)
         if status:
-            calls = calls.filter(
-                funding_call__in=FundingCall.objects.with_status(status, timezone.now())
-            )
+            calls = calls.filter(funding_call__in=FundingCall.objects.with_status(status, timezone.now()))
         context.update(
             calls=list(calls),
             funds=list(fund_pages(self.locale)),
@@ -121,9 +118,7 @@ class FundPage(Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["calls"] = list(
-            call_pages(self.locale).child_of(self).select_related(None).select_related("funding_call")
-        )
+        context["calls"] = list(call_pages(self.locale).child_of(self))
         context["now"] = timezone.now()
         return context
 
@@ -141,9 +136,7 @@ class FundingCallPage(Page):
     summary = models.CharField(_("summary"), max_length=300)
     eligibility = RichTextField(_("who can apply"), features=RICH_TEXT_FEATURES)
     how_to_apply = RichTextField(_("how to apply"), blank=True, features=RICH_TEXT_FEATURES)
-    documents = StreamField(
-        [("document", DocumentLinkBlock())], verbose_name=_("documents"), blank=True
-    )
+    documents = StreamField([("document", DocumentLinkBlock())], verbose_name=_("documents"), blank=True)
 
     parent_page_types = ["cms.FundPage"]
     subpage_types: list[str] = []

@@ -248,3 +248,9 @@ LOGGING = {
         "wagtail": {"level": "WARNING"},
     },
 }
+
+if TESTING:
+    # Fast hashing keeps the suite quick; production keeps Django's default PBKDF2.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", "/tmp/fundportal-test-private"))
+    STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT

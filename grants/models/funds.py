@@ -109,9 +109,7 @@ class FundingCall(models.Model):
     means 17:00 where the foundation works, whatever the visitor's zone.
     """
 
-    fund = models.ForeignKey(
-        Fund, on_delete=models.PROTECT, related_name="calls", verbose_name=_("fund")
-    )
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="calls", verbose_name=_("fund"))
     title = models.CharField(_("internal title"), max_length=200)
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))
@@ -140,7 +138,9 @@ class FundingCall(models.Model):
             models.CheckConstraint(
                 condition=models.Q(max_amount__gte=models.F("min_amount")), name="call_amount_range_ordered"
             ),
-            models.CheckConstraint(condition=models.Q(min_amount__gte=0), name="call_min_amount_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(min_amount__gte=0), name="call_min_amount_not_negative"
+            ),
         ]
 
     def __str__(self):

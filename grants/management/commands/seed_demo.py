@@ -120,9 +120,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEMO_MODE:
-            raise CommandError("seed_demo only runs in demo mode (DJANGO_DEBUG=1); it creates known passwords.")
+            raise CommandError(
+                "seed_demo only runs in demo mode (DJANGO_DEBUG=1); it creates known passwords."
+            )
         with transaction.atomic():
-            self.locales = {code: Locale.objects.get_or_create(language_code=code)[0] for code, _ in settings.LANGUAGES}
+            self.locales = {
+                code: Locale.objects.get_or_create(language_code=code)[0] for code, _ in settings.LANGUAGES
+            }
             foundations = self._foundations()
             funds = self._funds(foundations)
             calls = self._calls(funds)
@@ -192,7 +196,9 @@ class Command(BaseCommand):
             home.save_revision().publish()
         site = Site.objects.filter(is_default_site=True).first()
         if site is None:
-            Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Fund portal")
+            Site.objects.create(
+                hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="Fund portal"
+            )
         elif site.root_page_id != home.pk:
             site.root_page = home
             site.save()
@@ -203,7 +209,12 @@ class Command(BaseCommand):
         )  # fmt: skip
         index = self._child(home, FundIndexPage, "funds", title="Funds and calls",
                             intro="<p>Every fund and every funding call, open or past.</p>")  # fmt: skip
-        index_es = self._translate(index, es, title="Fondos y convocatorias", intro="<p>Todos los fondos y todas las convocatorias, abiertas o pasadas.</p>")
+        index_es = self._translate(
+            index,
+            es,
+            title="Fondos y convocatorias",
+            intro="<p>Todos los fondos y todas las convocatorias, abiertas o pasadas.</p>",
+        )
         del home_es, index_es
         for _foundation_slug, slug, _type, _goal, (name, summary), (name_es, summary_es) in FUNDS:
             fund_page = self._child(index, FundPage, slug, title=name, fund=funds[slug], summary=summary,
@@ -222,7 +233,9 @@ class Command(BaseCommand):
         for slug, (title, intro), (title_es, intro_es), text, text_es in STANDARD_PAGES:
             body = [("paragraph", f"<p>{text}</p>")]
             page = self._child(home, StandardPage, slug, title=title, intro=intro, body=body)
-            self._translate(page, es, title=title_es, intro=intro_es, body=[("paragraph", f"<p>{text_es}</p>")])
+            self._translate(
+                page, es, title=title_es, intro=intro_es, body=[("paragraph", f"<p>{text_es}</p>")]
+            )
             if slug == "privacy":
                 privacy = page
         branding = BrandingSettings.for_site(Site.objects.get(is_default_site=True))
@@ -272,9 +285,15 @@ class Command(BaseCommand):
                 add_staff(user, foundation=foundations[foundation_slug], role=role)
 
     def _print_logins(self):
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (password for all: %s):" % DEMO_PASSWORD))
+        self.stdout.write(
+            self.style.SUCCESS("Demo data ready. Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        )
         for email, _first_name, role, foundation_slug in USERS:
-            label = "platform administrator" if role == "superuser" else (Role(role).label if role else "applicant")
+            label = (
+                "platform administrator"
+                if role == "superuser"
+                else (Role(role).label if role else "applicant")
+            )
             where = f" at {foundation_slug}" if foundation_slug else ""
             self.stdout.write(f"  {email:42} {label}{where}")
         self.stdout.write("Staff sign in at http://127.0.0.1:8000/admin/")

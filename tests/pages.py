@@ -1,0 +1,70 @@
+"""Build the public page tree in tests: a home page per language, the fund index, funds, calls."""
+
+from django.conf import settings
+from wagtail.models import Locale, Page, Site
+
+from cms.models import FundIndexPage, FundingCallPage, FundPage, HomePage
+
+
+def locales() -> dict[str, Locale]:
+    return {code: Locale.objects.get_or_create(language_code=code)[0] for code, _ in settings.LANGUAGES}
+
+
+def publish(page):
+    page.save_revision().publish()
+    return page
+
+
+def build_site() -> dict:
+    """Home and fund index in English and Spanish, the English home as the default site root."""
+    langs = locales()
+    root = Page.get_first_root_node()
+    Site.objects.all().delete()
+    for child in root.get_children():
+        child.delete()
+    home = publish(root.add_child(instance=HomePage(title="Funding home", slug="home", locale=langs["en"])))
+    Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True)
+    home_es = publish(home.copy_for_translation(langs["es"]))
+    home_es.title = "Inicio de fondos"
+    publish(home_es)
+    index = publish(home.add_child(instance=FundIndexPage(title="Funds", slug="funds", locale=langs["en"])))
+    index_es = publish(index.copy_for_translation(langs["es"]))
+    index_es.title = "Fondos"
+    publish(index_es)
+    return {"home": home, "home_es": home_es, "index": index, "index_es": index_es, "locales": langs}
+
+
+def add_fund_page(site: dict, fund, *, title=None, title_es=None) -> tuple[FundPage, FundPage]:
+    page = publish(
+        site["index"].add_child(
+            instance=FundPage(
+                title=title or fund.name, slug=fund.slug, fund=fund, summary="What it pays for."
+            )
+        )
+    )
+    page_es = page.copy_for_translation(site["locales"]["es"]).specific
+    page_es.title = title_es or f"{fund.name} (es)"
+    page_es.summary = "Para qué sirve."
+    publish(page_es)
+    return page, page_es
+
+
+def add_call_page(fund_pages: tuple, call, *, slug=None) -> tuple[FundingCallPage, FundingCallPage]:
+    fund_page, fund_page_es = fund_pages
+    page = publish(
+        fund_page.add_child(
+            instance=FundingCallPage(
+                title=call.title,
+                slug=slug or f"call-{call.pk}",
+                funding_call=call,
+                summary="Grants for legal defense.",
+                eligibility="<p>Groups serving immigrant workers.</p>",
+            )
+        )
+    )
+    page_es = page.copy_for_translation(fund_page_es.locale).specific
+    page_es.title = f"{call.title} (es)"
+    page_es.summary = "Subvenciones para la defensa legal."
+    page_es.eligibility = "<p>Grupos que sirven a trabajadores inmigrantes.</p>"
+    publish(page_es)
+    return page, page_es
