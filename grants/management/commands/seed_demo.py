@@ -286,7 +286,7 @@ class Command(BaseCommand):
 
     def _print_logins(self):
         self.stdout.write(
-            self.style.SUCCESS("Demo data ready. Demo logins (password for all: %s):" % DEMO_PASSWORD)
+            self.style.SUCCESS(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):")
         )
         for email, _first_name, role, foundation_slug in USERS:
             label = (
