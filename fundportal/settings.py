@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -235,7 +238,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "SAMEORIGIN"  # Wagtail previews pages in a same-origin frame
+X_FRAME_OPTIONS = "DENY"  # Wagtail marks its own preview views SAMEORIGIN
 
 LOGGING = {
     "version": 1,
@@ -248,6 +251,34 @@ LOGGING = {
         "wagtail": {"level": "WARNING"},
     },
 }
+
+# --- Applicant accounts (django-allauth) -------------------------------------------------
+# Applicants sign up and sign in on the public site under /<lang>/accounts/; staff keep
+# Wagtail's own login at /admin/login/ (Django's ModelBackend, email as the username).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"  # replaces the /admin/login/ default above for the public site
+# Until the applicant dashboard exists the adapter falls back to this; it prefers the URL
+# named "dashboard" as soon as one is defined (grants.adapters.AccountAdapter).
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_ADAPTER = "grants.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "grants.forms.accounts.SignupForm"}
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{WAGTAIL_SITE_NAME}] "
+# Passwordless sign-in: a code by email, and in the same email a one-time link
+# (grants.views.accounts.login_link). Ten minutes rather than allauth's three: people often
+# switch between apps on a phone to read the code. The link expires with the code.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 600
+# --- end of applicant accounts ------------------------------------------------------------
 
 if TESTING:
     # Fast hashing keeps the suite quick; production keeps Django's default PBKDF2.
