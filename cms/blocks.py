@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.documents.blocks import DocumentChooserBlock
 
+from grants.questions import FILE_TYPES, EligibilityQuestion, Question
+
 
 class CalloutBlock(blocks.StructBlock):
     """A highlighted box, e.g. a hotline number or a know-your-rights reminder."""
@@ -44,3 +46,267 @@ class BodyBlock(blocks.StreamBlock):
 
     class Meta:
         description = _("Page content")
+
+
+# --- Application form questions -------------------------------------------------------------
+# Each question block carries a label, help text, "required" and "sensitive". Block ids are
+# kept when a page is copied for translation, so answers are keyed by block id and the same
+# application reads the same in English and Spanish.
+
+FILE_TYPE_CHOICES = [(key, label) for key, (label, _mimes) in FILE_TYPES.items()]
+
+
+class QuestionBlock(blocks.StructBlock):
+    """Fields every question shares."""
+
+    label = blocks.CharBlock(label=_("Question"), max_length=300)
+    help_text = blocks.TextBlock(label=_("Help text"), required=False, max_length=1000)
+    required = blocks.BooleanBlock(label=_("Required"), required=False, default=True)
+    sensitive = blocks.BooleanBlock(
+        label=_("Sensitive"),
+        required=False,
+        help_text=_("Sensitive answers are encrypted, never shown in lists or emails, and purged first."),
+    )
+
+    question_type = ""
+
+    class Meta:
+        icon = "help"
+        form_classname = "struct-block question-block"
+
+    def to_question(self, block_id: str, value) -> Question:
+        return Question(
+            id=block_id,
+            type=self.question_type,
+            label=value["label"],
+            help_text=value.get("help_text") or "",
+            required=bool(value.get("required")),
+            sensitive=bool(value.get("sensitive")),
+            **self.extra(value),
+        )
+
+    def extra(self, value) -> dict:
+        return {}
+
+
+class SectionHeadingBlock(blocks.StructBlock):
+    """Starts a new step of the form, with a heading and help text."""
+
+    label = blocks.CharBlock(label=_("Section heading"), max_length=200)
+    help_text = blocks.TextBlock(label=_("Help text"), required=False)
+
+    class Meta:
+        icon = "title"
+        label = _("Section")
+        description = _("Starts a new step of the application form.")
+
+    def to_question(self, block_id: str, value) -> Question:
+        return Question(
+            id=block_id, type="section", label=value["label"], help_text=value.get("help_text") or ""
+        )
+
+
+class ShortTextQuestionBlock(QuestionBlock):
+    """One line of text."""
+
+    max_length = blocks.IntegerBlock(label=_("Maximum characters"), default=200, min_value=1, max_value=1000)
+    question_type = "short_text"
+
+    class Meta:
+        label = _("Short text")
+        icon = "pilcrow"
+
+    def extra(self, value):
+        return {"max_length": value.get("max_length") or 200}
+
+
+class LongTextQuestionBlock(QuestionBlock):
+    """Paragraphs of text with a word limit."""
+
+    word_limit = blocks.IntegerBlock(label=_("Word limit"), default=300, min_value=1, max_value=5000)
+    question_type = "long_text"
+
+    class Meta:
+        label = _("Long text")
+        icon = "doc-full"
+
+    def extra(self, value):
+        return {"word_limit": value.get("word_limit") or 300}
+
+
+class NumberQuestionBlock(QuestionBlock):
+    """A whole or decimal number, optionally within bounds."""
+
+    min_value = blocks.DecimalBlock(label=_("Smallest"), required=False)
+    max_value = blocks.DecimalBlock(label=_("Largest"), required=False)
+    question_type = "number"
+
+    class Meta:
+        label = _("Number")
+        icon = "order"
+
+    def extra(self, value):
+        low, high = value.get("min_value"), value.get("max_value")
+        return {
+            "min_value": float(low) if low is not None else None,
+            "max_value": float(high) if high is not None else None,
+        }
+
+
+class MoneyQuestionBlock(QuestionBlock):
+    """An amount in the fund's currency."""
+
+    question_type = "money"
+
+    class Meta:
+        label = _("Money amount")
+        icon = "tag"
+
+
+class DateQuestionBlock(QuestionBlock):
+    question_type = "date"
+
+    class Meta:
+        label = _("Date")
+        icon = "date"
+
+
+class ChoiceQuestionBlock(QuestionBlock):
+    choices = blocks.ListBlock(
+        blocks.CharBlock(label=_("Choice"), max_length=200), label=_("Choices"), min_num=2
+    )
+
+    def extra(self, value):
+        return {"choices": tuple(value.get("choices") or ())}
+
+
+class SingleChoiceQuestionBlock(ChoiceQuestionBlock):
+    """Pick one of a list."""
+
+    question_type = "single_choice"
+
+    class Meta:
+        label = _("Single choice")
+        icon = "radio-full"
+
+
+class MultipleChoiceQuestionBlock(ChoiceQuestionBlock):
+    """Tick any of a list."""
+
+    question_type = "multiple_choice"
+
+    class Meta:
+        label = _("Multiple choice")
+        icon = "list-ul"
+
+
+class YesNoQuestionBlock(QuestionBlock):
+    question_type = "yes_no"
+
+    class Meta:
+        label = _("Yes / no")
+        icon = "tick"
+
+
+class FileQuestionBlock(QuestionBlock):
+    """A private file upload; the type is checked from the file's content."""
+
+    file_types = blocks.MultipleChoiceBlock(
+        label=_("Allowed types"), choices=FILE_TYPE_CHOICES, default=["pdf", "image"]
+    )
+    max_size_mb = blocks.IntegerBlock(label=_("Largest size (MB)"), default=5, min_value=1, max_value=25)
+    question_type = "file"
+
+    class Meta:
+        label = _("File upload")
+        icon = "doc-empty"
+
+    def extra(self, value):
+        return {
+            "file_types": tuple(value.get("file_types") or ("pdf",)),
+            "max_size_mb": value.get("max_size_mb") or 5,
+        }
+
+
+class BudgetQuestionBlock(QuestionBlock):
+    """Budget lines (category, description, amount) whose total must equal the amount requested."""
+
+    categories = blocks.ListBlock(
+        blocks.CharBlock(label=_("Category"), max_length=100), label=_("Budget categories"), min_num=1
+    )
+    question_type = "budget"
+
+    class Meta:
+        label = _("Budget table")
+        icon = "table"
+
+    def extra(self, value):
+        return {"categories": tuple(value.get("categories") or ())}
+
+
+class ConsentQuestionBlock(QuestionBlock):
+    """A statement the applicant must tick to agree to."""
+
+    consent_text = blocks.TextBlock(label=_("Statement to agree to"))
+    question_type = "consent"
+
+    class Meta:
+        label = _("Consent checkbox")
+        icon = "success"
+
+    def extra(self, value):
+        return {"consent_text": value.get("consent_text") or ""}
+
+
+class QuestionStreamBlock(blocks.StreamBlock):
+    """The application form of a funding call."""
+
+    section = SectionHeadingBlock()
+    short_text = ShortTextQuestionBlock()
+    long_text = LongTextQuestionBlock()
+    number = NumberQuestionBlock()
+    money = MoneyQuestionBlock()
+    date = DateQuestionBlock()
+    single_choice = SingleChoiceQuestionBlock()
+    multiple_choice = MultipleChoiceQuestionBlock()
+    yes_no = YesNoQuestionBlock()
+    file = FileQuestionBlock()
+    budget = BudgetQuestionBlock()
+    consent = ConsentQuestionBlock()
+
+    class Meta:
+        description = _("Questions of the application form, in order. A section heading starts a new step.")
+
+
+class EligibilityQuestionBlock(blocks.StructBlock):
+    """A yes/no screening question answered before the form; the wrong answer ends the visit."""
+
+    question = blocks.CharBlock(label=_("Question"), max_length=300)
+    eligible_answer = blocks.ChoiceBlock(
+        label=_("Answer that is eligible"), choices=[("yes", _("Yes")), ("no", _("No"))], default="yes"
+    )
+    reason = blocks.TextBlock(
+        label=_("Message when not eligible"),
+        help_text=_("Tell the person plainly why they cannot apply, and where else to turn."),
+    )
+
+    class Meta:
+        icon = "help"
+        label = _("Eligibility question")
+
+
+def questions_from_stream(stream) -> list[Question]:
+    """The call's questions as plain ``Question`` objects, in order."""
+    return [child.block.to_question(child.id, child.value) for child in stream]
+
+
+def eligibility_from_stream(stream) -> list[EligibilityQuestion]:
+    return [
+        EligibilityQuestion(
+            id=child.id,
+            question=child.value["question"],
+            eligible_answer=child.value["eligible_answer"] == "yes",
+            reason=child.value["reason"],
+        )
+        for child in stream
+    ]

@@ -13,14 +13,21 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Page
+from wagtail.models import Locale, Page
 
 from grants.models import CallStatus, FundingCall, ProgramType
 
-from .blocks import BodyBlock, DocumentLinkBlock
+from .blocks import (
+    BodyBlock,
+    DocumentLinkBlock,
+    EligibilityQuestionBlock,
+    QuestionStreamBlock,
+    eligibility_from_stream,
+    questions_from_stream,
+)
 
 RICH_TEXT_FEATURES = ["h3", "bold", "italic", "link", "ul", "ol", "document-link"]
 
@@ -137,6 +144,13 @@ class FundingCallPage(Page):
     eligibility = RichTextField(_("who can apply"), features=RICH_TEXT_FEATURES)
     how_to_apply = RichTextField(_("how to apply"), blank=True, features=RICH_TEXT_FEATURES)
     documents = StreamField([("document", DocumentLinkBlock())], verbose_name=_("documents"), blank=True)
+    eligibility_questions = StreamField(
+        [("question", EligibilityQuestionBlock())],
+        verbose_name=_("eligibility questions"),
+        blank=True,
+        help_text=_("Answered before the form. Anyone who gives a not-eligible answer is told why."),
+    )
+    questions = StreamField(QuestionStreamBlock(), verbose_name=_("application questions"), blank=True)
 
     parent_page_types = ["cms.FundPage"]
     subpage_types: list[str] = []
@@ -148,9 +162,24 @@ class FundingCallPage(Page):
         FieldPanel("how_to_apply"),
         FieldPanel("documents"),
     ]
+    form_panels = [FieldPanel("eligibility_questions"), FieldPanel("questions")]
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(content_panels, heading=_("Content")),
+            ObjectList(form_panels, heading=_("Application form")),
+            ObjectList(Page.promote_panels, heading=_("Promote")),
+            ObjectList(Page.settings_panels, heading=_("Settings")),
+        ]
+    )
 
     class Meta:
         verbose_name = _("funding call page")
+
+    def get_questions(self):
+        return questions_from_stream(self.questions)
+
+    def get_eligibility_questions(self):
+        return eligibility_from_stream(self.eligibility_questions)
 
     @property
     def call(self) -> FundingCall:
@@ -273,6 +302,36 @@ def call_pages(locale):
     )
 
 
+def call_page_for(call, language_code: str):
+    """The live page of ``call`` in ``language_code``, else in any language (None if unpublished)."""
+    pages = list(
+        FundingCallPage.objects.live()
+        .filter(funding_call=call)
+        .select_related("locale", "funding_call__fund")
+    )
+    for page in pages:
+        if page.locale.language_code == language_code:
+            return page
+    return pages[0] if pages else None
+
+
+def call_titles(language_code: str, call_ids) -> dict[int, str]:
+    """Public titles of ``call_ids`` in ``language_code``, in one query."""
+    return dict(
+        FundingCallPage.objects.live()
+        .filter(funding_call_id__in=list(call_ids), locale__language_code=language_code)
+        .values_list("funding_call_id", "title")
+    )
+
+
+def open_call_pages(language_code: str) -> list:
+    """Call pages in ``language_code`` whose call is open now."""
+    locale = Locale.objects.filter(language_code=language_code).first()
+    if locale is None:
+        return []
+    return list(call_pages(locale).filter(funding_call__in=FundingCall.objects.open_at(timezone.now())))
+
+
 def fund_pages(locale):
     """Live public fund pages in ``locale`` with their fund and foundation, in one query."""
     return (
@@ -291,6 +350,9 @@ __all__ = [
     "FundingCallPage",
     "HomePage",
     "StandardPage",
+    "call_page_for",
     "call_pages",
+    "call_titles",
+    "open_call_pages",
     "fund_pages",
 ]

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "allauth",
     "allauth.account",
 ]
@@ -96,6 +97,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "fundportal.urls"
+# Form widgets may use project templates (e.g. the budget table).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "fundportal.wsgi.application"
 
 TEMPLATES = [
@@ -281,6 +284,8 @@ ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 600
 # --- end of applicant accounts ------------------------------------------------------------
 
 if TESTING:
+    # Search indexing on every page save only slows tests down; nothing here searches.
+    WAGTAILSEARCH_BACKENDS["default"]["AUTO_UPDATE"] = False
     # Fast hashing keeps the suite quick; production keeps Django's default PBKDF2.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", "/tmp/fundportal-test-private"))

@@ -22,6 +22,8 @@ if settings.DEBUG:
 urlpatterns += i18n_patterns(
     path("accounts/login/link/<str:token>/", login_link, name="login_link"),
     path("accounts/", include("allauth.urls")),
+    path("organizations/", include("grants.urls_organizations")),
+    path("", include("grants.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -7,8 +7,17 @@ existence is not revealed.
 from collections.abc import Iterable
 
 from django.db.models import QuerySet
+from django.http import Http404
 
-from .models import Foundation, Role, StaffMembership
+from .models import (
+    Application,
+    ApplicationStatus,
+    Foundation,
+    IntakeChannel,
+    OrganizationMembership,
+    Role,
+    StaffMembership,
+)
 
 
 def foundation_ids(user, roles: Iterable[str] | None = None) -> set[int]:
@@ -43,3 +52,56 @@ def scope_to_foundations(queryset: QuerySet, user, foundation_path: str, roles=N
 
 
 EDITOR_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER)
+
+
+# --- Applications ---------------------------------------------------------------------------
+
+APPLICATION_STAFF_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER, Role.AUDITOR)
+INTAKE_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER)
+
+
+def is_organization_member(user, organization_id: int) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return OrganizationMembership.objects.filter(user=user, organization_id=organization_id).exists()
+
+
+def application_actor(user, application) -> str | None:
+    """How ``user`` may act on ``application``: "applicant", "intake_staff", "staff" or None.
+
+    Applicants are members of the organization. Staff of the call's foundation see submitted
+    applications; program officers also complete drafts they entered for a group by phone or
+    in person (staff-assisted intake). Nobody else learns the application exists.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if is_organization_member(user, application.organization_id):
+        return "applicant"
+    foundation_id = application.call.fund.foundation_id
+    if application.intake_channel != IntakeChannel.ONLINE and has_role(user, foundation_id, *INTAKE_ROLES):
+        return "intake_staff"
+    if application.status != ApplicationStatus.DRAFT and has_role(
+        user, foundation_id, *APPLICATION_STAFF_ROLES
+    ):
+        return "staff"
+    return None
+
+
+def get_application_or_404(user, pk, *, for_edit: bool = False) -> tuple:
+    """The application and the user's actor kind, or 404 (never 403: its existence stays private)."""
+    application = (
+        Application.objects.select_related("call__fund__foundation", "organization").filter(pk=pk).first()
+    )
+    if application is None:
+        raise Http404
+    actor = application_actor(user, application)
+    if actor is None or (for_edit and actor not in ("applicant", "intake_staff")):
+        raise Http404
+    return application, actor
+
+
+def applications_visible_to_staff(user, queryset=None):
+    """Submitted (non-draft) applications of the foundations where ``user`` has a staff role."""
+    queryset = queryset if queryset is not None else Application.objects.all()
+    queryset = queryset.exclude(status=ApplicationStatus.DRAFT)
+    return scope_to_foundations(queryset, user, "call__fund__foundation", APPLICATION_STAFF_ROLES)

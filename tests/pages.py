@@ -49,7 +49,11 @@ def add_fund_page(site: dict, fund, *, title=None, title_es=None) -> tuple[FundP
     return page, page_es
 
 
-def add_call_page(fund_pages: tuple, call, *, slug=None) -> tuple[FundingCallPage, FundingCallPage]:
+def add_call_page(
+    fund_pages: tuple, call, *, slug=None, questions=None, eligibility=None
+) -> tuple[FundingCallPage, FundingCallPage]:
+    """English and Spanish pages for ``call``; ``questions``/``eligibility`` are callables
+    taking a language code and returning StreamField JSON (see ``grants.demo_questions``)."""
     fund_page, fund_page_es = fund_pages
     page = publish(
         fund_page.add_child(
@@ -59,6 +63,8 @@ def add_call_page(fund_pages: tuple, call, *, slug=None) -> tuple[FundingCallPag
                 funding_call=call,
                 summary="Grants for legal defense.",
                 eligibility="<p>Groups serving immigrant workers.</p>",
+                questions=questions("en") if questions else "[]",
+                eligibility_questions=eligibility("en") if eligibility else "[]",
             )
         )
     )
@@ -66,5 +72,9 @@ def add_call_page(fund_pages: tuple, call, *, slug=None) -> tuple[FundingCallPag
     page_es.title = f"{call.title} (es)"
     page_es.summary = "Subvenciones para la defensa legal."
     page_es.eligibility = "<p>Grupos que sirven a trabajadores inmigrantes.</p>"
+    if questions:
+        page_es.questions = questions("es")
+    if eligibility:
+        page_es.eligibility_questions = eligibility("es")
     publish(page_es)
     return page, page_es

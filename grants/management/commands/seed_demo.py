@@ -15,6 +15,7 @@ from djmoney.money import Money
 from wagtail.models import Locale, Page, Site
 
 from cms.models import BrandingSettings, FundIndexPage, FundingCallPage, FundPage, HomePage, StandardPage
+from grants.demo_questions import eligibility_json, questions_json
 from grants.models import Foundation, Fund, FundingCall, ProgramType, Role, User
 from grants.services.staff import add_staff, ensure_role_groups
 
@@ -226,9 +227,11 @@ class Command(BaseCommand):
                 call_page = self._child(
                     fund_page, FundingCallPage, call_slug, title=title, funding_call=calls[call_slug],
                     summary=call_summary, eligibility=ELIGIBILITY, how_to_apply=HOW_TO_APPLY,
+                    questions=questions_json("en"), eligibility_questions=eligibility_json("en"),
                 )  # fmt: skip
                 self._translate(call_page, es, title=title_es, summary=call_summary_es,
-                                eligibility=ELIGIBILITY_ES, how_to_apply=HOW_TO_APPLY_ES)  # fmt: skip
+                                eligibility=ELIGIBILITY_ES, how_to_apply=HOW_TO_APPLY_ES,
+                                questions=questions_json("es"), eligibility_questions=eligibility_json("es"))  # fmt: skip
         privacy = None
         for slug, (title, intro), (title_es, intro_es), text, text_es in STANDARD_PAGES:
             body = [("paragraph", f"<p>{text}</p>")]

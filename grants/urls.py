@@ -1,0 +1,24 @@
+"""Applicant-facing URLs, mounted under the language prefix (/en/, /es/)."""
+
+from django.urls import path
+
+from grants.views import applications
+
+urlpatterns = [
+    path("dashboard/", applications.dashboard, name="dashboard"),
+    path("apply/<int:call_id>/", applications.apply_start, name="apply_start"),
+    path("applications/<int:pk>/", applications.application_detail, name="application_detail"),
+    path(
+        "applications/<int:pk>/step/<int:number>/",
+        applications.application_section,
+        name="application_section",
+    ),
+    path("applications/<int:pk>/review/", applications.application_review, name="application_review"),
+    path("applications/<int:pk>/submit/", applications.application_submit, name="application_submit"),
+    path("applications/<int:pk>/withdraw/", applications.application_withdraw, name="application_withdraw"),
+    path(
+        "applications/<int:pk>/files/<int:attachment_id>/",
+        applications.attachment_download,
+        name="attachment_download",
+    ),
+]
