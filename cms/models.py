@@ -353,6 +353,6 @@ __all__ = [
     "call_page_for",
     "call_pages",
     "call_titles",
-    "open_call_pages",
     "fund_pages",
+    "open_call_pages",
 ]

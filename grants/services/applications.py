@@ -350,3 +350,25 @@ def _notify_members(application: Application, template: str) -> None:
                 "user": user,
             },
         )
+
+
+def start_staff_intake(
+    *, call: FundingCall, by, channel: str, language: str, organization: Organization | None = None,
+    organization_fields: dict | None = None,
+) -> Application:  # fmt: skip
+    """A program officer enters an application for a group that applies by phone or in person.
+
+    Uses an existing ``organization`` or creates one from ``organization_fields`` (with no
+    members: the group has no login). The officer then fills in and submits the form; the
+    channel is recorded on the application and in the activity log.
+    """
+    if channel == IntakeChannel.ONLINE:
+        raise ApplicationError(_("Choose how the application was received: by phone or in person."))
+    with transaction.atomic():
+        if organization is None:
+            organization = Organization(created_by=by, **(organization_fields or {}))
+            organization.full_clean(exclude=["created_by"])
+            organization.save()
+        return start_application(
+            call=call, organization=organization, by=by, language=language, channel=channel
+        )

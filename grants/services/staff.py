@@ -9,13 +9,13 @@ from grants.models import ROLE_GROUP_NAMES, Foundation, Role, StaffMembership
 # Model permissions each role's group holds in Wagtail admin. Which rows a person may see is
 # decided by ``grants.permissions`` from their foundation; these only open the menus.
 ROLE_MODEL_PERMISSIONS = {
-    Role.FOUNDATION_ADMIN: ["view_foundation", "change_foundation", "view_fund", "add_fund",
+    Role.FOUNDATION_ADMIN: ["view_application", "view_foundation", "change_foundation", "view_fund", "add_fund",
                             "change_fund", "view_fundingcall", "add_fundingcall", "change_fundingcall"],
-    Role.PROGRAM_OFFICER: ["view_foundation", "view_fund", "add_fund", "change_fund",
+    Role.PROGRAM_OFFICER: ["view_application", "view_foundation", "view_fund", "add_fund", "change_fund",
                            "view_fundingcall", "add_fundingcall", "change_fundingcall"],
     Role.REVIEWER: [],
     Role.FINANCE_OFFICER: ["view_foundation", "view_fund", "view_fundingcall"],
-    Role.AUDITOR: ["view_foundation", "view_fund", "view_fundingcall"],
+    Role.AUDITOR: ["view_application", "view_foundation", "view_fund", "view_fundingcall"],
 }  # fmt: skip
 ROLE_PAGE_PERMISSIONS = {
     Role.FOUNDATION_ADMIN: ["add_page", "change_page", "publish_page"],

@@ -29,7 +29,7 @@ from grants.services import applications as service
 from grants.services.errors import DomainError, UploadRejected
 
 
-def _sections_for(application: Application) -> list[Section]:
+def sections_for(application: Application) -> list[Section]:
     """Sections to show: the snapshot once submitted, else the call page in the reader's language."""
     if application.question_snapshot:
         return [
@@ -108,7 +108,7 @@ def application_section(request, pk: int, number: int):
     application, actor = get_application_or_404(request.user, pk, for_edit=True)
     if not application.is_editable:
         return redirect("application_detail", pk=application.pk)
-    sections = _sections_for(application)
+    sections = sections_for(application)
     if not 1 <= number <= len(sections):
         raise Http404
     section = sections[number - 1]
@@ -201,7 +201,7 @@ def application_review(request, pk: int):
     application, actor = get_application_or_404(request.user, pk, for_edit=True)
     if not application.is_editable:
         return redirect("application_detail", pk=application.pk)
-    sections = _sections_for(application)
+    sections = sections_for(application)
     invalid = service.validate_application(application, sections)
     return render(
         request,
@@ -211,7 +211,7 @@ def application_review(request, pk: int):
             "actor": actor,
             "sections": sections,
             "invalid": invalid,
-            "answers": _answer_rows(application, sections),
+            "answers": answer_rows(application, sections),
             "call_page": call_page_for(application.call, translation.get_language()),
             "call_open": application.call.is_open(),
         },
@@ -226,7 +226,7 @@ def application_submit(request, pk: int):
         raise Http404
     try:
         service.submit_application(
-            application, sections=_sections_for(application), by=request.user, actor=actor
+            application, sections=sections_for(application), by=request.user, actor=actor
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -244,7 +244,7 @@ def application_url(application) -> str:
 @never_cache
 def application_detail(request, pk: int):
     application, actor = get_application_or_404(request.user, pk)
-    sections = _sections_for(application)
+    sections = sections_for(application)
     activity = application_activity(application, actor)
     return render(
         request,
@@ -253,7 +253,7 @@ def application_detail(request, pk: int):
             "application": application,
             "actor": actor,
             "sections": sections,
-            "answers": _answer_rows(application, sections),
+            "answers": answer_rows(application, sections),
             "activity": activity,
             "just_submitted": request.GET.get("submitted") == "1"
             and application.status == ApplicationStatus.SUBMITTED,
@@ -328,7 +328,7 @@ def _display_value(question: Question, value, attachments) -> object:
     return value
 
 
-def _answer_rows(application, sections):
+def answer_rows(application, sections):
     """Per section, each question with its answer ready to display (sensitive included: only
     members of the organization and staff of the foundation reach the pages that use this)."""
     attachments = _attachments_by_question(application)

@@ -1,5 +1,7 @@
 """The demo seed builds a usable bilingual portal, can run twice, and never runs in production."""
 
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -9,9 +11,14 @@ from grants.models import CallStatus, Foundation, Fund, FundingCall, ProgramType
 
 
 def test_seed_demo_is_idempotent_and_complete(db, client):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
-    counts = (Foundation.objects.count(), Fund.objects.count(), FundingCall.objects.count(), User.objects.count())
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
+    counts = (
+        Foundation.objects.count(),
+        Fund.objects.count(),
+        FundingCall.objects.count(),
+        User.objects.count(),
+    )
+    call_command("seed_demo", stdout=io.StringIO())
     assert (
         Foundation.objects.count(),
         Fund.objects.count(),
