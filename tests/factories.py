@@ -6,7 +6,17 @@ import factory
 from django.utils import timezone
 from djmoney.money import Money
 
-from grants.models import Foundation, Fund, FundingCall, ProgramType, User
+from grants.models import (
+    Foundation,
+    Fund,
+    FundingCall,
+    LegalStatus,
+    Organization,
+    OrganizationInvite,
+    OrganizationMembership,
+    ProgramType,
+    User,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -59,3 +69,36 @@ class FundingCallFactory(factory.django.DjangoModelFactory):
     time_zone = "America/Los_Angeles"
     min_amount = factory.LazyAttribute(lambda o: Money(1000, o.fund.currency))
     max_amount = factory.LazyAttribute(lambda o: Money(20000, o.fund.currency))
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    """An unincorporated group; pass ``legal_status`` and tax ids for the other kinds."""
+
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Community Group {n}")
+    mission = "Rapid response and know-your-rights workshops."
+    region_served = "Alameda County"
+    languages = "Spanish, English"
+    legal_status = LegalStatus.UNINCORPORATED
+    created_by = None
+
+
+class OrganizationMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrganizationMembership
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory)
+    role = OrganizationMembership.Role.MEMBER
+
+
+class OrganizationInviteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrganizationInvite
+
+    organization = factory.SubFactory(OrganizationFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.org")
+    invited_by = None
+    status = OrganizationInvite.Status.PENDING
