@@ -34,7 +34,7 @@ class OrganizationForm(forms.ModelForm):
             "mission": _("What your group does"),
         }
         help_texts = {
-            "mission": PRIVACY_HELP,
+            "mission": _("In general terms. No client names or case numbers."),
             "region_served": _("Cities, counties or region — never a street address."),
             "tax_id": _("Only for nonprofits: the EIN, like 12-3456789."),
             "sponsor_name": _("Only for fiscally sponsored projects."),
@@ -45,6 +45,9 @@ class OrganizationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # A radio list without an empty "---------" choice.
         self.fields["legal_status"].choices = LegalStatus.choices
+        # Required or not depending on the legal status: not marked "optional".
+        for name in ("tax_id", "sponsor_name", "sponsor_tax_id"):
+            self.fields[name].conditional = True
 
     def clean(self):
         cleaned = super().clean()
