@@ -393,7 +393,7 @@ def remove_member(*, membership: OrganizationMembership, by: User) -> None:
         owners = [m for m in memberships if m.role == OrganizationMembership.Role.OWNER]
         if current.role == OrganizationMembership.Role.OWNER and len(owners) == 1:
             raise OrganizationError(
-                _("An organization needs at least one owner. Make someone else an owner first.")
+                _("An organization needs at least one owner, so its last owner cannot be removed.")
             )
         _log(
             organization,
