@@ -15,7 +15,9 @@ PRODUCTION_ENV = {
 
 
 def _run(args, extra_env):
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_DEBUG", "SECRET_KEY", "FUNDPORTAL_TESTING")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DJANGO_DEBUG", "SECRET_KEY", "FUNDPORTAL_TESTING")
+    }
     env.update(extra_env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120

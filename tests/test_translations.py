@@ -31,7 +31,11 @@ def test_compiled_catalogue_matches_the_po_file():
     for message in _catalog():
         if not message.id or isinstance(message.id, tuple) or not message.string:
             continue
-        looked_up = compiled.pgettext(message.context, message.id) if message.context else compiled.gettext(message.id)
+        looked_up = (
+            compiled.pgettext(message.context, message.id)
+            if message.context
+            else compiled.gettext(message.id)
+        )
         if looked_up != message.string:
             stale.append(message.id)
     assert stale == [], "run `make messages` to recompile locale/es/LC_MESSAGES/django.mo"

@@ -7,7 +7,7 @@ from django.utils import translation
 from django.utils.http import urlencode
 from moneyed import Money
 from moneyed.l10n import format_money
-from wagtail.models import Locale, Page
+from wagtail.models import Page
 
 register = template.Library()
 
@@ -33,14 +33,18 @@ def language_links(context) -> list[dict]:
     request = context.get("request")
     page = context.get("page")
     current = translation.get_language()
+    translations = {}
+    if isinstance(page, Page):
+        # One query for every language's version of this page.
+        for translated in Page.objects.filter(translation_key=page.translation_key, live=True).select_related(
+            "locale"
+        ):
+            translations[translated.locale.language_code] = translated
     links = []
     for code, name in settings.LANGUAGES:
         target = None
-        if isinstance(page, Page):
-            locale = Locale.objects.filter(language_code=code).first()
-            translated = page.get_translation_or_none(locale) if locale else None
-            if translated is not None and translated.live:
-                target = translated.get_url(request)
+        if code in translations:
+            target = translations[code].get_url(request)
         if target is None and request is not None:
             target = translate_url(request.get_full_path(), code)
             if target == request.get_full_path() and code != current:

@@ -7,6 +7,7 @@ always has an open, an upcoming and a closed call). Refuses to run unless DEMO_M
 import datetime
 from decimal import Decimal
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -284,6 +285,10 @@ class Command(BaseCommand):
             user.is_staff = role is not None
             user.set_password(DEMO_PASSWORD)
             user.save()
+            # Demo addresses count as confirmed, so the printed logins work at once.
+            EmailAddress.objects.update_or_create(
+                user=user, email=email, defaults={"verified": True, "primary": True}
+            )
             if role not in (None, "superuser"):
                 add_staff(user, foundation=foundations[foundation_slug], role=role)
 
