@@ -502,3 +502,57 @@ def test_dashboard_query_count_does_not_grow(setup, client, django_assert_max_nu
     with CaptureQueriesContext(connection) as many:
         assert client.get("/en/dashboard/").status_code == 200
     assert len(many) == len(few)
+
+
+def test_short_text_yes_no_and_multiple_choice_rules(setup):
+    from grants.questions import Question, Section
+    from grants.services.answers import bind_section
+
+    section = Section(
+        2,
+        "More",
+        "",
+        (
+            Question("s", "short_text", "Name", required=True, max_length=10),
+            Question("y", "yes_no", "Paid staff?", required=True),
+            Question(
+                "m", "multiple_choice", "Services", required=True, choices=("Bonds", "Lawyers", "Hotline")
+            ),
+        ),
+    )
+    bad = bind_section(section, answers={"s": "x" * 11, "y": "maybe", "m": ["0", "7"]}, sensitive={},
+                       currency="USD", draft=False)  # fmt: skip
+    assert not bad.is_valid()
+    assert "at most 10 characters" in str(bad.errors["q_s"])
+    assert "Select a valid choice" in str(bad.errors["q_y"])
+    assert "Select a valid choice" in str(bad.errors["q_m"])
+    empty = bind_section(section, answers={}, sensitive={}, currency="USD", draft=False)
+    assert not empty.is_valid()
+    assert set(empty.errors) == {"q_s", "q_y", "q_m"}
+    draft = bind_section(section, answers={}, sensitive={}, currency="USD", draft=True)
+    assert draft.is_valid()  # a draft may be empty
+    good = bind_section(section, answers={"s": "Comité", "y": "no", "m": ["0", "2"]}, sensitive={},
+                        currency="USD", draft=False)  # fmt: skip
+    assert good.is_valid(), good.errors
+
+
+def test_required_file_question_needs_an_upload(setup):
+    from grants.questions import Question, Section
+
+    application, _ = _draft(setup)
+    question = Question("f", "file", "Letter", required=True, file_types=("pdf",), max_size_mb=1)
+    sections = [Section(1, "About", "", ()), Section(2, "Files", "", (question,))]
+    invalid = service.validate_application(application, sections)
+    assert "Upload a file for this question." in str(invalid[2].errors["q_f"])
+    service.add_attachment(application, question=question, upload=SimpleUploadedFile("l.pdf", PDF_BYTES),
+                           by=setup["applicant"])  # fmt: skip
+    assert 2 not in service.validate_application(application, sections)
+
+
+def test_answers_keep_their_meaning_across_languages(setup, client):
+    """A choice made on the English form reads correctly on the Spanish one (stored by position)."""
+    application, _ = _draft(setup)
+    client.force_login(setup["applicant"])
+    html = client.get(f"/es/applications/{application.pk}/review/").content.decode()
+    assert "Español" in html  # choice 0 of "Main language of your work", shown in Spanish
+    assert "Honorarios legales" in html  # budget category 0 in Spanish
