@@ -310,3 +310,28 @@ def eligibility_from_stream(stream) -> list[EligibilityQuestion]:
         )
         for child in stream
     ]
+
+
+class RubricCriterionBlock(blocks.StructBlock):
+    """One criterion of the review rubric: scored 0-5, weighted in the average."""
+
+    label = blocks.CharBlock(label=_("Criterion"), max_length=200)
+    weight = blocks.DecimalBlock(label=_("Weight"), min_value=0.1, max_value=100, default=1)
+    guidance = blocks.TextBlock(label=_("Guidance for reviewers"), required=False)
+
+    class Meta:
+        icon = "list-ol"
+        label = _("Criterion")
+
+
+def rubric_from_stream(stream) -> list[dict]:
+    """The rubric as plain data: ``[{"id", "label", "weight", "guidance"}]``."""
+    return [
+        {
+            "id": child.id,
+            "label": child.value["label"],
+            "weight": str(child.value["weight"]),
+            "guidance": child.value.get("guidance") or "",
+        }
+        for child in stream
+    ]

@@ -25,8 +25,10 @@ from .blocks import (
     DocumentLinkBlock,
     EligibilityQuestionBlock,
     QuestionStreamBlock,
+    RubricCriterionBlock,
     eligibility_from_stream,
     questions_from_stream,
+    rubric_from_stream,
 )
 
 RICH_TEXT_FEATURES = ["h3", "bold", "italic", "link", "ul", "ol", "document-link"]
@@ -151,6 +153,12 @@ class FundingCallPage(Page):
         help_text=_("Answered before the form. Anyone who gives a not-eligible answer is told why."),
     )
     questions = StreamField(QuestionStreamBlock(), verbose_name=_("application questions"), blank=True)
+    rubric = StreamField(
+        [("criterion", RubricCriterionBlock())],
+        verbose_name=_("review rubric"),
+        blank=True,
+        help_text=_("Criteria reviewers score from 0 to 5; the weights set each one's share of the average."),
+    )
 
     parent_page_types = ["cms.FundPage"]
     subpage_types: list[str] = []
@@ -163,10 +171,12 @@ class FundingCallPage(Page):
         FieldPanel("documents"),
     ]
     form_panels = [FieldPanel("eligibility_questions"), FieldPanel("questions")]
+    review_panels = [FieldPanel("rubric")]
     edit_handler = TabbedInterface(
         [
             ObjectList(content_panels, heading=_("Content")),
             ObjectList(form_panels, heading=_("Application form")),
+            ObjectList(review_panels, heading=_("Review")),
             ObjectList(Page.promote_panels, heading=_("Promote")),
             ObjectList(Page.settings_panels, heading=_("Settings")),
         ]
@@ -177,6 +187,9 @@ class FundingCallPage(Page):
 
     def get_questions(self):
         return questions_from_stream(self.questions)
+
+    def get_rubric(self):
+        return rubric_from_stream(self.rubric)
 
     def get_eligibility_questions(self):
         return eligibility_from_stream(self.eligibility_questions)

@@ -9,6 +9,14 @@ from .applications import (
 from .foundations import ROLE_GROUP_NAMES, Foundation, Role, StaffMembership
 from .funds import CallStatus, Fund, FundingCall, FundStatus, ProgramType
 from .organizations import LegalStatus, Organization, OrganizationInvite, OrganizationMembership
+from .reviews import (
+    ApplicationVersion,
+    DecisionMessage,
+    InformationRequest,
+    Recommendation,
+    Review,
+    ReviewAssignment,
+)
 
 __all__ = [
     "ROLE_GROUP_NAMES",
@@ -17,17 +25,23 @@ __all__ = [
     "Application",
     "ApplicationAttachment",
     "ApplicationStatus",
+    "ApplicationVersion",
     "CallStatus",
+    "DecisionMessage",
     "Foundation",
     "Fund",
     "FundStatus",
     "FundingCall",
+    "InformationRequest",
     "IntakeChannel",
     "LegalStatus",
     "Organization",
     "OrganizationInvite",
     "OrganizationMembership",
     "ProgramType",
+    "Recommendation",
+    "Review",
+    "ReviewAssignment",
     "Role",
     "StaffMembership",
     "User",

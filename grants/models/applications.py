@@ -71,6 +71,24 @@ class Application(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Decision
+    award_amount = MoneyField(
+        _("amount awarded"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        currency_field_name="award_currency",
+    )
+    decision_reason = models.TextField(_("reason given to the applicant"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Review summary, recomputed when a review is submitted (what the officers' list sorts by).
+    review_score = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
+    review_count = models.PositiveIntegerField(default=0)
+    decision_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("application")

@@ -122,6 +122,14 @@ class FundingCall(models.Model):
     max_amount = MoneyField(
         _("largest amount"), max_digits=14, decimal_places=2, currency_field_name="max_amount_currency"
     )
+    rapid_response = models.BooleanField(
+        _("rapid response"),
+        default=False,
+        help_text=_("A short form decided within hours, e.g. after a raid."),
+    )
+    decision_target_hours = models.PositiveIntegerField(
+        _("decision target (hours)"), null=True, blank=True, help_text=_("Hours from submission to decision.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = FundingCallQuerySet.as_manager()

@@ -18,6 +18,7 @@ from grants.models import (
     Application,
     ApplicationAttachment,
     ApplicationStatus,
+    ApplicationVersion,
     Foundation,
     FundingCall,
     IntakeChannel,
@@ -251,6 +252,20 @@ def _next_reference(call: FundingCall) -> str:
     return f"{stem}{number:05d}"
 
 
+def snapshot_version(application: Application, *, by) -> ApplicationVersion:
+    """Keep the answers exactly as (re)submitted; earlier versions are never changed."""
+    number = (application.versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    return ApplicationVersion.objects.create(
+        application=application,
+        number=number,
+        title=application.title,
+        requested_amount=application.requested_amount,
+        answers=application.answers,
+        sensitive_answers=application.sensitive_answers,
+        submitted_by=by,
+    )
+
+
 def submit_application(application: Application, *, sections: list[Section], by, actor: str) -> Application:
     """Submit a draft: the call must be open and every answer valid.
 
@@ -281,8 +296,14 @@ def submit_application(application: Application, *, sections: list[Section], by,
         locked.status = ApplicationStatus.SUBMITTED
         locked.submitted_at = timezone.now()
         locked.submitted_by = by
+        call = locked.call
+        if call.rapid_response and call.decision_target_hours:
+            locked.decision_due_at = locked.submitted_at + datetime.timedelta(
+                hours=call.decision_target_hours
+            )
         locked.save(update_fields=["question_snapshot", "reference", "status", "submitted_at", "submitted_by",
-                                   "updated_at"])  # fmt: skip
+                                   "decision_due_at", "updated_at"])  # fmt: skip
+        snapshot_version(locked, by=by)
         record(
             subject=locked,
             subject_type="application",

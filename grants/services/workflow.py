@@ -33,7 +33,14 @@ APPLICATION_TRANSITIONS = {
     t.name: t
     for t in (
         Transition("submit", (S.DRAFT,), S.SUBMITTED, (APPLICANT, INTAKE_STAFF)),
+        Transition("start_screening", (S.SUBMITTED,), S.SCREENING, (OFFICER,)),
+        Transition("send_to_review", (S.SUBMITTED, S.SCREENING, S.RESUBMITTED), S.IN_REVIEW, (OFFICER,)),
+        Transition(
+            "request_more_info", (S.SCREENING, S.IN_REVIEW, S.RESUBMITTED), S.MORE_INFO_REQUESTED, (OFFICER,)
+        ),
         Transition("resubmit", (S.MORE_INFO_REQUESTED,), S.RESUBMITTED, (APPLICANT, INTAKE_STAFF)),
+        Transition("approve", (S.SCREENING, S.IN_REVIEW, S.RESUBMITTED), S.APPROVED, (OFFICER,)),
+        Transition("decline", OPEN_STATES, S.DECLINED, (OFFICER,)),
         Transition("withdraw", (S.DRAFT, *OPEN_STATES), S.WITHDRAWN, (APPLICANT, INTAKE_STAFF)),
     )
 }
