@@ -304,4 +304,4 @@ class Command(BaseCommand):
             )
             where = f" at {foundation_slug}" if foundation_slug else ""
             self.stdout.write(f"  {email:42} {label}{where}")
-        self.stdout.write("Staff sign in at http://127.0.0.1:8000/admin/")
+        self.stdout.write("Staff sign in at /admin/ on the portal.")
