@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -60,6 +61,12 @@ def organization_create(request):
             messages.success(
                 request, _("Your organization is set up. You can now invite the people you work with.")
             )
+            # Coming from "Apply": go back to the application once the organization exists.
+            next_url = request.GET.get("next", "")
+            if next_url and url_has_allowed_host_and_scheme(
+                next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                return redirect(next_url)
             return redirect("organizations:detail", pk=organization.pk)
     return render(
         request, "organizations/form.html", {"form": form, "creating": True, "privacy_help": PRIVACY_HELP}

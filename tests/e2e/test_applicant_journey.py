@@ -178,14 +178,7 @@ def test_applicant_signs_up_applies_saves_a_draft_comes_back_and_submits(
     page.locator("input[name=languages]").fill("Español, mam")
     page.locator("input[name=legal_status][value=unincorporated]").check()
     page.get_by_role("button", name="Crear organización").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Red Comunitaria del Valle")
-    # The organization form does not follow ``?next=`` (see the xfail test below): the person
-    # finds the call again from the dashboard, as they would.
-    page.get_by_role("link", name="Mi panel").click()
-    page.get_by_role("region", name="Convocatorias abiertas ahora").get_by_role(
-        "link", name=CALL_TITLE_ES
-    ).click()
-    page.get_by_role("link", name="Iniciar una solicitud").click()
+    # Creating the organization leads straight back to the application.
 
     # 3. Eligibility: yes to the region, no to being a government agency.
     expect(page).to_have_url(url(apply_path))
@@ -347,10 +340,6 @@ def test_not_eligible_answer_shows_the_reason_and_saves_nothing(page, url, grant
     assert not Application.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="organization_create ignores ?next=: it always lands on the new organization's profile",
-)
 def test_adding_an_organization_from_the_application_returns_to_it(page, url, grant_call, member):
     call, _call_page_es = grant_call
     OrganizationMembership.objects.filter(user=member).delete()
