@@ -1,5 +1,7 @@
 """Template helpers for the public site: money in the reader's language, language links."""
 
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
 from django import template
 from django.conf import settings
 from django.urls import translate_url
@@ -46,7 +48,7 @@ def language_links(context) -> list[dict]:
         if code in translations:
             target = translations[code].get_url(request)
         if target is None and request is not None:
-            target = translate_url(request.get_full_path(), code)
+            target = _with_next_translated(translate_url(request.get_full_path(), code), current, code)
             if target == request.get_full_path() and code != current:
                 target = f"/{code}/"
         with translation.override(code):
@@ -60,6 +62,23 @@ def language_links(context) -> list[dict]:
             }
         )
     return links
+
+
+def _with_next_translated(url: str, current: str, code: str) -> str:
+    """Also switch the language of a ``next`` parameter (sign-in pages), so that after signing
+    in the person lands on the page in the language they chose."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    changed = [
+        (
+            key,
+            f"/{code}/" + value[len(current) + 2 :]
+            if key == "next" and value.startswith(f"/{current}/")
+            else value,
+        )
+        for key, value in query
+    ]
+    return urlunsplit(parts._replace(query=urlencode(changed))) if changed != query else url
 
 
 @register.filter

@@ -142,3 +142,8 @@ def test_home_listing_and_call_pages_query_count_does_not_grow(client, site):
     after = {url: _queries(client, url) for url in urls}
     assert after == before
     assert max(after.values()) <= 20
+
+
+def test_language_switch_on_sign_in_keeps_where_the_person_was_going(client, db):
+    html = client.get("/es/accounts/login/?next=/es/dashboard/").content.decode()
+    assert "next%3D%252Fen%252Fdashboard%252F" in html  # the English link also leads on in English
