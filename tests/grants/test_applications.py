@@ -40,6 +40,11 @@ PNG_BYTES = (
 
 @pytest.fixture
 def setup(site):
+    return make_setup(site)
+
+
+def make_setup(site) -> dict:
+    """A foundation, fund, open call with the demo questions (en/es) and an applicant in an organization."""
     foundation = FoundationFactory(slug="bay-area")
     fund = FundFactory(foundation=foundation)
     call = FundingCallFactory(fund=fund, min_amount=Money(1000, "USD"), max_amount=Money(20000, "USD"))
