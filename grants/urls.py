@@ -16,6 +16,7 @@ urlpatterns = [
     path("applications/<int:pk>/review/", applications.application_review, name="application_review"),
     path("applications/<int:pk>/submit/", applications.application_submit, name="application_submit"),
     path("applications/<int:pk>/withdraw/", applications.application_withdraw, name="application_withdraw"),
+    path("applications/<int:pk>/versions/", applications.application_versions, name="application_versions"),
     path(
         "applications/<int:pk>/files/<int:attachment_id>/",
         applications.attachment_download,

@@ -5,6 +5,7 @@ Every function takes the acting user (``by``) and, where the rules differ, the k
 """
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 import filetype
@@ -106,10 +107,23 @@ def _money_or_none(raw, currency: str):
     return Money(value, currency)
 
 
-def save_section(application: Application, *, section: Section, raw: dict, by) -> Application:
+def save_section(
+    application: Application,
+    *,
+    section: Section,
+    raw: dict,
+    by,
+    editable_ids: Iterable[str] | None = None,
+) -> Application:
     """Store what was typed in one section as is (a draft may be incomplete or even wrong).
 
     Answers to sensitive questions go to ``sensitive_answers`` only.
+
+    ``editable_ids`` (question ids, and ``_title`` / ``_requested_amount``), when given, are the
+    only keys of ``raw`` that are stored; other keys are ignored. While more information is
+    requested, only the answers named by the open information request can change, whatever
+    the caller passes (``editable_ids`` can only narrow them): a crafted POST cannot change
+    any other answer.
     """
     if not application.is_editable:
         raise ApplicationError(_("This application can no longer be changed."))
@@ -118,6 +132,13 @@ def save_section(application: Application, *, section: Section, raw: dict, by) -
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if not locked.is_editable:
             raise ApplicationError(_("This application can no longer be changed."))
+        allowed = None if editable_ids is None else set(editable_ids)
+        if locked.status == ApplicationStatus.MORE_INFO_REQUESTED:
+            request = locked.information_requests.filter(answered_at__isnull=True).first()
+            named = set(request.question_ids or []) if request is not None else set()
+            allowed = named if allowed is None else allowed & named
+        if allowed is not None:
+            raw = {key: value for key, value in raw.items() if key in allowed}
         for key, value in raw.items():
             target = locked.sensitive_answers if key in sensitive_ids else locked.answers
             target[key] = value

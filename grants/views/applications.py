@@ -1,4 +1,5 @@
-"""Applicant-facing views: eligibility, the form in steps, review and submit, files, dashboard.
+"""Applicant-facing views: eligibility, the form in steps, review and submit, files, dashboard,
+answers asked for by the foundation (more information), versions, decision and timeline.
 
 Views only translate HTTP into service calls; the rules live in ``grants.services``.
 """
@@ -10,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -19,6 +21,7 @@ from grants.models import (
     Application,
     ApplicationStatus,
     FundingCall,
+    InformationRequest,
     IntakeChannel,
     OrganizationMembership,
 )
@@ -26,6 +29,7 @@ from grants.permissions import get_application_or_404
 from grants.questions import Question, Section, split_sections
 from grants.services import answers as answer_forms
 from grants.services import applications as service
+from grants.services import reviews as review_service
 from grants.services.errors import DomainError, UploadRejected
 
 
@@ -51,6 +55,165 @@ def _attachments_by_question(application):
     for attachment in application.attachments.all():
         grouped.setdefault(attachment.question_id, []).append(attachment)
     return grouped
+
+
+# --- More information, sensitive answers, timeline, versions ---------------------------------
+
+CORE_KEYS = (answer_forms.TITLE_KEY, answer_forms.AMOUNT_KEY)
+DECIDED = (ApplicationStatus.APPROVED, ApplicationStatus.DECLINED)
+
+
+def _core_label(key: str) -> str:
+    if key == answer_forms.TITLE_KEY:
+        return _("Name of your project or request")
+    return _("Amount requested")
+
+
+def information_request_for(application: Application) -> InformationRequest | None:
+    """The officer's open request while the application waits for more information."""
+    if application.status != ApplicationStatus.MORE_INFO_REQUESTED:
+        return None
+    return review_service.open_information_request(application)
+
+
+def editable_ids_for(application: Application, info_request: InformationRequest | None) -> set[str] | None:
+    """Keys the applicant may change: ``None`` means every answer (a draft); while more
+    information is requested, only the answers the officer named."""
+    if application.status == ApplicationStatus.MORE_INFO_REQUESTED:
+        return set(info_request.question_ids or []) if info_request is not None else set()
+    return None
+
+
+def named_questions(sections: list[Section], ids) -> list[dict]:
+    """The answers named by an information request, in form order: label and step number."""
+    ids = set(ids or [])
+    named = [{"label": _core_label(key), "number": 1} for key in CORE_KEYS if key in ids]
+    for section in sections:
+        for question in section.questions:
+            if question.id in ids:
+                named.append({"label": question.label, "number": section.number})
+    return named
+
+
+def first_step_for(sections: list[Section], ids) -> int:
+    steps = [item["number"] for item in named_questions(sections, ids)]
+    return min(steps) if steps else 1
+
+
+def can_see_sensitive(user, application: Application, actor: str | None) -> bool:
+    """Answers marked sensitive: members of the organization and the foundation's officers."""
+    if actor in ("applicant", "intake_staff"):
+        return True
+    return actor == "staff" and review_service.is_officer(user, application)
+
+
+TIMELINE_SENTENCES = {
+    "submitted": gettext_lazy("The application was submitted."),
+    "request_more_info": gettext_lazy("The foundation asked for more information."),
+    "resubmit": gettext_lazy("The answers asked for were sent to the foundation."),
+    "approve": gettext_lazy("The foundation approved the application."),
+    "decline": gettext_lazy("The foundation declined the application."),
+    "withdrawn": gettext_lazy("The application was withdrawn."),
+}
+# Entries only staff see (the applicant's timeline shows ``visible_to_applicant`` rows only).
+STAFF_TIMELINE_SENTENCES = {
+    "started": gettext_lazy("Draft started."),
+    "started_by_staff": gettext_lazy("Draft started by staff."),
+    "start_screening": gettext_lazy("Screening started."),
+    "send_to_review": gettext_lazy("Sent to review."),
+    "reviewer_assigned": gettext_lazy("A reviewer was assigned."),
+    "conflict_declared": gettext_lazy("A reviewer declared a conflict of interest."),
+    "no_conflict_declared": gettext_lazy("A reviewer declared no conflict of interest."),
+    "review_submitted": gettext_lazy("A review was submitted."),
+    "email_sent": gettext_lazy("An email was sent to the applicant."),
+}
+# Actions whose note is written for the applicant (shown to them when the entry is visible).
+APPLICANT_NOTES = ("request_more_info", "comment", "withdrawn")
+STAFF_NOTES = (*APPLICANT_NOTES, "decline", "approve", "conflict_declared")
+
+
+def timeline(application: Application, actor: str | None) -> list[dict]:
+    """Activity as sentences in the reader's language.
+
+    Applicants see only entries marked visible to them, never who on the staff made them and
+    never internal comments; staff of the foundation see every entry with its author.
+    """
+    entries = ActivityEntry.objects.filter(subject_type="application", subject_id=application.pk)
+    for_applicant = actor == "applicant"
+    if for_applicant:
+        entries = entries.filter(visible_to_applicant=True)
+    rows = []
+    for entry in entries.select_related("actor")[:100]:
+        if entry.action == "comment":
+            text = _("Message from the foundation") if entry.visible_to_applicant else _("Internal comment")
+        elif entry.action in TIMELINE_SENTENCES:
+            text = str(TIMELINE_SENTENCES[entry.action])
+        elif for_applicant:
+            continue  # an unknown kind of entry is never shown to the applicant as a raw code
+        elif entry.action in STAFF_TIMELINE_SENTENCES:
+            text = str(STAFF_TIMELINE_SENTENCES[entry.action])
+        else:
+            text = entry.action
+        show_note = entry.action in (APPLICANT_NOTES if for_applicant else STAFF_NOTES)
+        author = ""
+        if not for_applicant and entry.actor is not None:
+            author = entry.actor.get_full_name() or entry.actor.email
+        rows.append({"at": entry.created_at, "text": text, "note": entry.note if show_note else "",
+                     "author": author, "internal": not entry.visible_to_applicant})  # fmt: skip
+    return rows
+
+
+def _snapshot_questions(application: Application) -> dict[str, Question]:
+    return {
+        q["id"]: Question.from_dict(q)
+        for section in application.question_snapshot
+        for q in section["questions"]
+    }
+
+
+def version_changes(application: Application, older, newer, *, show_sensitive: bool) -> list[dict]:
+    """``compare_versions`` with each key turned into the question's label (from the snapshot)
+    and values ready to read. Sensitive answers are replaced by a notice unless allowed."""
+    questions = _snapshot_questions(application)
+    rows = []
+    for change in review_service.compare_versions(older, newer):
+        key = change["key"]
+        question = questions.get(key)
+        sensitive = (
+            key in older.sensitive_answers
+            or key in newer.sensitive_answers
+            or (question is not None and question.sensitive)
+        )
+        if key in CORE_KEYS:
+            label, kind = _core_label(key), "text"
+            before, after = change["before"], change["after"]
+        elif question is not None:
+            label, kind = question.label, question.type
+            before = _display_value(question, change["before"], {})
+            after = _display_value(question, change["after"], {})
+        else:
+            label, kind = key, "text"
+            before, after = change["before"], change["after"]
+        hidden = sensitive and not show_sensitive
+        rows.append({"key": key, "label": label, "kind": kind, "sensitive": sensitive, "hidden": hidden,
+                     "before": None if hidden else before, "after": None if hidden else after})  # fmt: skip
+    return rows
+
+
+def versions_context(application: Application, user, actor, number: int | None = None) -> dict:
+    """Kept versions and the comparison of version ``number`` (default: the latest) with the one
+    before it."""
+    versions = list(application.versions.all())
+    chosen = next((v for v in versions if v.number == number), versions[-1] if versions else None)
+    previous = None
+    if chosen is not None:
+        previous = next((v for v in reversed(versions) if v.number < chosen.number), None)
+    changes = []
+    if chosen is not None and previous is not None:
+        changes = version_changes(
+            application, previous, chosen, show_sensitive=can_see_sensitive(user, application, actor)
+        )
+    return {"versions": versions, "version": chosen, "previous_version": previous, "changes": changes}
 
 
 @login_required
@@ -105,6 +268,8 @@ def apply_start(request, call_id: int):
 @login_required
 @never_cache
 def application_section(request, pk: int, number: int):
+    """One step of the form. While more information is requested, only the answers the
+    officer named can be changed; the others are shown read-only."""
     application, actor = get_application_or_404(request.user, pk, for_edit=True)
     if not application.is_editable:
         return redirect("application_detail", pk=application.pk)
@@ -112,6 +277,8 @@ def application_section(request, pk: int, number: int):
     if not 1 <= number <= len(sections):
         raise Http404
     section = sections[number - 1]
+    info_request = information_request_for(application)
+    editable = editable_ids_for(application, info_request)
     currency = application.call.fund.currency
     amount_range = service.amount_range(application.call)
     status = 200
@@ -125,14 +292,20 @@ def application_section(request, pk: int, number: int):
             amount_range=amount_range,
         )
         raw = answer_forms.raw_values(form, request.POST, request.FILES)
+        if editable is not None:
+            raw = {key: value for key, value in raw.items() if key in editable}
         try:
-            service.save_section(application, section=section, raw=raw, by=request.user)
+            service.save_section(
+                application, section=section, raw=raw, by=request.user, editable_ids=editable
+            )
         except DomainError as error:
             messages.error(request, error.message)
             return redirect("application_detail", pk=application.pk)
         upload_failed = False
         for question in section.questions:
             name = answer_forms.field_name(question)
+            if editable is not None and question.id not in editable:
+                continue
             if question.type == "file" and name in request.FILES:
                 try:
                     service.add_attachment(
@@ -142,6 +315,8 @@ def application_section(request, pk: int, number: int):
                     form.add_error(name, error.message)
                     upload_failed = True
         for attachment in application.attachments.all():
+            if editable is not None and attachment.question_id not in editable:
+                continue
             if f"remove_{attachment.pk}" in request.POST:
                 service.remove_attachment(attachment, by=request.user)
         if request.POST.get("autosave"):
@@ -161,7 +336,10 @@ def application_section(request, pk: int, number: int):
                 return redirect("application_section", pk=pk, number=number - 1)
             if action == "review":
                 return redirect("application_review", pk=pk)
-            messages.success(request, _("Draft saved. You can come back to it at any time."))
+            if editable is None:
+                messages.success(request, _("Draft saved. You can come back to it at any time."))
+            else:
+                messages.success(request, _("Saved. Send the answers to the foundation from the last step."))
             return redirect("application_section", pk=pk, number=number)
     else:
         show_errors = request.GET.get("check") == "1"
@@ -182,6 +360,7 @@ def application_section(request, pk: int, number: int):
     for question in section.questions:
         if question.type == "file":
             form.fields[answer_forms.field_name(question)].files = attachments.get(question.id, [])
+    editable_here = _mark_read_only(form, application, section, editable, attachments)
     context = {
         "application": application,
         "actor": actor,
@@ -191,8 +370,36 @@ def application_section(request, pk: int, number: int):
         "currency": currency,
         "call_page": call_page_for(application.call, translation.get_language()),
         "is_last": number == len(sections),
+        "info_request": info_request,
+        "named": named_questions(sections, info_request.question_ids) if info_request else [],
+        "restricted": editable is not None,
+        "editable_here": editable_here,
     }
     return render(request, "applications/section.html", context, status=status)
+
+
+def _mark_read_only(form, application, section, editable, attachments) -> bool:
+    """Mark the fields the applicant may not change (``field.read_only``) with the stored answer
+    to show instead (``field.display``). Returns whether any field of the step stays editable."""
+    if editable is None:
+        return True
+    any_editable = False
+    for name, field in form.fields.items():
+        key = name[2:] if name.startswith("q_") else name
+        field.read_only = key not in editable
+        any_editable = any_editable or not field.read_only
+        if not field.read_only:
+            continue
+        question = getattr(field, "question", None)
+        if key == answer_forms.TITLE_KEY:
+            field.display, field.display_type = application.title, "text"
+        elif key == answer_forms.AMOUNT_KEY:
+            field.display, field.display_type = application.requested_amount, "money"
+        elif question is not None:
+            store = application.sensitive_answers if question.sensitive else application.answers
+            field.display = _display_value(question, store.get(question.id), attachments)
+            field.display_type = question.type
+    return any_editable
 
 
 @login_required
@@ -203,6 +410,8 @@ def application_review(request, pk: int):
         return redirect("application_detail", pk=application.pk)
     sections = sections_for(application)
     invalid = service.validate_application(application, sections)
+    info_request = information_request_for(application)
+    resubmitting = application.status == ApplicationStatus.MORE_INFO_REQUESTED
     return render(
         request,
         "applications/review.html",
@@ -213,27 +422,36 @@ def application_review(request, pk: int):
             "invalid": invalid,
             "answers": answer_rows(application, sections),
             "call_page": call_page_for(application.call, translation.get_language()),
-            "call_open": application.call.is_open(),
+            # A resubmission answers the foundation's request: the call's close date does not apply.
+            "call_open": resubmitting or application.call.is_open(),
+            "resubmitting": resubmitting,
+            "info_request": info_request,
+            "named": named_questions(sections, info_request.question_ids) if info_request else [],
         },
     )
+
+
+RESUBMISSION_STATES = (ApplicationStatus.MORE_INFO_REQUESTED, ApplicationStatus.RESUBMITTED)
 
 
 @login_required
 @require_POST
 def application_submit(request, pk: int):
+    """Submit a draft, or send the answers the foundation asked for (resubmit). Both services are
+    idempotent, so a double click makes one submission."""
     application, actor = get_application_or_404(request.user, pk, for_edit=False)
     if actor not in ("applicant", "intake_staff"):
         raise Http404
+    resubmitting = application.status in RESUBMISSION_STATES
+    submit = review_service.resubmit_application if resubmitting else service.submit_application
     try:
-        service.submit_application(
-            application, sections=sections_for(application), by=request.user, actor=actor
-        )
+        submit(application, sections=sections_for(application), by=request.user, actor=actor)
     except DomainError as error:
         messages.error(request, error.message)
         if application.is_editable:
             return redirect("application_review", pk=pk)
         return redirect("application_detail", pk=pk)
-    return redirect(f"{application_url(application)}?submitted=1")
+    return redirect(f"{application_url(application)}?{'resubmitted' if resubmitting else 'submitted'}=1")
 
 
 def application_url(application) -> str:
@@ -245,7 +463,8 @@ def application_url(application) -> str:
 def application_detail(request, pk: int):
     application, actor = get_application_or_404(request.user, pk)
     sections = sections_for(application)
-    activity = application_activity(application, actor)
+    info_request = information_request_for(application)
+    status = application.status
     return render(
         request,
         "applications/detail.html",
@@ -253,27 +472,46 @@ def application_detail(request, pk: int):
             "application": application,
             "actor": actor,
             "sections": sections,
-            "answers": answer_rows(application, sections),
-            "activity": activity,
-            "just_submitted": request.GET.get("submitted") == "1"
-            and application.status == ApplicationStatus.SUBMITTED,
+            "answers": answer_rows(
+                application, sections, hide_sensitive=not can_see_sensitive(request.user, application, actor)
+            ),
+            "activity": timeline(application, actor),
+            "just_submitted": request.GET.get("submitted") == "1" and status == ApplicationStatus.SUBMITTED,
+            "just_resubmitted": request.GET.get("resubmitted") == "1"
+            and status == ApplicationStatus.RESUBMITTED,
             "call_page": call_page_for(application.call, translation.get_language()),
             "can_withdraw": actor in ("applicant", "intake_staff")
-            and application.status
-            not in (
-                ApplicationStatus.WITHDRAWN,
-                ApplicationStatus.APPROVED,
-                ApplicationStatus.DECLINED,
-            ),  # fmt: skip
+            and status not in (ApplicationStatus.WITHDRAWN, *DECIDED),
+            "info_request": info_request,
+            "named": named_questions(sections, info_request.question_ids) if info_request else [],
+            "info_step": first_step_for(sections, info_request.question_ids) if info_request else 1,
+            **versions_context(application, request.user, actor),
         },
     )
 
 
-def application_activity(application, actor):
-    entries = ActivityEntry.objects.filter(subject_type="application", subject_id=application.pk)
-    if actor == "applicant":
-        entries = entries.filter(visible_to_applicant=True)
-    return list(entries.select_related("actor")[:50])
+@login_required
+@never_cache
+def application_versions(request, pk: int):
+    """Every kept version of the answers, and what changed in a version against the one before."""
+    application, actor = get_application_or_404(request.user, pk)
+    try:
+        number = int(request.GET.get("version", ""))
+    except ValueError:
+        number = None
+    context = versions_context(application, request.user, actor, number)
+    if number is not None and (context["version"] is None or context["version"].number != number):
+        raise Http404
+    return render(
+        request,
+        "applications/versions.html",
+        {
+            "application": application,
+            "actor": actor,
+            "call_page": call_page_for(application.call, translation.get_language()),
+            **context,
+        },
+    )
 
 
 @login_required
@@ -328,14 +566,17 @@ def _display_value(question: Question, value, attachments) -> object:
     return value
 
 
-def answer_rows(application, sections):
+def answer_rows(application, sections, *, hide_sensitive: bool = False):
     """Per section, each question with its answer ready to display (sensitive included: only
-    members of the organization and staff of the foundation reach the pages that use this)."""
+    members of the organization and staff of the foundation reach the pages that use this;
+    ``hide_sensitive`` leaves those answers out for staff who are not officers)."""
     attachments = _attachments_by_question(application)
     rows = []
     for section in sections:
         items = []
         for question in section.questions:
+            if hide_sensitive and question.sensitive:
+                continue
             store = application.sensitive_answers if question.sensitive else application.answers
             items.append(
                 {"question": question, "value": _display_value(question, store.get(question.id), attachments)}
@@ -359,8 +600,20 @@ def dashboard(request):
     )
     language = translation.get_language()
     titles = call_titles(language, {a.call_id for a in applications})
+    waiting = [a.pk for a in applications if a.status == ApplicationStatus.MORE_INFO_REQUESTED]
+    requests = {}
+    if waiting:  # one query for every application waiting for answers
+        for info_request in InformationRequest.objects.filter(
+            application_id__in=waiting, answered_at__isnull=True
+        ).order_by("created_at"):
+            requests[info_request.application_id] = info_request  # the latest open one wins
     for application in applications:
         application.public_title = titles.get(application.call_id, application.call.title)
+        application.info_request = requests.get(application.pk)
+        if application.info_request is not None:
+            application.info_step = first_step_for(
+                sections_for(application), application.info_request.question_ids
+            )
     return render(
         request,
         "applications/dashboard.html",
