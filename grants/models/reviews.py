@@ -4,6 +4,7 @@ requests for more information, kept versions of answers, and reusable decision m
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
 from .applications import Application
@@ -11,7 +12,7 @@ from .foundations import Foundation
 
 
 class Recommendation(models.TextChoices):
-    FUND = "fund", _("Fund")
+    FUND = "fund", pgettext_lazy("recommendation", "Fund")
     MAYBE = "maybe", _("Maybe")
     DO_NOT_FUND = "do_not_fund", _("Do not fund")
 
