@@ -1,6 +1,7 @@
 from wagtail import hooks
 
 from .admin.applications import ApplicationViewSet
+from .admin.reviews import DecisionMessageViewSet, ReviewsViewSet
 from .admin.viewsets import GrantsViewSetGroup
 
 
@@ -12,3 +13,8 @@ def register_grants_viewsets():
 @hooks.register("register_admin_viewset")
 def register_application_viewset():
     return ApplicationViewSet("applications")
+
+
+@hooks.register("register_admin_viewset")
+def register_review_viewsets():
+    return [ReviewsViewSet("reviews"), DecisionMessageViewSet("decision-messages")]

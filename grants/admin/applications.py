@@ -1,27 +1,49 @@
-"""Officers' view of applications in Wagtail admin, and staff-assisted intake.
+"""Officers' view of applications in Wagtail admin: the list, the detail with its review actions,
+batch decisions, and staff-assisted intake.
 
 Lists show no answers at all; the detail shows answers and attachments (answers to sensitive
 questions are hidden from auditors). Every row is scoped to the user's foundations: an
-application of another foundation is a 404.
+application of another foundation is a 404. Review actions are POST forms calling
+``grants.services.reviews``; a refusal is shown as a message with what was typed kept.
 """
 
 import django_filters
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Count, F, Q, When
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
+from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from djmoney.money import Money
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import IndexView, InspectView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
 
+from grants.admin.reviews import (
+    ApproveForm,
+    AssignReviewersForm,
+    CommentForm,
+    DeclineForm,
+    NoteForm,
+    RequestInformationForm,
+    decline_templates,
+    error_messages,
+    form_error_messages,
+    review_rows,
+)
 from grants.models import (
+    ActivityEntry,
     Application,
     ApplicationStatus,
     Fund,
@@ -29,7 +51,10 @@ from grants.models import (
     IntakeChannel,
     LegalStatus,
     Organization,
+    Recommendation,
+    ReviewAssignment,
     Role,
+    User,
 )
 from grants.permissions import (
     INTAKE_ROLES,
@@ -38,7 +63,9 @@ from grants.permissions import (
     has_role,
 )
 from grants.services import applications as service
+from grants.services import reviews as review_service
 from grants.services.errors import DomainError
+from grants.services.workflow import OPEN_STATES
 from grants.views.applications import answer_rows, sections_for
 
 
@@ -56,17 +83,124 @@ def _funds_for(request):
     return Fund.objects.filter(foundation__in=foundation_ids(request.user))
 
 
+def _reviewers_for(request):
+    """Staff who review for the user's foundations (reviewers and officers)."""
+    if request is None:
+        return User.objects.none()
+    return User.objects.filter(
+        staff_memberships__foundation__in=foundation_ids(request.user),
+        staff_memberships__role__in=review_service.REVIEWER_ROLES,
+    ).distinct()
+
+
+def _filter_reviewer(queryset, name, value):
+    if not value:
+        return queryset
+    return queryset.filter(pk__in=ReviewAssignment.objects.filter(reviewer=value).values("application_id"))
+
+
 class ApplicationFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(
         choices=[c for c in ApplicationStatus.choices if c[0] != ApplicationStatus.DRAFT], label=_("Status")
     )
     call = django_filters.ModelChoiceFilter(queryset=_calls_for, label=_("Funding call"))
     fund = django_filters.ModelChoiceFilter(field_name="call__fund", queryset=_funds_for, label=_("Fund"))
+    reviewer = django_filters.ModelChoiceFilter(
+        queryset=_reviewers_for, method=_filter_reviewer, label=_("Reviewer")
+    )
+    min_score = django_filters.NumberFilter(
+        field_name="review_score", lookup_expr="gte", label=_("Score at least (0–5)")
+    )
+    max_score = django_filters.NumberFilter(
+        field_name="review_score", lookup_expr="lte", label=_("Score at most (0–5)")
+    )
+    rapid_response = django_filters.BooleanFilter(
+        field_name="call__rapid_response", label=_("Rapid response")
+    )
     intake_channel = django_filters.ChoiceFilter(choices=IntakeChannel.choices, label=_("Received"))
 
     class Meta:
         model = Application
-        fields = ["status", "call", "fund", "intake_channel"]
+        fields = ["status", "call", "fund", "reviewer", "min_score", "max_score", "rapid_response",
+                  "intake_channel"]  # fmt: skip
+
+
+def with_review_summary(queryset):
+    """Annotate recommendation counts of submitted reviews, in the same query as the list."""
+    submitted = Q(reviews__submitted_at__isnull=False)
+    return queryset.annotate(
+        fund_count=Count("reviews", filter=submitted & Q(reviews__recommendation=Recommendation.FUND)),
+        maybe_count=Count("reviews", filter=submitted & Q(reviews__recommendation=Recommendation.MAYBE)),
+        do_not_fund_count=Count(
+            "reviews", filter=submitted & Q(reviews__recommendation=Recommendation.DO_NOT_FUND)
+        ),
+        open_due_at=Case(When(status__in=OPEN_STATES, then=F("decision_due_at")), default=None),
+    )
+
+
+def recommendation_summary(application) -> str:
+    counts = (application.fund_count, application.maybe_count, application.do_not_fund_count)
+    if not any(counts):
+        return "—"
+    return _t("Fund %(fund)s · Maybe %(maybe)s · Do not fund %(no)s") % dict(
+        zip(("fund", "maybe", "no"), counts, strict=True)
+    )
+
+
+def time_left(application, now=None) -> tuple[str, bool]:
+    """Text for the time left against the decision target, and whether it is overdue."""
+    due = application.decision_due_at
+    if due is None or application.status not in OPEN_STATES:
+        return "", False
+    now = now or timezone.now()
+    if due <= now:
+        return _t("Overdue by %(time)s") % {"time": timesince(due, now, depth=1)}, True
+    return _t("%(time)s left") % {"time": timeuntil(due, now, depth=2)}, False
+
+
+class TimeLeftColumn(Column):
+    cell_template_name = "grants/admin/cells/time_left.html"
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        context["value"], context["overdue"] = time_left(instance)
+        return context
+
+
+def _score(application):
+    return application.review_score if application.review_score is not None else "—"
+
+
+LIST_COLUMNS = [
+    "reference",
+    "organization",
+    "call",
+    "status",
+    "requested_amount",
+    Column("review_score", label=_("Score"), accessor=_score, sort_key="review_score"),
+    Column("review_count", label=_("Reviews"), sort_key="review_count"),
+    Column("recommendations", label=_("Recommendations"), accessor=recommendation_summary),
+    TimeLeftColumn("decision_due_at", label=_("Decision due"), sort_key="decision_due_at"),
+    "submitted_at",
+]
+
+EXPORT_COLUMNS = {
+    "reference": _("Reference"),
+    "organization": _("Organization"),
+    "call": _("Funding call"),
+    "fund": _("Fund"),
+    "status": _("Status"),
+    "requested_amount": _("Amount requested"),
+    "currency": _("Currency"),
+    "submitted_at": _("Submitted"),
+    "decision_due_at": _("Decision due"),
+    "time_left": _("Time left"),
+    "review_score": _("Score"),
+    "review_count": _("Reviews"),
+    "fund_count": _("Fund"),
+    "maybe_count": _("Maybe"),
+    "do_not_fund_count": _("Do not fund"),
+}
 
 
 class ApplicationIndexView(IndexView):
@@ -76,6 +210,13 @@ class ApplicationIndexView(IndexView):
         if foundation_ids(self.request.user, INTAKE_ROLES):
             buttons.append(
                 HeaderButton(
+                    _("Batch actions"),
+                    url=reverse("applications:batch") + self._filter_query(),
+                    icon_name="tasks",
+                )
+            )
+            buttons.append(
+                HeaderButton(
                     _("Enter an application (phone or in person)"),
                     url=reverse("applications:intake"),
                     icon_name="plus",
@@ -83,14 +224,125 @@ class ApplicationIndexView(IndexView):
             )
         return buttons
 
+    def _filter_query(self) -> str:
+        params = self.request.GET.copy()
+        for key in ("p", "export", "ordering"):
+            params.pop(key, None)
+        return "?" + params.urlencode() if params else ""
+
     def get_base_queryset(self):
-        return applications_visible_to_staff(self.request.user).select_related(
-            "call__fund__foundation", "organization"
+        return with_review_summary(
+            applications_visible_to_staff(self.request.user).select_related(
+                "call__fund__foundation", "organization"
+            )
         )
+
+    def to_row_dict(self, item):
+        amount = item.requested_amount
+        values = {
+            "reference": item.reference,
+            "organization": item.organization.name,
+            "call": item.call.title,
+            "fund": item.call.fund.name,
+            "status": item.get_status_display(),
+            "requested_amount": amount.amount if amount is not None else "",
+            "currency": str(amount.currency) if amount is not None else "",
+            "submitted_at": item.submitted_at,
+            "decision_due_at": item.decision_due_at or "",
+            "time_left": time_left(item)[0],
+            "review_score": item.review_score if item.review_score is not None else "",
+            "review_count": item.review_count,
+            "fund_count": item.fund_count,
+            "maybe_count": item.maybe_count,
+            "do_not_fund_count": item.do_not_fund_count,
+        }
+        return {field: values[field] for field in self.list_export}
+
+    def order_queryset(self, queryset):
+        if self.ordering:
+            return queryset.order_by(self.ordering, "pk")
+        # Rapid-response applications still open come first, the nearest decision target first;
+        # then the ones waiting longest.
+        return queryset.order_by(
+            F("open_due_at").asc(nulls_last=True), F("submitted_at").asc(nulls_last=True), "pk"
+        )
+
+
+# --- Detail: answers, reviews, versions, timeline and the review actions -----------------------
+
+ACTIONS = {
+    "start_screening": _("Start screening"),
+    "send_to_review": _("Send to review"),
+    "assign_reviewers": _("Assign reviewers"),
+    "request_more_info": _("Request more information"),
+    "approve": _("Approve"),
+    "decline": _("Decline"),
+    "comment": _("Add a comment"),
+}
+
+ACTIVITY_LABELS = {
+    "started": _("Draft started"),
+    "submitted": _("Submitted"),
+    "start_screening": _("Screening started"),
+    "send_to_review": _("Sent to review"),
+    "request_more_info": _("More information requested"),
+    "resubmit": _("Resubmitted"),
+    "approve": _("Approved"),
+    "decline": _("Declined"),
+    "withdrawn": _("Withdrawn"),
+    "reviewer_assigned": _("Reviewer assigned"),
+    "conflict_declared": _("Conflict of interest declared"),
+    "no_conflict_declared": _("No conflict of interest declared"),
+    "review_submitted": _("Review submitted"),
+    "comment": _("Comment"),
+    "email_sent": _("Email sent"),
+}
+
+EMAIL_LABELS = {
+    "more_information_requested": _("more information requested"),
+    "application_approved": _("approval"),
+    "application_declined": _("decline"),
+}
+
+
+def timeline(application) -> list[dict]:
+    """Every activity entry of the application, newest first, ready to display (two queries)."""
+    entries = list(
+        ActivityEntry.objects.filter(subject_type="application", subject_id=application.pk).select_related(
+            "actor"
+        )
+    )
+    reviewer_ids = {int(e.note) for e in entries if e.action == "reviewer_assigned" and e.note.isdigit()}
+    names = {user.pk: str(user) for user in User.objects.filter(pk__in=reviewer_ids)}
+    rows = []
+    for entry in entries:
+        detail = entry.note
+        if entry.action == "reviewer_assigned" and entry.note.isdigit():
+            detail = names.get(int(entry.note), "")
+        elif entry.action == "review_submitted" and entry.note in Recommendation.values:
+            detail = Recommendation(entry.note).label
+        elif entry.action == "email_sent":
+            detail = EMAIL_LABELS.get(entry.note, entry.note)
+        rows.append(
+            {
+                "entry": entry,
+                "label": ACTIVITY_LABELS.get(entry.action, entry.action),
+                "detail": detail,
+                "from": _status_label(entry.from_state),
+                "to": _status_label(entry.to_state),
+                "is_comment": entry.action == "comment",
+            }
+        )
+    return rows
+
+
+def _status_label(value: str) -> str:
+    return ApplicationStatus(value).label if value in ApplicationStatus.values else value
 
 
 class ApplicationInspectView(InspectView):
     template_name = "grants/admin/application_inspect.html"
+    page_title = _("Application")
 
     def get_object(self, queryset=None):
         application = (
@@ -103,19 +355,345 @@ class ApplicationInspectView(InspectView):
             raise Http404
         return application
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    @cached_property
+    def is_officer(self) -> bool:
+        return review_service.is_officer(self.request.user, self.object)
+
+    @cached_property
+    def conflicted(self) -> bool:
+        """An officer who declared a conflict no longer reads the application (nor decides)."""
+        return self.is_officer and not review_service.can_open_application(self.request.user, self.object)
+
+    @cached_property
+    def sections(self):
+        return sections_for(self.object)
+
+    @cached_property
+    def sees_sensitive(self) -> bool:
+        foundation_id = self.object.call.fund.foundation_id
+        return has_role(self.request.user, foundation_id, Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER)
+
+    def make_form(self, name, data=None):
         application = self.object
-        rows = answer_rows(application, sections_for(application))
-        foundation_id = application.call.fund.foundation_id
-        sees_sensitive = has_role(
-            self.request.user, foundation_id, Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER
+        kwargs = {"data": data, "prefix": name}
+        if name in ("start_screening", "send_to_review"):
+            return NoteForm(**kwargs)
+        if name == "assign_reviewers":
+            reviewers = review_service.eligible_reviewers(application).exclude(
+                pk__in=application.assignments.values("reviewer_id")
+            )
+            return AssignReviewersForm(**kwargs, reviewers=reviewers.order_by("first_name", "email"))
+        if name == "request_more_info":
+            return RequestInformationForm(**kwargs, sections=self.sections)
+        if name == "approve":
+            requested = application.requested_amount
+            return ApproveForm(
+                **kwargs,
+                currency=application.call.fund.currency,
+                initial={"amount": requested.amount if requested is not None else None},
+            )
+        if name == "decline":
+            return DeclineForm(**kwargs, templates=decline_templates([application.call.fund.foundation_id]))
+        return CommentForm(**kwargs)
+
+    def information_requests(self):
+        labels = {q.id: q.label for s in self.sections for q in s.questions}
+        requests = list(self.object.information_requests.select_related("requested_by"))
+        for request in requests:
+            request.questions = [labels.get(qid, qid) for qid in request.question_ids]
+        return requests
+
+    def get_context_data(self, bound_forms=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        application, user = self.object, self.request.user
+        bound_forms = bound_forms or {}
+        allowed = review_service.officer_actions(user, application)
+        context.update(
+            application=application,
+            conflicted=self.conflicted,
+            sees_sensitive=self.sees_sensitive,
+            action_forms=[
+                {
+                    "name": name,
+                    "label": label,
+                    "form": bound_forms.get(name) or self.make_form(name),
+                    "url": reverse("applications:action", args=[application.pk, name]),
+                }
+                for name, label in ACTIONS.items()
+                if name in allowed
+            ],  # fmt: skip
+            assignments=list(application.assignments.select_related("reviewer").order_by("created_at", "pk")),
+            information_requests=self.information_requests(),
         )
-        if not sees_sensitive:
+        if self.conflicted:
+            context.update(answers=[], reviews=[], versions=[], timeline=[])
+            return context
+        rows = answer_rows(application, self.sections)
+        if not self.sees_sensitive:
             for block in rows:
                 block["items"] = [item for item in block["items"] if not item["question"].sensitive]
-        context.update(application=application, answers=rows, sees_sensitive=sees_sensitive)
+        versions = list(application.versions.select_related("submitted_by"))
+        context.update(
+            answers=rows,
+            reviews=review_rows(review_service.reviews_visible_to(user, application)),
+            versions=versions,
+            compare_url=reverse("applications:compare", args=[application.pk]),
+            timeline=timeline(application),
+        )
         return context
+
+
+class ApplicationActionView(ApplicationInspectView):
+    """POST only: one review action on one application, through ``grants.services.reviews``."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        name = self.kwargs["action"]
+        if name not in ACTIONS:
+            raise Http404
+        if not self.is_officer:
+            raise PermissionDenied
+        form = self.make_form(name, data=request.POST)
+        if not form.is_valid():
+            for line in form_error_messages(form):
+                messages.error(request, line)
+            return self.render_to_response(self.get_context_data(bound_forms={name: form}))
+        try:
+            done = self.run(name, form.cleaned_data, form)
+        except DomainError as error:
+            for line in error_messages(error):
+                messages.error(request, line)
+            return self.render_to_response(self.get_context_data(bound_forms={name: form}))
+        messages.success(request, done)
+        return redirect("applications:inspect", self.object.pk)
+
+    def run(self, name, data, form) -> str:
+        application, user = self.object, self.request.user
+        if name == "start_screening":
+            review_service.start_screening(application, by=user, note=data["note"])
+            return _t("Screening started.")
+        if name == "send_to_review":
+            review_service.send_to_review(application, by=user, note=data["note"])
+            return _t("Sent to review.")
+        if name == "assign_reviewers":
+            created = review_service.assign_reviewers([application], list(data["reviewers"]), by=user)
+            if data["note"].strip() and "comment" in review_service.officer_actions(user, application):
+                review_service.add_comment(
+                    application, by=user, text=data["note"], shared_with_applicant=False
+                )
+            return _t("%(count)s reviewer(s) assigned. They were told by email.") % {"count": len(created)}
+        if name == "request_more_info":
+            review_service.request_more_information(
+                application, by=user, message=data["message"], question_ids=data["questions"]
+            )
+            return _t("More information requested. The applicant was told by email and on their dashboard.")
+        if name == "approve":
+            amount = Money(data["amount"], application.call.fund.currency)
+            review_service.approve_application(
+                application, by=user, amount=amount,
+                confirm_over_requested=data["confirm_over_requested"], message=data["message"],
+            )  # fmt: skip
+            return _t("Approved. The applicant was told in their language.")
+        if name == "decline":
+            review_service.decline_application(
+                application, by=user, reason=form.reason_for(application.language)
+            )
+            return _t("Declined. The applicant was told in their language.")
+        review_service.add_comment(
+            application, by=user, text=data["text"], shared_with_applicant=data["shared_with_applicant"]
+        )
+        if data["shared_with_applicant"]:
+            return _t("Comment added and shared with the applicant.")
+        return _t("Internal comment added.")
+
+
+class _VersionAnswers:
+    """A version's answers in the shape ``answer_rows`` reads (files are the current ones)."""
+
+    def __init__(self, version, application):
+        self.answers = version.answers
+        self.sensitive_answers = version.sensitive_answers
+        self.attachments = application.attachments
+
+
+class ApplicationCompareView(ApplicationInspectView):
+    """What changed between two submitted versions of the answers."""
+
+    page_title = _("Compare versions")
+
+    def get_context_data(self, **kwargs):
+        if self.conflicted:
+            raise PermissionDenied
+        context = super().get_context_data(**kwargs)
+        application = self.object
+        versions = context["versions"]
+        context.update(older=None, newer=None, changes=[])
+        if len(versions) < 2:
+            return context
+        by_number = {v.number: v for v in versions}
+        older = by_number.get(_int(self.request.GET.get("from")), versions[-2])
+        newer = by_number.get(_int(self.request.GET.get("to")), versions[-1])
+        if older.number > newer.number:
+            older, newer = newer, older
+        questions = {q.id: q for s in self.sections for q in s.questions}
+        values = []
+        for version in (older, newer):
+            rows = answer_rows(_VersionAnswers(version, application), self.sections)
+            values.append({item["question"].id: item["value"] for block in rows for item in block["items"]})
+        changes = []
+        if older.title != newer.title:
+            changes.append({"label": _t("Name of your project or request"), "before": older.title,
+                            "after": newer.title, "question": None})  # fmt: skip
+        if older.requested_amount != newer.requested_amount:
+            changes.append({"label": _t("Amount requested"), "before": older.requested_amount,
+                            "after": newer.requested_amount, "question": None, "money": True})  # fmt: skip
+        for change in review_service.compare_versions(older, newer):
+            question = questions.get(change["key"])
+            if question is not None and question.sensitive and not self.sees_sensitive:
+                continue
+            changes.append(
+                {
+                    "label": question.label if question else change["key"],
+                    "question": question,
+                    "before": values[0].get(change["key"], change["before"]),
+                    "after": values[1].get(change["key"], change["after"]),
+                }
+            )
+        context.update(older=older, newer=newer, changes=changes)
+        return context
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- Batch actions --------------------------------------------------------------------------
+
+BATCH_ACTIONS = [
+    ("assign", _("Assign reviewers")),
+    ("approve", _("Approve at the amount requested")),
+    ("decline", _("Decline with a message template")),
+]
+
+
+class BatchForm(forms.Form):
+    action = forms.ChoiceField(choices=BATCH_ACTIONS, widget=forms.RadioSelect, label=_("Action"))
+    reviewers = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label=_("Reviewers")
+    )
+    template = forms.ModelChoiceField(queryset=None, required=False, label=_("Decline message"))
+
+    def __init__(self, *args, reviewers, templates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reviewers"].queryset = reviewers
+        self.fields["template"].queryset = templates
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == "assign" and not cleaned.get("reviewers"):
+            self.add_error("reviewers", _("Choose at least one reviewer."))
+        if cleaned.get("action") == "decline" and not cleaned.get("template"):
+            self.add_error("template", _("Choose the message the applicants will receive."))
+        return cleaned
+
+
+class BatchView(WagtailAdminTemplateMixin, TemplateView):
+    """Open applications of the officer's foundations, with checkboxes and three batch actions."""
+
+    template_name = "grants/admin/application_batch.html"
+    page_title = _("Batch actions")
+    header_icon = "tasks"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.officer_foundations = foundation_ids(request.user, INTAKE_ROLES)
+        if not self.officer_foundations:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("applications:index"), "label": _("Applications")},
+            {"url": "", "label": _("Batch actions")},
+        ]
+
+    def get_queryset(self):
+        queryset = with_review_summary(
+            applications_visible_to_staff(self.request.user)
+            .filter(call__fund__foundation__in=self.officer_foundations, status__in=OPEN_STATES)
+            .select_related("call__fund", "organization")
+        )
+        filters = ApplicationFilterSet(data=self.request.GET, queryset=queryset, request=self.request)
+        if filters.is_valid():
+            queryset = filters.qs
+        return queryset.order_by(
+            F("open_due_at").asc(nulls_last=True), F("submitted_at").asc(nulls_last=True), "pk"
+        )
+
+    def make_form(self, data=None):
+        reviewers = User.objects.filter(
+            staff_memberships__foundation__in=self.officer_foundations,
+            staff_memberships__role__in=review_service.REVIEWER_ROLES,
+            is_active=True,
+        ).distinct()
+        return BatchForm(data, reviewers=reviewers.order_by("first_name", "email"),
+                         templates=decline_templates(self.officer_foundations))  # fmt: skip
+
+    def get_context_data(self, form=None, selected=(), **kwargs):
+        context = super().get_context_data(**kwargs)
+        applications = list(self.get_queryset()[:500])
+        for application in applications:
+            application.recommendations = recommendation_summary(application)
+        context.update(
+            applications=applications,
+            form=form or self.make_form(),
+            selected={str(pk) for pk in selected},
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = self.make_form(request.POST)
+        selected = request.POST.getlist("applications")
+        applications = list(self.get_queryset().filter(pk__in=[pk for pk in selected if pk.isdigit()]))
+        if not applications:
+            messages.error(request, _t("Choose at least one application."))
+        if not form.is_valid():
+            for line in form_error_messages(form):
+                messages.error(request, line)
+        if not applications or not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form, selected=selected))
+        data, user = form.cleaned_data, request.user
+        try:
+            if data["action"] == "assign":
+                created, refused = review_service.assign_reviewers_where_possible(
+                    applications, list(data["reviewers"]), by=user
+                )
+                done = _t("%(count)s reviewer assignment(s) made; each reviewer gets one email.") % {
+                    "count": len(created)
+                }
+            else:
+                template = data["template"]
+                reasons = {"en": template.text_en, "es": template.text_es} if template else None
+                decided, refused = review_service.decide_batch(
+                    applications, by=user, decision=data["action"], reason_by_language=reasons
+                )
+                done = _t("%(count)s application(s) decided; the applicants were told.") % {
+                    "count": len(decided)
+                }
+        except DomainError as error:
+            for line in error_messages(error):
+                messages.error(request, line)
+            return self.render_to_response(self.get_context_data(form=form, selected=selected))
+        messages.success(request, done)
+        for application, reason in refused:
+            messages.error(request, _t("%(reference)s was not changed: %(reason)s")
+                           % {"reference": application.reference, "reason": reason})  # fmt: skip
+        return redirect(
+            reverse("applications:batch") + ("?" + request.GET.urlencode() if request.GET else "")
+        )
 
 
 class ApplicationViewSet(ModelViewSet):
@@ -128,20 +706,33 @@ class ApplicationViewSet(ModelViewSet):
     inspect_view_class = ApplicationInspectView
     inspect_view_enabled = True
     filterset_class = ApplicationFilterSet
-    list_display = [
-        "reference",
-        "organization",
-        "call",
-        "status",
-        "requested_amount",
-        "submitted_at",
-        "intake_channel",
-    ]
-    search_fields = ["reference", "organization__name", "title"]
+    list_per_page = 50
+    list_display = LIST_COLUMNS
+    list_export = list(EXPORT_COLUMNS)
+    export_headings = EXPORT_COLUMNS
+    export_filename = "applications"
+    search_fields = ["reference", "organization__name"]
     form_fields = ["status"]  # never edited here: the admin offers no add or edit permission
 
     def get_urlpatterns(self):
-        return super().get_urlpatterns() + [path("intake/", intake_view, name="intake")]
+        inspect_kwargs = self.get_inspect_view_kwargs()
+        return super().get_urlpatterns() + [
+            path("intake/", intake_view, name="intake"),
+            path("batch/", BatchView.as_view(), name="batch"),
+            path(
+                "inspect/<int:pk>/compare/",
+                self.construct_view(
+                    ApplicationCompareView,
+                    **{**inspect_kwargs, "template_name": "grants/admin/application_compare.html"},
+                ),
+                name="compare",
+            ),
+            path(
+                "inspect/<int:pk>/do/<slug:action>/",
+                self.construct_view(ApplicationActionView, **inspect_kwargs),
+                name="action",
+            ),
+        ]
 
 
 class IntakeForm(forms.Form):

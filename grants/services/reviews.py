@@ -172,7 +172,7 @@ def declare_conflict(
     """
     with transaction.atomic():
         locked = (
-            ReviewAssignment.objects.select_for_update()
+            ReviewAssignment.objects.select_for_update(of=("self",))  # assigned_by is an outer join
             .select_related("application__call__fund__foundation", "assigned_by")
             .get(pk=assignment.pk)
         )
@@ -509,3 +509,71 @@ def officers_of(application: Application):
             foundation_id=application.call.fund.foundation_id, role__in=OFFICER_ROLES
         ).values("user_id")
     )
+
+
+# --- Helpers for the admin views --------------------------------------------------------------
+# Added with the officers' and reviewers' screens in Wagtail admin. They decide nothing new:
+# ``officer_actions`` only tells a screen which forms the rules above will accept right now,
+# and ``assign_reviewers_where_possible`` reports refusals per application for batch screens.
+
+#: The states in which ``assign_reviewers`` accepts an application (kept in step with it).
+ASSIGNABLE_STATES = (
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.SCREENING,
+    ApplicationStatus.IN_REVIEW,
+    ApplicationStatus.RESUBMITTED,
+)
+OFFICER_TRANSITIONS = ("start_screening", "send_to_review", "request_more_info", "approve", "decline")
+
+
+def officer_actions(user, application: Application) -> list[str]:
+    """Names of the officer actions ``user`` may take on ``application`` in its current state:
+    the transitions of ``APPLICATION_TRANSITIONS`` open to officers, ``assign_reviewers`` and
+    ``comment``. A declared conflict removes deciding and commenting. Each service still checks."""
+    if not is_officer(user, application):
+        return []
+    conflicted = _has_declared_conflict(user, application)
+    actions = []
+    for name in OFFICER_TRANSITIONS:
+        transition = APPLICATION_TRANSITIONS[name]
+        if application.status not in transition.sources or OFFICER not in transition.actors:
+            continue
+        if conflicted and name in ("approve", "decline"):
+            continue
+        actions.append(name)
+    if application.status in ASSIGNABLE_STATES:
+        actions.append("assign_reviewers")
+    if not conflicted:
+        actions.append("comment")
+    return actions
+
+
+def assign_reviewers_where_possible(applications: list[Application], reviewers: list, *, by):
+    """Like ``assign_reviewers`` for a batch, but an application that cannot get these reviewers
+    is left out and reported instead of refusing the whole batch.
+
+    Returns ``(created, refused)``: the new assignments, and ``(application, message)`` pairs.
+    The accepted applications are assigned in one ``assign_reviewers`` call, so each reviewer
+    still gets one email for the batch.
+    """
+    accepted, refused = [], []
+    for application in applications:
+        try:
+            _officer(by, application)
+            if application.status not in ASSIGNABLE_STATES:
+                raise IllegalTransition(
+                    _("%(reference)s cannot get reviewers while it is “%(state)s”.")
+                    % {"reference": application.reference, "state": application.get_status_display()}
+                )
+            allowed = set(eligible_reviewers(application).values_list("pk", flat=True))
+            for reviewer in reviewers:
+                if reviewer.pk not in allowed:
+                    raise IllegalTransition(
+                        _("%(person)s does not review for this foundation.") % {"person": reviewer}
+                    )
+        except DomainError as error:
+            refused.append((application, error.message))
+        else:
+            accepted.append(application)
+    created = assign_reviewers(accepted, reviewers, by=by) if accepted else []
+    return created, refused

@@ -6,16 +6,27 @@ from wagtail.models import GroupPagePermission, Page
 
 from grants.models import ROLE_GROUP_NAMES, Foundation, Role, StaffMembership
 
+DECISION_MESSAGE_PERMISSIONS = [
+    "view_decisionmessage",
+    "add_decisionmessage",
+    "change_decisionmessage",
+    "delete_decisionmessage",
+]
+
 # Model permissions each role's group holds in Wagtail admin. Which rows a person may see is
 # decided by ``grants.permissions`` from their foundation; these only open the menus.
 ROLE_MODEL_PERMISSIONS = {
     Role.FOUNDATION_ADMIN: ["view_application", "view_foundation", "change_foundation", "view_fund", "add_fund",
-                            "change_fund", "view_fundingcall", "add_fundingcall", "change_fundingcall"],
+                            "change_fund", "view_fundingcall", "add_fundingcall", "change_fundingcall",
+                            *DECISION_MESSAGE_PERMISSIONS],
     Role.PROGRAM_OFFICER: ["view_application", "view_foundation", "view_fund", "add_fund", "change_fund",
-                           "view_fundingcall", "add_fundingcall", "change_fundingcall"],
+                           "view_fundingcall", "add_fundingcall", "change_fundingcall",
+                           *DECISION_MESSAGE_PERMISSIONS],
+    # Reviewers reach applications only through their own assignments ("My reviews").
     Role.REVIEWER: [],
     Role.FINANCE_OFFICER: ["view_foundation", "view_fund", "view_fundingcall"],
-    Role.AUDITOR: ["view_application", "view_foundation", "view_fund", "view_fundingcall"],
+    Role.AUDITOR: ["view_application", "view_foundation", "view_fund", "view_fundingcall",
+                   "view_decisionmessage"],
 }  # fmt: skip
 ROLE_PAGE_PERMISSIONS = {
     Role.FOUNDATION_ADMIN: ["add_page", "change_page", "publish_page"],
