@@ -1,11 +1,39 @@
 """Wagtail admin views for foundations, funds and funding calls, scoped to the user's foundations."""
 
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.views import generic
+from wagtail.admin.views.generic import history, usage
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from grants.models import Foundation, Fund, FundingCall
 from grants.permissions import EDITOR_ROLES, foundation_ids, scope_to_foundations
+
+
+def _scoped(view_class, foundation_path: str, *, listing: bool = False):
+    """``view_class`` limited to rows of the user's foundations: lists are filtered, and
+    opening another foundation's row (edit, delete, history, usage, copy, inspect) is a 404."""
+
+    if listing:
+
+        class ScopedListing(view_class):
+            def get_base_queryset(self):
+                return scope_to_foundations(super().get_base_queryset(), self.request.user, foundation_path)
+
+        return ScopedListing
+
+    class ScopedObject(view_class):
+        def get_object(self, *args, **kwargs):
+            obj = super().get_object(*args, **kwargs)
+            visible = scope_to_foundations(
+                type(obj)._default_manager.filter(pk=obj.pk), self.request.user, foundation_path
+            )
+            if not visible.exists():
+                raise Http404
+            return obj
+
+    return ScopedObject
 
 
 class FoundationScopedViewSet(ModelViewSet):
@@ -13,9 +41,33 @@ class FoundationScopedViewSet(ModelViewSet):
 
     foundation_path = "foundation"
 
-    def get_queryset(self, request):
-        queryset = self.model._default_manager.all()
-        return scope_to_foundations(queryset, request.user, self.foundation_path)
+    @property
+    def index_view_class(self):
+        return _scoped(generic.IndexView, self.foundation_path, listing=True)
+
+    @property
+    def edit_view_class(self):
+        return _scoped(generic.EditView, self.foundation_path)
+
+    @property
+    def delete_view_class(self):
+        return _scoped(generic.DeleteView, self.foundation_path)
+
+    @property
+    def copy_view_class(self):
+        return _scoped(generic.CopyView, self.foundation_path)
+
+    @property
+    def inspect_view_class(self):
+        return _scoped(generic.InspectView, self.foundation_path)
+
+    @property
+    def history_view_class(self):
+        return _scoped(history.HistoryView, self.foundation_path)
+
+    @property
+    def usage_view_class(self):
+        return _scoped(usage.UsageView, self.foundation_path)
 
 
 class FoundationViewSet(FoundationScopedViewSet):
