@@ -49,3 +49,15 @@ def test_seed_demo_refuses_outside_demo_mode(db, settings):
     with pytest.raises(CommandError):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+def test_ensure_roles_creates_the_groups_with_admin_access(db):
+    from django.contrib.auth.models import Group
+
+    out = io.StringIO()
+    call_command("ensure_roles", stdout=out)
+    assert "5 role groups" in out.getvalue()
+    officers = Group.objects.get(name="Program officers")
+    assert officers.permissions.filter(codename="access_admin").exists()
+    assert officers.permissions.filter(codename="view_application").exists()
+    assert not Group.objects.get(name="Reviewers").permissions.filter(codename="view_application").exists()
