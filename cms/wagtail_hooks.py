@@ -1,0 +1,49 @@
+"""Page editing follows foundation scoping: staff edit only their own foundation's fund pages.
+
+Wagtail grants page permissions per group (role), and all funds share one fund index, so these
+hooks add the foundation check: a fund page or funding call page of another foundation cannot be
+edited, deleted, unpublished or get children (404, as for every other object of another
+foundation). Shared pages (home, fund index, standard pages) stay editable by page permission.
+"""
+
+from django.http import Http404
+from wagtail import hooks
+
+from grants.permissions import foundation_ids
+
+from .models import FundingCallPage, FundPage
+
+
+def _foundation_id(page):
+    page = page.specific
+    if isinstance(page, FundPage):
+        return page.fund.foundation_id
+    if isinstance(page, FundingCallPage):
+        return page.funding_call.fund.foundation_id
+    return None
+
+
+def _check(request, page):
+    foundation_id = _foundation_id(page)
+    if foundation_id is not None and foundation_id not in foundation_ids(request.user):
+        raise Http404
+
+
+@hooks.register("before_edit_page")
+def before_edit_page(request, page):
+    _check(request, page)
+
+
+@hooks.register("before_delete_page")
+def before_delete_page(request, page):
+    _check(request, page)
+
+
+@hooks.register("before_unpublish_page")
+def before_unpublish_page(request, page):
+    _check(request, page)
+
+
+@hooks.register("before_create_page")
+def before_create_page(request, parent_page, page_class):
+    _check(request, parent_page)

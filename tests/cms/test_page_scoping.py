@@ -1,0 +1,43 @@
+"""Officers edit only their own foundation's fund and call pages in Wagtail admin."""
+
+import pytest
+
+from grants.models import Role
+from grants.services.staff import add_staff
+from tests import pages
+from tests.factories import FoundationFactory, FundFactory, FundingCallFactory, UserFactory
+
+
+@pytest.fixture
+def tree(site):
+    mine, theirs = FoundationFactory(), FoundationFactory()
+    officer = UserFactory(is_staff=True)
+    add_staff(officer, foundation=mine, role=Role.PROGRAM_OFFICER)
+    result = {"officer": officer}
+    for key, foundation in (("mine", mine), ("theirs", theirs)):
+        fund = FundFactory(foundation=foundation)
+        fund_pages = pages.add_fund_page(site, fund)
+        call_pages = pages.add_call_page(fund_pages, FundingCallFactory(fund=fund))
+        result[key] = (fund_pages[0], call_pages[0])
+    return result
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_officer_edits_own_pages_but_not_another_foundations(client, tree, index):
+    client.force_login(tree["officer"])
+    assert client.get(f"/admin/pages/{tree['mine'][index].pk}/edit/").status_code == 200
+    assert client.get(f"/admin/pages/{tree['theirs'][index].pk}/edit/", follow=True).status_code == 404
+    theirs = tree["theirs"][index]
+    client.post(f"/admin/pages/{theirs.pk}/delete/")
+    client.post(f"/admin/pages/{theirs.pk}/unpublish/")
+    theirs.refresh_from_db()
+    assert theirs.live
+
+
+def test_officer_cannot_add_a_call_under_another_foundations_fund(client, tree):
+    client.force_login(tree["officer"])
+    theirs_fund_page = tree["theirs"][0]
+    mine_fund_page = tree["mine"][0]
+    assert client.get(f"/admin/pages/add/cms/fundingcallpage/{mine_fund_page.pk}/").status_code == 200
+    response = client.get(f"/admin/pages/add/cms/fundingcallpage/{theirs_fund_page.pk}/", follow=True)
+    assert response.status_code == 404
