@@ -515,6 +515,7 @@ class _VersionAnswers:
         self.answers = version.answers
         self.sensitive_answers = version.sensitive_answers
         self.attachments = application.attachments
+        self.call = application.call
 
 
 class ApplicationCompareView(ApplicationInspectView):

@@ -4,6 +4,8 @@ answers asked for by the foundation (more information), versions, decision and t
 Views only translate HTTP into service calls; the rules live in ``grants.services``.
 """
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from djmoney.money import Money
 
 from cms.models import call_page_for, call_titles, open_call_pages
 from grants.models import (
@@ -547,7 +550,29 @@ def attachment_download(request, pk: int, attachment_id: int):
     return response
 
 
-def _display_value(question: Question, value, attachments) -> object:
+class BudgetLines(list):
+    """Budget lines ready to display, with amounts as ``Money`` and their ``total``."""
+
+    total = None
+
+
+def _budget_display(question: Question, lines, currency: str) -> BudgetLines:
+    result = BudgetLines()
+    total = Money(0, currency)
+    for line in lines or []:
+        amount = line.get("amount")
+        try:
+            amount = Money(Decimal(str(amount).replace(",", "")), currency)
+            total += amount
+        except (InvalidOperation, ValueError):
+            pass  # a draft may hold what was typed; show it as typed
+        result.append({**line, "category": answer_forms.choice_label(question.categories, line.get("category")),
+                       "amount": amount})  # fmt: skip
+    result.total = total
+    return result
+
+
+def _display_value(question: Question, value, attachments, currency: str = "USD") -> object:
     if question.type == "file":
         return attachments.get(question.id, [])
     if question.type == "yes_no":
@@ -559,10 +584,7 @@ def _display_value(question: Question, value, attachments) -> object:
     if question.type == "multiple_choice":
         return ", ".join(answer_forms.choice_label(question.choices, key) for key in (value or []))
     if question.type == "budget":
-        return [
-            {**line, "category": answer_forms.choice_label(question.categories, line.get("category"))}
-            for line in (value or [])
-        ]
+        return _budget_display(question, value, currency)
     return value
 
 
@@ -579,7 +601,12 @@ def answer_rows(application, sections, *, hide_sensitive: bool = False):
                 continue
             store = application.sensitive_answers if question.sensitive else application.answers
             items.append(
-                {"question": question, "value": _display_value(question, store.get(question.id), attachments)}
+                {
+                    "question": question,
+                    "value": _display_value(
+                        question, store.get(question.id), attachments, application.call.fund.currency
+                    ),
+                }
             )
         rows.append({"section": section, "items": items})
     return rows

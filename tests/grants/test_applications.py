@@ -561,3 +561,11 @@ def test_answers_keep_their_meaning_across_languages(setup, client):
     html = client.get(f"/es/applications/{application.pk}/review/").content.decode()
     assert "Español" in html  # choice 0 of "Main language of your work", shown in Spanish
     assert "Honorarios legales" in html  # budget category 0 in Spanish
+
+
+def test_budget_is_shown_as_money_with_its_total(setup, client):
+    application, _ = _draft(setup)
+    client.force_login(setup["applicant"])
+    html = client.get(f"/es/applications/{application.pk}/review/").content.decode().replace("\xa0", " ")
+    assert "4.000,00 US$" in html and "1.000,00 US$" in html
+    assert "Total" in html and "5.000,00 US$" in html
