@@ -12,7 +12,7 @@ those to sensitive questions), the call's rubric and the score form. Every rule 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import translation
@@ -40,7 +40,7 @@ from grants.models import (
 from grants.permissions import EDITOR_ROLES, foundation_ids, has_role
 from grants.services import reviews as review_service
 from grants.services.errors import DomainError
-from grants.views.applications import answer_rows, sections_for
+from grants.views.applications import answer_rows, private_file_response, sections_for
 
 DECIDED_STATES = (ApplicationStatus.APPROVED, ApplicationStatus.DECLINED, ApplicationStatus.WITHDRAWN)
 
@@ -393,15 +393,7 @@ def reviewer_attachment(request, application_id: int, attachment_id: int):
     sensitive = {q.id for s in sections_for(application) for q in s.questions if q.sensitive}
     if attachment.question_id in sensitive:
         raise Http404
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return private_file_response(attachment)
 
 
 class ReviewsMenuItem(MenuItem):

@@ -335,7 +335,7 @@ def submit_application(application: Application, *, sections: list[Section], by,
             to_state=ApplicationStatus.SUBMITTED,
             visible_to_applicant=True,
         )
-        _notify_members(locked, "application_submitted")
+        notify_members(locked, "application_submitted")
     application.refresh_from_db()
     return application
 
@@ -365,33 +365,35 @@ def withdraw_application(application: Application, *, by, actor: str, note: str 
             visible_to_applicant=True,
         )
         if previous != ApplicationStatus.DRAFT:
-            _notify_members(locked, "application_withdrawn")
+            notify_members(locked, "application_withdrawn")
     application.refresh_from_db()
     return application
 
 
-def _notify_members(application: Application, template: str) -> None:
-    """Email every member of the organization in their own language. No answers are included."""
+def notify_members(application: Application, template: str, extra: dict | None = None) -> None:
+    """Email every member of the organization in their own language, after commit, and note each
+    email on the timeline. No answers are included."""
+    foundation = application.call.fund.foundation
     for membership in application.organization.memberships.select_related("user"):
         user = membership.user
         language = user.preferred_language or application.language
         with translation.override(language):
             url = reverse("application_detail", kwargs={"pk": application.pk})
+        call_title = (
+            application.call.pages.filter(locale__language_code=language)
+            .values_list("title", flat=True)
+            .first()
+            or application.call.title
+        )
         send_templated_email(
             template,
             to=[user.email],
             language=language,
-            context={
-                "application": application,
-                "call_title": application.call.pages.filter(locale__language_code=language)
-                .values_list("title", flat=True)
-                .first()
-                or application.call.title,
-                "foundation": application.call.fund.foundation,
-                "url": url,
-                "user": user,
-            },
-        )
+            context={"application": application, "call_title": call_title, "foundation": foundation,
+                     "url": url, "user": user, **(extra or {})},
+        )  # fmt: skip
+        record(subject=application, subject_type="application", action="email_sent", actor=None,
+               foundation=foundation, note=template)  # fmt: skip
 
 
 def start_staff_intake(

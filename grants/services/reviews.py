@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import Avg, Count
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
@@ -29,7 +29,7 @@ from grants.models import (
 )
 from grants.permissions import has_role
 from grants.questions import Section
-from grants.services.applications import snapshot_version, validate_application
+from grants.services.applications import notify_members, snapshot_version, validate_application
 from grants.services.errors import ApplicationError, DomainError, IllegalTransition
 from grants.services.notifications import send_templated_email
 from grants.services.workflow import APPLICATION_TRANSITIONS, OFFICER, check_transition, record
@@ -107,6 +107,14 @@ def send_to_review(application: Application, *, by, note: str = "") -> Applicati
     return application
 
 
+ASSIGNABLE_STATES = (
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.SCREENING,
+    ApplicationStatus.IN_REVIEW,
+    ApplicationStatus.RESUBMITTED,
+)
+
+
 def eligible_reviewers(application: Application):
     """Staff of the application's foundation who may review (reviewers and officers)."""
     return User.objects.filter(
@@ -127,8 +135,7 @@ def assign_reviewers(applications: list[Application], reviewers: list, *, by) ->
         for application in applications:
             locked = _locked(application)
             _officer(by, locked)
-            if locked.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.SCREENING,
-                                     ApplicationStatus.IN_REVIEW, ApplicationStatus.RESUBMITTED):  # fmt: skip
+            if locked.status not in ASSIGNABLE_STATES:
                 raise IllegalTransition(
                     _("%(reference)s cannot get reviewers while it is “%(state)s”.")
                     % {"reference": locked.reference, "state": locked.get_status_display()}
@@ -348,7 +355,7 @@ def request_more_information(
             application=locked, requested_by=by, message=message[:5000], question_ids=list(question_ids)
         )
         _transition(locked, "request_more_info", by=by, actor=actor, note=message[:1000], visible=True)
-        _notify_members(locked, "more_information_requested", {"message": request.message})
+        notify_members(locked, "more_information_requested", {"message": request.message})
     application.refresh_from_db()
     return request
 
@@ -423,7 +430,7 @@ def approve_application(
         locked.decided_at = timezone.now()
         _transition(locked, "approve", by=by, actor=actor, note=str(amount), visible=True,
                     fields=("award_amount", "award_currency", "decision_reason", "decided_by", "decided_at"))  # fmt: skip
-        _notify_members(locked, "application_approved", {"amount": amount, "message": locked.decision_reason})
+        notify_members(locked, "application_approved", {"amount": amount, "message": locked.decision_reason})
     application.refresh_from_db()
     return application
 
@@ -443,7 +450,7 @@ def decline_application(application: Application, *, by, reason: str) -> Applica
         locked.decided_at = timezone.now()
         _transition(locked, "decline", by=by, actor=actor, note=reason[:1000], visible=True,
                     fields=("decision_reason", "decided_by", "decided_at"))  # fmt: skip
-        _notify_members(locked, "application_declined", {"message": locked.decision_reason})
+        notify_members(locked, "application_declined", {"message": locked.decision_reason})
     application.refresh_from_db()
     return application
 
@@ -486,23 +493,6 @@ def add_comment(application: Application, *, by, text: str, shared_with_applican
            visible_to_applicant=shared_with_applicant)  # fmt: skip
 
 
-def _notify_members(application: Application, template: str, extra: dict) -> None:
-    for membership in application.organization.memberships.select_related("user"):
-        user = membership.user
-        language = user.preferred_language or application.language
-        with translation.override(language):
-            url = reverse("application_detail", kwargs={"pk": application.pk})
-        send_templated_email(
-            template,
-            to=[user.email],
-            language=language,
-            context={"application": application, "user": user, "url": url,
-                     "foundation": application.call.fund.foundation, **extra},
-        )  # fmt: skip
-        record(subject=application, subject_type="application", action="email_sent", actor=None,
-               foundation=application.call.fund.foundation, note=template)  # fmt: skip
-
-
 def officers_of(application: Application):
     return User.objects.filter(
         pk__in=StaffMembership.objects.filter(
@@ -517,12 +507,6 @@ def officers_of(application: Application):
 # and ``assign_reviewers_where_possible`` reports refusals per application for batch screens.
 
 #: The states in which ``assign_reviewers`` accepts an application (kept in step with it).
-ASSIGNABLE_STATES = (
-    ApplicationStatus.SUBMITTED,
-    ApplicationStatus.SCREENING,
-    ApplicationStatus.IN_REVIEW,
-    ApplicationStatus.RESUBMITTED,
-)
 OFFICER_TRANSITIONS = ("start_screening", "send_to_review", "request_more_info", "approve", "decline")
 
 

@@ -539,6 +539,11 @@ def attachment_download(request, pk: int, attachment_id: int):
     """Serve a private upload after the permission check. Never cached by browsers or proxies."""
     application, _actor = get_application_or_404(request.user, pk)
     attachment = get_object_or_404(application.attachments, pk=attachment_id)
+    return private_file_response(attachment)
+
+
+def private_file_response(attachment):
+    """A private upload as a download that browsers and proxies never cache."""
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
