@@ -17,6 +17,7 @@ from .reviews import (
     Review,
     ReviewAssignment,
 )
+from .stripe_sim import SimulatedIdempotencyKey, SimulatedStripeObject
 
 __all__ = [
     "ROLE_GROUP_NAMES",
@@ -43,6 +44,8 @@ __all__ = [
     "Review",
     "ReviewAssignment",
     "Role",
+    "SimulatedIdempotencyKey",
+    "SimulatedStripeObject",
     "StaffMembership",
     "User",
     "UserManager",
