@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from grants.views import applications
+from grants.views import applications, awards
 
 urlpatterns = [
     path("dashboard/", applications.dashboard, name="dashboard"),
@@ -22,4 +22,7 @@ urlpatterns = [
         applications.attachment_download,
         name="attachment_download",
     ),
+    path("awards/<int:pk>/", awards.award_detail, name="award_detail"),
+    path("awards/<int:pk>/accept/", awards.award_accept, name="award_accept"),
+    path("awards/<int:pk>/decline/", awards.award_decline, name="award_decline"),
 ]

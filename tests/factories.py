@@ -7,6 +7,8 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from grants.models import (
+    Application,
+    ApplicationStatus,
     Foundation,
     Fund,
     FundingCall,
@@ -102,3 +104,34 @@ class OrganizationInviteFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"invitee{n}@example.org")
     invited_by = None
     status = OrganizationInvite.Status.PENDING
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """A submitted application (no questions); pass ``status`` for other states."""
+
+    class Meta:
+        model = Application
+
+    call = factory.SubFactory(FundingCallFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    reference = factory.Sequence(lambda n: f"TEST-2026-{n:05d}")
+    status = ApplicationStatus.SUBMITTED
+    title = "Rapid response lawyers"
+    requested_amount = factory.LazyAttribute(lambda o: Money(5000, o.call.fund.currency))
+    submitted_at = factory.LazyFunction(timezone.now)
+
+
+def approved_application(fund, *, decided_by, amount=None, organization=None, **kwargs):
+    """An application to a call of ``fund`` approved by ``decided_by`` for ``amount``."""
+    amount = amount or Money(5000, fund.currency)
+    extra = {"organization": organization} if organization is not None else {}
+    return ApplicationFactory(
+        call=FundingCallFactory(fund=fund),
+        status=ApplicationStatus.APPROVED,
+        requested_amount=amount,
+        award_amount=amount,
+        decided_by=decided_by,
+        decided_at=timezone.now(),
+        **extra,
+        **kwargs,
+    )

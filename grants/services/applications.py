@@ -370,15 +370,19 @@ def withdraw_application(application: Application, *, by, actor: str, note: str 
     return application
 
 
-def notify_members(application: Application, template: str, extra: dict | None = None) -> None:
+def notify_members(
+    application: Application, template: str, extra: dict | None = None, *, link: tuple | None = None
+) -> None:
     """Email every member of the organization in their own language, after commit, and note each
-    email on the timeline. No answers are included."""
+    email on the timeline. No answers are included. ``link`` is (url name, kwargs) of the page
+    the email points to (the application by default)."""
+    url_name, url_kwargs = link or ("application_detail", {"pk": application.pk})
     foundation = application.call.fund.foundation
     for membership in application.organization.memberships.select_related("user"):
         user = membership.user
         language = user.preferred_language or application.language
         with translation.override(language):
-            url = reverse("application_detail", kwargs={"pk": application.pk})
+            url = reverse(url_name, kwargs=url_kwargs)
         call_title = (
             application.call.pages.filter(locale__language_code=language)
             .values_list("title", flat=True)

@@ -46,12 +46,19 @@ APPLICATION_TRANSITIONS = {
 }
 
 
-def check_transition(table: dict, name: str, current: str, actor: str) -> Transition:
-    """Return the transition or raise ``IllegalTransition`` explaining why it is not allowed."""
+def check_transition(table: dict, name: str, current: str, actor: str, states=None) -> Transition:
+    """Return the transition or raise ``IllegalTransition`` explaining why it is not allowed.
+
+    ``states`` is the choices class of the machine's states (applications by default).
+    """
     transition = table[name]
     if current not in transition.sources:
+        if states is None:
+            raise IllegalTransition(
+                _("This cannot be done while the application is “%(state)s”.") % {"state": S(current).label}
+            )
         raise IllegalTransition(
-            _("This cannot be done while the application is “%(state)s”.") % {"state": S(current).label}
+            _("This cannot be done while it is “%(state)s”.") % {"state": states(current).label}
         )
     if actor not in transition.actors:
         raise IllegalTransition(_("You are not allowed to do this."))

@@ -1,0 +1,94 @@
+"""Amounts of money: the one place that knows about currencies' minor units.
+
+Every amount in the portal is a ``Money`` in its fund's currency. Floats are refused (they
+cannot hold cents exactly); amounts must be whole in the currency's minor unit (cents for USD,
+whole yen for JPY), and Stripe's integer amounts are computed here and nowhere else.
+"""
+
+from decimal import Decimal
+
+from djmoney.money import Money
+
+# Stripe's zero-decimal currencies (https://docs.stripe.com/currencies#zero-decimal).
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    [
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "JPY",
+        "KMF",
+        "KRW",
+        "MGA",
+        "PYG",
+        "RWF",
+        "UGX",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    ]
+)
+# Three-decimal currencies: amounts are stored with two decimals, so funds cannot use them.
+THREE_DECIMAL_CURRENCIES = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+
+
+class MoneyTypeError(TypeError):
+    """An amount was not a ``Money`` of Decimal value whole in its currency's minor unit."""
+
+
+def currency_exponent(currency: str) -> int:
+    """Digits after the decimal point of the currency's minor unit (2 for USD, 0 for JPY)."""
+    currency = str(currency).upper()
+    if currency in ZERO_DECIMAL_CURRENCIES:
+        return 0
+    if currency in THREE_DECIMAL_CURRENCIES:
+        return 3
+    return 2
+
+
+def minor_unit(currency: str) -> Decimal:
+    """The smallest amount of the currency as a Decimal: 0.01 for USD, 1 for JPY."""
+    return Decimal(1).scaleb(-currency_exponent(currency))
+
+
+def is_whole_in_minor_units(value: Decimal, currency: str) -> bool:
+    return value == value.quantize(minor_unit(currency))
+
+
+def check_money(value, *, currency: str | None = None, field: str = "amount") -> Money:
+    """Return ``value`` if it is a proper amount, else raise ``MoneyTypeError``.
+
+    A proper amount is a ``Money`` whose amount is a finite ``Decimal`` that is whole in the
+    currency's minor unit, and (when given) in ``currency``.
+    """
+    if isinstance(value, float) or not isinstance(value, Money):
+        raise MoneyTypeError(f"{field} must be Money, not {type(value).__name__}")
+    amount = value.amount
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise MoneyTypeError(f"{field} must have a finite Decimal amount")
+    code = str(value.currency)
+    if currency is not None and code != str(currency):
+        raise MoneyTypeError(f"{field} is in {code}, expected {currency}")
+    if not is_whole_in_minor_units(amount, code):
+        raise MoneyTypeError(f"{field} {amount} is not whole in {code}'s minor unit")
+    return value
+
+
+def to_minor_units(value: Money) -> int:
+    """Stripe's integer amount: 12.34 USD → 1234, 500 JPY → 500."""
+    check_money(value)
+    return int(value.amount.scaleb(currency_exponent(str(value.currency))))
+
+
+def from_minor_units(amount: int, currency: str) -> Money:
+    """The inverse of ``to_minor_units``: 1234, "usd" → Money("12.34", "USD")."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise MoneyTypeError(f"minor-unit amount must be int, not {type(amount).__name__}")
+    currency = str(currency).upper()
+    return Money(Decimal(amount).scaleb(-currency_exponent(currency)), currency)
+
+
+def zero(currency: str) -> Money:
+    return Money(Decimal(0).quantize(minor_unit(currency)), currency)

@@ -1,0 +1,178 @@
+"""Installments: when each payment of an award is due, held, approved and paid.
+
+A payment can only be made on an award the grantee has accepted, by finance staff who neither
+approved the application nor made the award (four eyes on every payment). Paying posts the
+ledger entry moving the money out of the fund's committed balance.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grants.models import AccountKind, AwardStatus, EntryCause, Installment, InstallmentStatus, Role
+from grants.permissions import has_role
+from grants.services import ledger
+from grants.services.awards import AwardError, activate_on_first_payment, is_award_officer
+from grants.services.errors import IllegalTransition
+from grants.services.workflow import Transition, check_transition, record
+
+FINANCE = "finance_officer"
+OFFICER = "program_officer"
+SYSTEM = "system"
+FINANCE_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
+
+I = InstallmentStatus  # noqa: E741 (the table reads better with a one-letter alias)
+INSTALLMENT_TRANSITIONS = {
+    t.name: t
+    for t in (
+        Transition("become_due", (I.SCHEDULED,), I.DUE, (SYSTEM,)),
+        Transition("hold", (I.SCHEDULED, I.DUE, I.FAILED), I.ON_HOLD, (OFFICER, FINANCE, SYSTEM)),
+        Transition("lift_hold_scheduled", (I.ON_HOLD,), I.SCHEDULED, (OFFICER, FINANCE, SYSTEM)),
+        Transition("lift_hold_due", (I.ON_HOLD,), I.DUE, (OFFICER, FINANCE, SYSTEM)),
+        Transition("approve", (I.DUE, I.FAILED), I.APPROVED, (FINANCE,)),
+        Transition("pay", (I.APPROVED,), I.PAID, (FINANCE, SYSTEM)),
+        Transition("fail", (I.APPROVED,), I.FAILED, (SYSTEM,)),
+        Transition("pay_outside_processor", (I.SCHEDULED, I.DUE, I.FAILED), I.PAID, (FINANCE,)),
+    )
+}
+PAYABLE_AWARD_STATES = (AwardStatus.ACCEPTED, AwardStatus.ACTIVE)
+
+
+def _lock(installment: Installment) -> Installment:
+    return (
+        Installment.objects.select_for_update()
+        .select_related("award__fund__foundation", "award__application")
+        .get(pk=installment.pk)
+    )
+
+
+def transition(installment: Installment, name: str, *, by, actor: str, note: str = "", fields=()) -> None:
+    """Apply transition ``name`` to a locked installment and record it (visible to the grantee)."""
+    previous = installment.status
+    target = check_transition(INSTALLMENT_TRANSITIONS, name, previous, actor, states=InstallmentStatus).target
+    installment.status = target
+    installment.save(update_fields=["status", *fields])
+    record(subject=installment, subject_type="installment", action=name, actor=by,
+           foundation=installment.award.fund.foundation, from_state=previous, to_state=target, note=note,
+           visible_to_applicant=True)  # fmt: skip
+
+
+def _hold_actor(by, installment: Installment) -> str:
+    foundation_id = installment.award.fund.foundation_id
+    if has_role(by, foundation_id, *FINANCE_ROLES):
+        return FINANCE
+    if is_award_officer(by, installment.award):
+        return OFFICER
+    raise IllegalTransition(_("You are not allowed to do this."))
+
+
+def finance_actor(by, installment: Installment) -> str:
+    """Finance staff of the award's foundation who did not approve or make it, else refused."""
+    award = installment.award
+    if not has_role(by, award.fund.foundation_id, *FINANCE_ROLES):
+        raise IllegalTransition(_("Only finance staff of this foundation can release payments."))
+    if by.pk in (award.offered_by_id, award.application.decided_by_id):
+        raise IllegalTransition(
+            _("You approved this grant, so another finance officer must release its payments.")
+        )
+    return FINANCE
+
+
+def mark_due_installments(*, today: datetime.date | None = None) -> int:
+    """Scheduled installments whose date has come become due (daily task). Returns how many."""
+    today = today or timezone.localdate()
+    count = 0
+    for pk in Installment.objects.filter(status=InstallmentStatus.SCHEDULED, due_date__lte=today).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            installment = _lock(Installment(pk=pk))
+            if installment.status == InstallmentStatus.SCHEDULED and installment.due_date <= today:
+                transition(installment, "become_due", by=None, actor=SYSTEM)
+                count += 1
+    return count
+
+
+def hold_installment(installment: Installment, *, by, reason: str, actor: str | None = None) -> Installment:
+    """Stop a payment from being released until the hold is lifted. The grantee sees the reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise AwardError(_("Say why the payment is on hold; the grantee reads it."))
+    with transaction.atomic():
+        locked = _lock(installment)
+        actor = actor or _hold_actor(by, locked)
+        locked.hold_reason = reason[:300]
+        transition(locked, "hold", by=by, actor=actor, note=reason[:300], fields=("hold_reason",))
+    return locked
+
+
+def lift_hold(installment: Installment, *, by, actor: str | None = None, today: datetime.date | None = None):
+    """Lift a hold: the payment is due again (or scheduled when its date has not come)."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        locked = _lock(installment)
+        actor = actor or _hold_actor(by, locked)
+        name = "lift_hold_due" if locked.due_date <= today else "lift_hold_scheduled"
+        locked.hold_reason = ""
+        transition(locked, name, by=by, actor=actor, fields=("hold_reason",))
+    return locked
+
+
+def _check_payable(installment: Installment) -> None:
+    if installment.award.status not in PAYABLE_AWARD_STATES:
+        raise AwardError(_("Payments start once the grantee has accepted the award."))
+
+
+def post_payment(installment: Installment, *, by, cash_account: str, reference: str, paid_on=None, **links):
+    """Post the ledger entry of a payment of ``installment`` (idempotent per installment)."""
+    award = installment.award
+    return ledger.post_entry(
+        foundation=award.fund.foundation,
+        cause=EntryCause.DISBURSEMENT,
+        memo=_("Payment %(number)s of award %(reference)s") % {"number": installment.number,
+                                                               "reference": award.reference},
+        lines=[
+            ledger.debit(award.fund, AccountKind.GRANTS_PAYABLE, installment.amount),
+            ledger.credit(award.fund, cash_account, installment.amount),
+        ],
+        by=by,
+        award=award,
+        reference=reference,
+        effective_date=paid_on,
+        idempotency_key=f"installment:{installment.pk}:paid",
+        **links,
+    )  # fmt: skip
+
+
+def record_payment_outside_processor(
+    installment: Installment, *, by, paid_on: datetime.date, reference: str
+) -> Installment:
+    """Record a payment made by check or bank transfer (not through Stripe).
+
+    Finance staff only, never the person who approved the grant; the award must be accepted;
+    a payment on hold is refused. A repeat of the same payment is harmless.
+    """
+    reference = (reference or "").strip()
+    if not reference:
+        raise AwardError(_("Give the check number or bank reference of the payment."))
+    with transaction.atomic():
+        locked = _lock(installment)
+        if locked.status == InstallmentStatus.PAID:
+            return locked
+        actor = finance_actor(by, locked)
+        _check_payable(locked)
+        if locked.status == InstallmentStatus.ON_HOLD:
+            raise AwardError(_("This payment is on hold: lift the hold first."))
+        ledger.lock_fund(locked.award.fund)
+        post_payment(locked, by=by, cash_account=AccountKind.BANK_CASH, reference=reference, paid_on=paid_on)
+        locked.paid_at = timezone.now()
+        locked.payment_reference = reference[:120]
+        locked.approved_by = by
+        locked.approved_at = locked.paid_at
+        transition(locked, "pay_outside_processor", by=by, actor=actor, note=reference[:120],
+                   fields=("paid_at", "payment_reference", "approved_by", "approved_at"))  # fmt: skip
+        award = type(locked.award).objects.select_for_update().get(pk=locked.award_id)
+        activate_on_first_payment(award, by=by)
+    return locked

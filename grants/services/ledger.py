@@ -1,0 +1,405 @@
+"""The ledger: posting balanced journal entries and reading fund balances.
+
+Rules (also enforced by the database on PostgreSQL, see migration 0007):
+- an entry has at least two lines, all in the entry's currency, summing to zero;
+- amounts are ``Money`` with a Decimal amount whole in the currency's minor unit (a float is a
+  ``MoneyTypeError``, which is a ``TypeError``);
+- entries are never changed: ``reverse_entry`` posts the mirror image;
+- a key (``idempotency_key``) makes posting safe to retry: the same key returns the entry
+  already posted.
+
+Balances are sums of lines, never stored counters.
+"""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from djmoney.money import Money
+
+from grants.models import (
+    NORMAL_BALANCE,
+    AccountKind,
+    EntryCause,
+    Foundation,
+    Fund,
+    JournalEntry,
+    JournalLine,
+    LedgerAccount,
+    Role,
+)
+from grants.money import check_money, zero
+from grants.permissions import has_role
+from grants.services.errors import DomainError
+
+
+class LedgerError(DomainError):
+    """An entry was refused: it would not balance, mixes currencies or breaks a ledger rule."""
+
+
+class UnbalancedEntry(LedgerError):
+    """The lines of an entry do not sum to zero."""
+
+
+class MixedCurrencies(LedgerError):
+    """Lines of one entry are in different currencies, or not in their account's currency."""
+
+
+class InsufficientFunds(DomainError):
+    """The fund does not have enough money available to commit."""
+
+
+FINANCE_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line to post: ``amount`` is a debit when positive, a credit when negative."""
+
+    fund: Fund
+    kind: str
+    amount: Money
+
+
+def debit(fund: Fund, kind: str, amount: Money) -> Line:
+    return Line(fund, kind, amount)
+
+
+def credit(fund: Fund, kind: str, amount: Money) -> Line:
+    return Line(fund, kind, -check_money(amount))
+
+
+def accounts_for(fund: Fund) -> dict[str, LedgerAccount]:
+    """The fund's accounts by kind, created on first use (one per kind, in the fund's currency)."""
+    existing = {account.kind: account for account in LedgerAccount.objects.filter(fund=fund)}
+    for kind in AccountKind.values:
+        if kind not in existing:
+            account, _created = LedgerAccount.objects.get_or_create(
+                fund=fund, kind=kind, defaults={"currency": fund.currency}
+            )
+            existing[kind] = account
+    return existing
+
+
+def post_entry(
+    *,
+    foundation: Foundation,
+    cause: str,
+    memo: str,
+    lines: Iterable[Line],
+    by=None,
+    effective_date: datetime.date | None = None,
+    reference: str = "",
+    award=None,
+    reverses: JournalEntry | None = None,
+    idempotency_key: str | None = None,
+    **links,
+) -> JournalEntry:
+    """Post one balanced entry and return it; with a known ``idempotency_key``, the earlier one.
+
+    Raises ``MoneyTypeError`` for an amount that is not proper ``Money``, ``MixedCurrencies``
+    when lines differ in currency (or from their fund's), ``UnbalancedEntry`` when they do not
+    sum to zero, ``LedgerError`` for an empty line, a fund of another foundation or a bad cause.
+    """
+    lines = list(lines)
+    if idempotency_key:
+        earlier = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return earlier
+    if cause not in EntryCause.values:
+        raise LedgerError(f"Unknown cause {cause!r}")
+    if len(lines) < 2:
+        raise UnbalancedEntry(_("An entry needs at least two lines."))
+    for line in lines:
+        check_money(line.amount)
+        if line.amount.amount == 0:
+            raise LedgerError(_("A line of an entry cannot be zero."))
+        if line.fund.foundation_id != foundation.pk:
+            raise LedgerError("A line names a fund of another foundation.")
+    currencies = {str(line.amount.currency) for line in lines} | {line.fund.currency for line in lines}
+    if len(currencies) != 1:
+        raise MixedCurrencies(_("An entry cannot mix currencies (%(currencies)s).") % {
+            "currencies": ", ".join(sorted(currencies))
+        })  # fmt: skip
+    (currency,) = currencies
+    total = sum((line.amount.amount for line in lines), Decimal(0))
+    if total != 0:
+        raise UnbalancedEntry(
+            _("The entry does not balance: debits and credits differ by %(difference)s.")
+            % {"difference": Money(total, currency)}
+        )
+    try:
+        with transaction.atomic():
+            entry = JournalEntry.objects.create(
+                foundation=foundation,
+                currency=currency,
+                cause=cause,
+                memo=memo[:300],
+                reference=reference[:120],
+                effective_date=effective_date or timezone.localdate(),
+                award=award,
+                reverses=reverses,
+                idempotency_key=idempotency_key or None,
+                created_by=by if getattr(by, "is_authenticated", False) else None,
+                **links,
+            )
+            accounts = {}
+            for line in lines:
+                if line.fund.pk not in accounts:
+                    accounts[line.fund.pk] = accounts_for(line.fund)
+            JournalLine.objects.bulk_create(
+                JournalLine(entry=entry, account=accounts[line.fund.pk][line.kind], amount=line.amount)
+                for line in lines
+            )
+    except IntegrityError:
+        # Another request posted the same key first: that entry is the answer.
+        if idempotency_key:
+            earlier = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+            if earlier is not None:
+                return earlier
+        raise
+    return entry
+
+
+def reverse_entry(entry: JournalEntry, *, by, memo: str = "", effective_date=None) -> JournalEntry:
+    """Post the mirror image of ``entry`` (each line negated), linked to it. Once per entry."""
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        raise LedgerError(_("This entry has already been reversed."))
+    lines = [
+        Line(line.account.fund, line.account.kind, -line.amount)
+        for line in entry.lines.select_related("account__fund")
+    ]
+    return post_entry(
+        foundation=entry.foundation,
+        cause=EntryCause.REVERSAL,
+        memo=memo or _("Reversal of entry #%(number)s: %(memo)s") % {"number": entry.pk, "memo": entry.memo},
+        lines=lines,
+        by=by,
+        effective_date=effective_date,
+        reference=entry.reference,
+        award=entry.award,
+        reverses=entry,
+        idempotency_key=f"reversal:{entry.pk}",
+    )
+
+
+def lock_fund(fund: Fund) -> Fund:
+    """Lock the fund's row until the transaction ends: decisions about its money queue up here."""
+    return Fund.objects.select_for_update().get(pk=fund.pk)
+
+
+# --- Balances ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FundBalances:
+    """What a fund's money looks like, from the sums of its journal lines."""
+
+    currency: str
+    by_account: dict  # kind -> Money, signed so that the account's normal balance is positive
+
+    def _get(self, kind) -> Money:
+        return self.by_account.get(kind, zero(self.currency))
+
+    @property
+    def donations(self) -> Money:
+        return self._get(AccountKind.DONATIONS)
+
+    @property
+    def other_income(self) -> Money:
+        return self._get(AccountKind.OTHER_INCOME) + self._get(AccountKind.OPENING_BALANCE)
+
+    @property
+    def received(self) -> Money:
+        return self.donations + self.other_income
+
+    @property
+    def fees(self) -> Money:
+        return self._get(AccountKind.FEES)
+
+    @property
+    def refunds(self) -> Money:
+        return self._get(AccountKind.REFUNDS)
+
+    @property
+    def committed(self) -> Money:
+        """Awards made, net of amendments and releases."""
+        return self._get(AccountKind.GRANTS_AWARDED)
+
+    @property
+    def outstanding(self) -> Money:
+        """Committed and not yet paid."""
+        return self._get(AccountKind.GRANTS_PAYABLE)
+
+    @property
+    def paid(self) -> Money:
+        return self.committed - self.outstanding
+
+    @property
+    def returned(self) -> Money:
+        return self._get(AccountKind.GRANTS_RETURNED)
+
+    @property
+    def cash(self) -> Money:
+        return self._get(AccountKind.PROCESSOR_CASH) + self._get(AccountKind.BANK_CASH)
+
+    @property
+    def available(self) -> Money:
+        """Money held that is not promised to anyone: what can still be committed."""
+        return self.cash - self.outstanding
+
+
+def balances(fund: Fund) -> FundBalances:
+    """Balances of ``fund`` from one grouped sum over its lines (index on account, amount)."""
+    rows = (
+        JournalLine.objects.filter(account__fund=fund)
+        .values("account__kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return _balances_from_rows(fund.currency, ((row["account__kind"], row["total"]) for row in rows))
+
+
+def balances_for_funds(funds: Iterable[Fund]) -> dict[int, FundBalances]:
+    """Balances of several funds in one query, keyed by fund id."""
+    funds = list(funds)
+    totals: dict[int, list] = {fund.pk: [] for fund in funds}
+    rows = (
+        JournalLine.objects.filter(account__fund__in=funds)
+        .values("account__fund_id", "account__kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for row in rows:
+        totals[row["account__fund_id"]].append((row["account__kind"], row["total"]))
+    return {fund.pk: _balances_from_rows(fund.currency, totals[fund.pk]) for fund in funds}
+
+
+def _balances_from_rows(currency: str, rows) -> FundBalances:
+    by_account = {
+        kind: Money(Decimal(total or 0) * NORMAL_BALANCE[AccountKind(kind)], currency) for kind, total in rows
+    }
+    return FundBalances(currency=currency, by_account=by_account)
+
+
+def require_available(fund: Fund, amount: Money) -> FundBalances:
+    """Raise ``InsufficientFunds`` unless ``fund`` (locked by the caller) can commit ``amount``."""
+    current = balances(fund)
+    if amount > current.available:
+        raise InsufficientFunds(
+            _("%(fund)s has %(available)s available to commit; this needs %(amount)s.")
+            % {"fund": fund.name, "available": current.available, "amount": amount}
+        )
+    return current
+
+
+# --- Money that arrives outside the payment processor ---------------------------------------
+
+
+class IncomeSource:
+    CHECK = "check"
+    BANK_TRANSFER = "bank_transfer"
+    GRANT = "grant"
+    OTHER = "other"
+
+    @classmethod
+    def choices(cls):
+        return [
+            (cls.CHECK, _("Check")),
+            (cls.BANK_TRANSFER, _("Bank transfer")),
+            (cls.GRANT, _("Grant from another funder")),
+            (cls.OTHER, _("Other")),
+        ]
+
+
+def _require_finance(by, fund: Fund) -> None:
+    if not has_role(by, fund.foundation_id, *FINANCE_ROLES):
+        raise LedgerError(_("Only finance staff of this foundation can record money."))
+
+
+def _money_in_fund_currency(fund: Fund, amount) -> Money:
+    if isinstance(amount, Money) and str(amount.currency) != fund.currency:
+        raise MixedCurrencies(
+            _("The amount must be in the fund's currency (%(currency)s).") % {"currency": fund.currency}
+        )
+    check_money(amount, currency=fund.currency)
+    if amount.amount <= 0:
+        raise LedgerError(_("The amount must be greater than zero."))
+    return amount
+
+
+def record_income(
+    *, fund: Fund, amount: Money, source: str, received_on: datetime.date, reference: str, memo: str = "", by
+) -> JournalEntry:
+    """Record money received outside Stripe (check, bank transfer, another funder's grant).
+
+    Debits cash held outside the processor and credits other income. ``reference`` (check
+    number, bank reference) is required so the entry can be traced to the bank statement.
+    """
+    _require_finance(by, fund)
+    amount = _money_in_fund_currency(fund, amount)
+    reference = (reference or "").strip()
+    if not reference:
+        raise LedgerError(_("Give a reference (check number, bank reference…)."))
+    if source not in dict(IncomeSource.choices()):
+        raise LedgerError(_("Choose where the money came from."))
+    label = dict(IncomeSource.choices())[source]
+    return post_entry(
+        foundation=fund.foundation,
+        cause=EntryCause.INCOME,
+        memo=memo.strip() or f"{label}: {reference}",
+        reference=reference,
+        effective_date=received_on,
+        by=by,
+        lines=[debit(fund, AccountKind.BANK_CASH, amount), credit(fund, AccountKind.OTHER_INCOME, amount)],
+    )
+
+
+def record_opening_balance(
+    *, fund: Fund, amount: Money, as_of: datetime.date, reference: str, by
+) -> JournalEntry:
+    """Bring in the money a fund held before it used the portal. Once per fund (reverse to redo)."""
+    _require_finance(by, fund)
+    amount = _money_in_fund_currency(fund, amount)
+    with transaction.atomic():
+        lock_fund(fund)
+        standing = JournalEntry.objects.filter(
+            cause=EntryCause.OPENING_BALANCE, lines__account__fund=fund, reversed_by__isnull=True
+        )
+        if standing.exists():
+            raise LedgerError(_("This fund already has an opening balance. Reverse it first to change it."))
+        return post_entry(
+            foundation=fund.foundation,
+            cause=EntryCause.OPENING_BALANCE,
+            memo=_("Opening balance"),
+            reference=(reference or "").strip(),
+            effective_date=as_of,
+            by=by,
+            lines=[
+                debit(fund, AccountKind.BANK_CASH, amount),
+                credit(fund, AccountKind.OPENING_BALANCE, amount),
+            ],
+        )
+
+
+def reverse_manual_entry(entry: JournalEntry, *, by, reason: str) -> JournalEntry:
+    """Correct an income or opening-balance entry by reversing it (finance staff, with a reason).
+
+    Entries posted by awards, payments or donations are corrected through those, not here.
+    """
+    if not has_role(by, entry.foundation_id, *FINANCE_ROLES):
+        raise LedgerError(_("Only finance staff of this foundation can correct entries."))
+    if entry.cause not in (EntryCause.INCOME, EntryCause.OPENING_BALANCE, EntryCause.MANUAL):
+        raise LedgerError(_("This entry is corrected through its award, payment or donation."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError(_("Say why the entry is reversed."))
+    with transaction.atomic():
+        for fund in Fund.objects.filter(ledger_accounts__lines__entry=entry).distinct():
+            lock_fund(fund)
+        return reverse_entry(entry, by=by, memo=reason)

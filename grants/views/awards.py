@@ -1,0 +1,108 @@
+"""Grantee-facing award pages: the agreement, accepting or declining it, the payment schedule.
+
+Only members of the organization that applied see an award; anyone else gets 404.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from grants.models import ActivityEntry, Award, AwardStatus, InstallmentStatus
+from grants.money import zero
+from grants.permissions import is_organization_member
+from grants.services import awards as service
+from grants.services.errors import DomainError
+
+
+def get_award_for_grantee_or_404(user, pk: int) -> Award:
+    award = (
+        Award.objects.select_related("application__organization", "application__call", "fund__foundation")
+        .filter(pk=pk)
+        .first()
+    )
+    if award is None or not is_organization_member(user, award.application.organization_id):
+        raise Http404
+    return award
+
+
+def award_context(award: Award) -> dict:
+    installments = list(award.installments.all())
+    live = [i for i in installments if i.status != InstallmentStatus.CANCELLED]
+    paid = [i for i in installments if i.status == InstallmentStatus.PAID]
+    currency = award.fund.currency
+    paid_total = sum((i.amount for i in paid), zero(currency))
+    return {
+        "award": award,
+        "installments": installments,
+        "paid_total": paid_total,
+        "to_pay_total": sum(
+            (i.amount for i in live if i.status != InstallmentStatus.PAID), zero(currency)
+        ),
+        "report_due_dates": list(award.report_due_dates.all()),
+        "amendments": list(award.amendments.all()),
+        "agreement_html": award.agreement_in(translation.get_language()),
+    }
+
+
+@never_cache
+@login_required
+def award_detail(request, pk: int):
+    award = get_award_for_grantee_or_404(request.user, pk)
+    context = award_context(award)
+    context["timeline"] = ActivityEntry.objects.filter(
+        subject_type="award", subject_id=award.pk, visible_to_applicant=True
+    ).order_by("created_at", "pk")
+    context["can_accept"] = award.status == AwardStatus.OFFERED
+    context["form_values"] = {"full_name": request.user.get_full_name()}
+    return render(request, "awards/detail.html", context)
+
+
+@never_cache
+@login_required
+def award_accept(request, pk: int):
+    award = get_award_for_grantee_or_404(request.user, pk)
+    if request.method != "POST":
+        return redirect("award_detail", pk=pk)
+    try:
+        service.accept_award(
+            award,
+            by=request.user,
+            full_name=request.POST.get("full_name", ""),
+            agreed=request.POST.get("agree") == "on",
+            language=translation.get_language(),
+        )
+    except DomainError as error:
+        context = award_context(award)
+        context.update(
+            can_accept=award.status == AwardStatus.OFFERED,
+            accept_error=error.message,
+            form_values={
+                "full_name": request.POST.get("full_name", ""),
+                "agree": request.POST.get("agree") == "on",
+            },
+            timeline=[],
+        )
+        return render(request, "awards/detail.html", context, status=400)
+    messages.success(
+        request, _("Thank you. You accepted the award; we will let you know when payments are made.")
+    )
+    return redirect("award_detail", pk=pk)
+
+
+@never_cache
+@login_required
+def award_decline(request, pk: int):
+    award = get_award_for_grantee_or_404(request.user, pk)
+    if request.method == "POST":
+        try:
+            service.decline_award(award, by=request.user, reason=request.POST.get("reason", ""))
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("award_detail", pk=pk)
+        messages.success(request, _("You declined the award. The foundation has been told."))
+        return redirect("dashboard")
+    return render(request, "awards/decline.html", {"award": award})
