@@ -9,14 +9,17 @@ Page tree per language (Wagtail i18n, ``/en/`` and ``/es/``)::
     └── StandardPage             about, privacy notice, know-your-rights resources
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Locale, Page
+from wagtail.rich_text import RichText
 
 from grants.models import CallStatus, FundingCall, ProgramType
 
@@ -171,7 +174,16 @@ class FundingCallPage(Page):
         FieldPanel("documents"),
     ]
     form_panels = [FieldPanel("eligibility_questions"), FieldPanel("questions")]
-    review_panels = [FieldPanel("rubric")]
+    award_agreement = RichTextField(
+        _("award agreement"),
+        blank=True,
+        features=RICH_TEXT_FEATURES,
+        help_text=_(
+            "What grantees of this call agree to when they accept an award. Leave empty to use the "
+            "portal's standard agreement."
+        ),
+    )
+    review_panels = [FieldPanel("rubric"), FieldPanel("award_agreement")]
     edit_handler = TabbedInterface(
         [
             ObjectList(content_panels, heading=_("Content")),
@@ -326,6 +338,29 @@ def call_page_for(call, language_code: str):
         if page.locale.language_code == language_code:
             return page
     return pages[0] if pages else None
+
+
+def agreement_texts(call) -> dict[str, str]:
+    """The award agreement of ``call`` in every language the portal speaks (HTML).
+
+    Each language takes the call page's own agreement when it has one, else the portal's
+    standard agreement rendered in that language, so a grantee always reads it in theirs.
+    """
+    pages = {
+        page.locale.language_code: page
+        for page in FundingCallPage.objects.filter(funding_call=call).select_related("locale")
+    }
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        page = pages.get(code)
+        if page is not None and page.award_agreement:
+            texts[code] = str(RichText(page.award_agreement))
+        else:
+            with translation.override(code):
+                texts[code] = render_to_string(
+                    "awards/standard_agreement.html", {"foundation": call.fund.foundation, "fund": call.fund}
+                )
+    return texts
 
 
 def call_titles(language_code: str, call_ids) -> dict[int, str]:
