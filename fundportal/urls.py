@@ -12,6 +12,8 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("language/", set_language, name="set_language"),
+    # Stand-ins for Stripe's hosted pages; they answer 404 unless STRIPE_GATEWAY is "simulated".
+    path("simulated-stripe/", include("grants.urls_simulated")),
 ]
 
 if settings.DEBUG:
