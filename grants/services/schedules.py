@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from djmoney.money import Money
 
-from grants.money import check_money, minor_unit
+from grants.money import check_money, is_whole_in_minor_units, minor_unit
 from grants.services.errors import DomainError
 
 MAX_INSTALLMENTS = 60
@@ -90,7 +90,10 @@ def validate_schedule(schedule: list, total: Money) -> list:
             raise ScheduleError(_("Every payment needs a due date."))
         if not isinstance(amount, Money) or str(amount.currency) != currency:
             raise ScheduleError(_("Payments must be in %(currency)s.") % {"currency": currency})
-        check_money(amount)
+        if not is_whole_in_minor_units(amount.amount, currency):
+            raise ScheduleError(
+                _("%(amount)s is not a whole amount in %(currency)s.") % {"amount": amount.amount, "currency": currency}
+            )
         if amount.amount <= 0:
             raise ScheduleError(_("Every payment must be greater than zero."))
     scheduled = sum((amount for _due, amount in schedule), Money(0, currency))

@@ -23,11 +23,14 @@ from grants.models import (
     ActivityEntry,
     Application,
     ApplicationStatus,
+    Award,
     FundingCall,
     InformationRequest,
+    InstallmentStatus,
     IntakeChannel,
     OrganizationMembership,
 )
+from grants.money import zero
 from grants.permissions import get_application_or_404
 from grants.questions import Question, Section, split_sections
 from grants.services import answers as answer_forms
@@ -617,6 +620,23 @@ def answer_rows(application, sections, *, hide_sensitive: bool = False):
     return rows
 
 
+def grantee_awards(org_ids) -> list[Award]:
+    """Awards of the organizations, each with ``paid_total`` and ``next_installment`` (2 queries)."""
+    awards = list(
+        Award.objects.filter(application__organization_id__in=org_ids)
+        .select_related("application__organization", "fund__foundation")
+        .prefetch_related("installments")
+        .order_by("-offered_at")
+    )
+    for award in awards:
+        installments = list(award.installments.all())
+        award.paid_total = sum(
+            (i.amount for i in installments if i.status == InstallmentStatus.PAID), zero(award.fund.currency)
+        )
+        award.next_installment = next((i for i in installments if i.is_unpaid), None)
+    return awards
+
+
 @login_required
 @never_cache
 def dashboard(request):
@@ -650,6 +670,7 @@ def dashboard(request):
         request,
         "applications/dashboard.html",
         {
+            "awards": grantee_awards(org_ids),
             "memberships": memberships,
             "drafts": [a for a in applications if a.status == ApplicationStatus.DRAFT],
             "applications": [a for a in applications if a.status != ApplicationStatus.DRAFT],

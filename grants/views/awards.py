@@ -39,9 +39,7 @@ def award_context(award: Award) -> dict:
         "award": award,
         "installments": installments,
         "paid_total": paid_total,
-        "to_pay_total": sum(
-            (i.amount for i in live if i.status != InstallmentStatus.PAID), zero(currency)
-        ),
+        "to_pay_total": sum((i.amount for i in live if i.status != InstallmentStatus.PAID), zero(currency)),
         "report_due_dates": list(award.report_due_dates.all()),
         "amendments": list(award.amendments.all()),
         "agreement_html": award.agreement_in(translation.get_language()),

@@ -13,7 +13,7 @@ from grants.money import MoneyTypeError
 from grants.services import awards, ledger
 from grants.services.errors import DomainError
 from tests.factories import FundFactory
-from tests.grants.money_fixtures import award_for, fund_with, usd, world  # noqa: F401 - fixture
+from tests.grants.money_fixtures import award_for, fund_with, usd
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def _summary(fund):
     }
 
 
-def test_worked_example_receive_commit_amend_cancel(world):  # noqa: F811
+def test_worked_example_receive_commit_amend_cancel(world):
     """A fund receives $10,000 by check; commits $4,000 and $3,000; raises the second to $3,500;
     cancels the first. At each step the books say what the accountant expects."""
     fund = world["fund"]
@@ -64,7 +64,7 @@ def test_worked_example_receive_commit_amend_cancel(world):  # noqa: F811
     ]
 
 
-def test_every_entry_balances_and_names_its_cause_and_author(world):  # noqa: F811
+def test_every_entry_balances_and_names_its_cause_and_author(world):
     fund_with(world, "5000")
     award = award_for(world, 1200)
     for entry in JournalEntry.objects.all():
@@ -81,20 +81,20 @@ def _lines(fund, *amounts):
     return [ledger.Line(fund, kind, amount) for kind, amount in zip(kinds, amounts, strict=False)]
 
 
-def test_unbalanced_entry_is_refused_and_nothing_is_written(world):  # noqa: F811
+def test_unbalanced_entry_is_refused_and_nothing_is_written(world):
     with pytest.raises(ledger.UnbalancedEntry):
         ledger.post_entry(foundation=world["foundation"], cause=EntryCause.MANUAL, memo="x",
                           lines=_lines(world["fund"], usd(100), usd(-99)))  # fmt: skip
     assert not JournalEntry.objects.exists()
 
 
-def test_single_line_entry_is_refused(world):  # noqa: F811
+def test_single_line_entry_is_refused(world):
     with pytest.raises(ledger.UnbalancedEntry):
         ledger.post_entry(foundation=world["foundation"], cause=EntryCause.MANUAL, memo="x",
                           lines=_lines(world["fund"], usd(100)))  # fmt: skip
 
 
-def test_mixed_currency_entry_is_refused(world):  # noqa: F811
+def test_mixed_currency_entry_is_refused(world):
     pesos = FundFactory(foundation=world["foundation"], currency="MXN", fundraising_goal=None)
     lines = [ledger.Line(world["fund"], AccountKind.BANK_CASH, usd(100)),
              ledger.Line(pesos, AccountKind.OTHER_INCOME, Money(-100, "MXN"))]  # fmt: skip
@@ -111,7 +111,7 @@ def test_mixed_currency_entry_is_refused(world):  # noqa: F811
 @pytest.mark.parametrize(
     "amount", [100.0, 0.1, Decimal("100"), 100, Money(Decimal("0.30000000000000004"), "USD")]
 )
-def test_amounts_that_are_not_whole_money_are_refused(world, amount):  # noqa: F811
+def test_amounts_that_are_not_whole_money_are_refused(world, amount):
     with pytest.raises(MoneyTypeError):
         ledger.post_entry(foundation=world["foundation"], cause=EntryCause.MANUAL, memo="x",
                           lines=[ledger.Line(world["fund"], AccountKind.BANK_CASH, amount),
@@ -120,7 +120,7 @@ def test_amounts_that_are_not_whole_money_are_refused(world, amount):  # noqa: F
     assert issubclass(MoneyTypeError, TypeError)
 
 
-def test_fund_of_another_foundation_cannot_be_posted_to(world, other_foundation):  # noqa: F811
+def test_fund_of_another_foundation_cannot_be_posted_to(world, other_foundation):
     foreign = FundFactory(foundation=other_foundation)
     with pytest.raises(ledger.LedgerError):
         ledger.post_entry(foundation=world["foundation"], cause=EntryCause.MANUAL, memo="x",
@@ -128,7 +128,7 @@ def test_fund_of_another_foundation_cannot_be_posted_to(world, other_foundation)
                                  ledger.Line(foreign, AccountKind.OTHER_INCOME, usd(-5))])  # fmt: skip
 
 
-def test_journal_rows_cannot_be_changed_or_deleted_through_the_orm(world):  # noqa: F811
+def test_journal_rows_cannot_be_changed_or_deleted_through_the_orm(world):
     fund_with(world, "100")
     entry = JournalEntry.objects.get()
     line = entry.lines.first()
@@ -147,7 +147,7 @@ def test_journal_rows_cannot_be_changed_or_deleted_through_the_orm(world):  # no
     assert JournalEntry.objects.get().memo != "rewritten"
 
 
-def test_a_mistake_is_corrected_by_a_reversing_entry(world):  # noqa: F811
+def test_a_mistake_is_corrected_by_a_reversing_entry(world):
     fund_with(world, "250")
     wrong = JournalEntry.objects.get()
     with pytest.raises(ledger.LedgerError):
@@ -168,7 +168,7 @@ def test_a_mistake_is_corrected_by_a_reversing_entry(world):  # noqa: F811
     assert ledger.balances(award_entry_fund).committed == usd(500)
 
 
-def test_posting_with_the_same_key_twice_posts_once(world):  # noqa: F811
+def test_posting_with_the_same_key_twice_posts_once(world):
     lines = _lines(world["fund"], usd(10), usd(-10))
     first = ledger.post_entry(foundation=world["foundation"], cause=EntryCause.MANUAL, memo="x", lines=lines,
                               idempotency_key="test:1")  # fmt: skip
@@ -178,7 +178,7 @@ def test_posting_with_the_same_key_twice_posts_once(world):  # noqa: F811
     assert JournalEntry.objects.count() == 1
 
 
-def test_only_finance_staff_of_the_foundation_record_income(world, other_foundation):  # noqa: F811
+def test_only_finance_staff_of_the_foundation_record_income(world, other_foundation):
     from tests.grants.money_fixtures import staff
 
     outsider = staff(other_foundation, "finance_officer")
@@ -194,7 +194,7 @@ def test_only_finance_staff_of_the_foundation_record_income(world, other_foundat
     [(usd(0), "check", "1"), (usd(-5), "check", "1"), (Money(5, "MXN"), "check", "1"), (usd(5), "check", " "),
      (usd(5), "barter", "1")],
 )  # fmt: skip
-def test_bad_income_is_refused_with_a_message(world, amount, source, reference):  # noqa: F811
+def test_bad_income_is_refused_with_a_message(world, amount, source, reference):
     with pytest.raises(DomainError) as error:
         ledger.record_income(fund=world["fund"], amount=amount, source=source,
                              received_on=datetime.date(2026, 1, 1), reference=reference, by=world["finance"])  # fmt: skip
@@ -202,7 +202,7 @@ def test_bad_income_is_refused_with_a_message(world, amount, source, reference):
     assert not JournalEntry.objects.exists()
 
 
-def test_opening_balance_once_per_fund_until_reversed(world):  # noqa: F811
+def test_opening_balance_once_per_fund_until_reversed(world):
     args = {"fund": world["fund"], "amount": usd(20000), "as_of": datetime.date(2026, 1, 1),
             "reference": "Bank statement Dec 2025", "by": world["finance"]}  # fmt: skip
     entry = ledger.record_opening_balance(**args)
@@ -214,7 +214,7 @@ def test_opening_balance_once_per_fund_until_reversed(world):  # noqa: F811
     assert ledger.balances(world["fund"]).received == usd(18000)
 
 
-def test_balances_for_many_funds_in_one_query(world, django_assert_num_queries):  # noqa: F811
+def test_balances_for_many_funds_in_one_query(world, django_assert_num_queries):
     second = FundFactory(foundation=world["foundation"])
     fund_with(world, "300")
     funds = [world["fund"], second]
@@ -237,7 +237,7 @@ operation = st.one_of(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations=st.lists(operation, min_size=1, max_size=8))
-def test_balances_equal_the_sum_of_journal_lines_after_any_operations(world, operations):  # noqa: F811
+def test_balances_equal_the_sum_of_journal_lines_after_any_operations(world, operations):
     """Whatever sequence of income, awards, amendments, cancellations and reversals happens (refused
     ones included), every balance equals the sum of its account's lines and nothing is overcommitted."""
     from django.db import transaction
