@@ -523,6 +523,10 @@ def test_get_gateway_follows_the_setting(foundation, settings, monkeypatch):
     monkeypatch.setenv(f"STRIPE_CONNECT_WEBHOOK_SECRET_{suffix}", "whsec_2")
     assert isinstance(get_gateway(foundation), StripeGateway)
     assert credentials_for(foundation).connect_webhook_secret == "whsec_2"
+    # A single-foundation install sets the un-suffixed variables only.
+    monkeypatch.delenv(f"STRIPE_SECRET_KEY_{suffix}")
+    settings.STRIPE_SECRET_KEY = "sk_test_shared"
+    assert credentials_for(foundation).secret_key == "sk_test_shared"
 
     settings.STRIPE_GATEWAY = "paypal"
     with pytest.raises(ImproperlyConfigured):
