@@ -29,6 +29,14 @@ from .ledger import (
     LedgerAccount,
 )
 from .organizations import LegalStatus, Organization, OrganizationInvite, OrganizationMembership
+from .payments import (
+    Disbursement,
+    DisbursementStatus,
+    PayeeAccount,
+    PayoutStatus,
+    WebhookEvent,
+    WebhookEventStatus,
+)
 from .reviews import (
     ApplicationVersion,
     DecisionMessage,
@@ -57,6 +65,8 @@ __all__ = [
     "AwardStatus",
     "CallStatus",
     "DecisionMessage",
+    "Disbursement",
+    "DisbursementStatus",
     "EntryCause",
     "Foundation",
     "Fund",
@@ -73,6 +83,8 @@ __all__ = [
     "Organization",
     "OrganizationInvite",
     "OrganizationMembership",
+    "PayeeAccount",
+    "PayoutStatus",
     "ProgramType",
     "Recommendation",
     "ReportDueDate",
@@ -85,4 +97,6 @@ __all__ = [
     "StaffMembership",
     "User",
     "UserManager",
+    "WebhookEvent",
+    "WebhookEventStatus",
 ]

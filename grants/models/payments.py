@@ -1,0 +1,142 @@
+"""Payments through Stripe Connect: payees' connected accounts, disbursements, webhook events.
+
+The portal stores Stripe ids only — never bank numbers, SSNs or ITINs; Stripe holds those.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from djmoney.models.fields import MoneyField
+
+from .awards import Award, Installment
+from .foundations import Foundation
+from .organizations import Organization
+
+
+class PayoutStatus(models.TextChoices):
+    PENDING = "pending", _("Not started")
+    INFORMATION_NEEDED = "information_needed", _("Information needed")
+    READY = "ready", _("Ready for payments")
+    RESTRICTED = "restricted", _("Restricted")
+
+
+class PayeeAccount(models.Model):
+    """An organization's connected Stripe account at one foundation (each foundation has its own)."""
+
+    foundation = models.ForeignKey(Foundation, on_delete=models.PROTECT, related_name="payee_accounts")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="payee_accounts")
+    stripe_account_id = models.CharField(_("Stripe account"), max_length=64, unique=True)
+    payout_status = models.CharField(
+        _("payout status"), max_length=24, choices=PayoutStatus.choices, default=PayoutStatus.PENDING
+    )
+    requirements_due = models.JSONField(default=list, blank=True)
+    # Unix time of the newest account.updated applied, so an older event never wins.
+    status_event_created = models.BigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("payee account")
+        verbose_name_plural = _("payee accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["foundation", "organization"], name="one_payee_account_per_foundation"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.organization} · {self.stripe_account_id}"
+
+
+class DisbursementStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUBMITTED = "submitted", _("Sent to Stripe")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")
+    REVERSED = "reversed", _("Reversed")
+
+
+class Disbursement(models.Model):
+    """One transfer of grant money to a payee's connected account: one per installment, ever."""
+
+    foundation = models.ForeignKey(Foundation, on_delete=models.PROTECT, related_name="disbursements")
+    award = models.ForeignKey(
+        Award, on_delete=models.PROTECT, related_name="disbursements", null=True, blank=True
+    )
+    installment = models.OneToOneField(
+        Installment, on_delete=models.PROTECT, related_name="disbursement", null=True, blank=True
+    )
+    payee = models.ForeignKey(PayeeAccount, on_delete=models.PROTECT, related_name="disbursements")
+    amount = MoneyField(_("amount"), max_digits=14, decimal_places=2, currency_field_name="currency")
+    status = models.CharField(
+        _("status"), max_length=16, choices=DisbursementStatus.choices, default=DisbursementStatus.PENDING
+    )
+    stripe_transfer_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    amount_reversed = MoneyField(
+        max_digits=14, decimal_places=2, currency_field_name="reversed_currency", null=True, blank=True
+    )
+    failure_kind = models.CharField(max_length=40, blank=True)
+    failure_message = models.CharField(_("reason"), max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("released by")
+    )
+    released_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("disbursement")
+        verbose_name_plural = _("disbursements")
+        ordering = ["-released_at", "-pk"]
+        indexes = [models.Index(fields=["foundation", "status"], name="disbursement_status_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="disbursement_amount_positive")
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.amount}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The one key every Stripe call for this disbursement carries, so it can never pay twice."""
+        return f"disbursement:{self.pk}"
+
+    @property
+    def transfer_group(self) -> str:
+        return f"award:{self.award_id}" if self.award_id else f"disbursement:{self.pk}"
+
+
+class WebhookEventStatus(models.TextChoices):
+    PROCESSED = "processed", _("Processed")
+    IGNORED = "ignored", _("Ignored")
+    FLAGGED = "flagged", _("Flagged for review")
+
+
+class WebhookEvent(models.Model):
+    """A Stripe event, stored once by its id with its payload (a replay is acknowledged, ignored)."""
+
+    event_id = models.CharField(max_length=64, unique=True)
+    foundation = models.ForeignKey(Foundation, on_delete=models.PROTECT, related_name="webhook_events")
+    endpoint = models.CharField(max_length=16)  # "platform" or "connect"
+    type = models.CharField(max_length=80)
+    livemode = models.BooleanField(default=False)
+    account = models.CharField(max_length=64, blank=True)
+    created = models.BigIntegerField(help_text="Stripe's event time (Unix seconds).")
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=WebhookEventStatus.choices)
+    note = models.CharField(max_length=500, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        ordering = ["-received_at", "-pk"]
+        indexes = [models.Index(fields=["foundation", "status"], name="webhook_event_status_idx")]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"
