@@ -76,3 +76,20 @@ def eligibility_json(language: str) -> str:
             for qid, question, answer, reason in ELIGIBILITY
         ]  # fmt: skip
     )
+
+
+def demo_answers(title: str, amount: int) -> dict:
+    """Complete answers to the demo questions (as a form would post them)."""
+    return {
+        "_title": title,
+        "_requested_amount": str(amount),
+        "demo-a2": "Two lawyers on call for people detained after raids, and bond hearings.",
+        "demo-a3": "120",
+        "demo-a4": "0",
+        "demo-a5": "Retaliation by employers and fear of reporting.",
+        "demo-b2": [
+            {"category": "0", "description": "Lawyer hours", "amount": str(amount - 1000)},
+            {"category": "3", "description": "Know-your-rights training", "amount": "1000"},
+        ],
+        "demo-b4": True,
+    }

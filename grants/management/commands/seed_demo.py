@@ -15,9 +15,37 @@ from django.utils import timezone
 from djmoney.money import Money
 from wagtail.models import Locale, Page, Site
 
-from cms.models import BrandingSettings, FundIndexPage, FundingCallPage, FundPage, HomePage, StandardPage
-from grants.demo_questions import eligibility_json, questions_json
-from grants.models import Foundation, Fund, FundingCall, ProgramType, Role, User
+from cms.models import (
+    BrandingSettings,
+    FundIndexPage,
+    FundingCallPage,
+    FundPage,
+    HomePage,
+    StandardPage,
+    agreement_texts,
+)
+from grants.demo_questions import demo_answers, eligibility_json, questions_json
+from grants.models import (
+    Application,
+    Foundation,
+    Fund,
+    FundingCall,
+    JournalEntry,
+    LegalStatus,
+    Organization,
+    OrganizationMembership,
+    ProgramType,
+    ReportKind,
+    Role,
+    User,
+)
+from grants.questions import split_sections
+from grants.services import applications as app_service
+from grants.services import awards as award_service
+from grants.services import installments as installment_service
+from grants.services import ledger
+from grants.services import reviews as review_service
+from grants.services.schedules import ScheduleKind, add_months, build_schedule
 from grants.services.staff import add_staff, ensure_role_groups
 
 DEMO_PASSWORD = "demo-portal-2026"
@@ -134,6 +162,7 @@ class Command(BaseCommand):
             calls = self._calls(funds)
             self._pages(funds, calls)
             self._users(foundations)
+            self._money_story(funds, calls)
         self._print_logins()
 
     def _foundations(self):
@@ -291,6 +320,71 @@ class Command(BaseCommand):
             )
             if role not in (None, "superuser"):
                 add_staff(user, foundation=foundations[foundation_slug], role=role)
+
+    def _money_story(self, funds, calls):
+        """Money in the Deportation Defense Fund, and three approved applications from the demo
+        applicant's groups: one award offered (to accept), one accepted with its first payment
+        made by check, and one waiting for the officer to make the award."""
+        fund = funds["deportation-defense"]
+        officer = User.objects.get(email="officer@demo.fundportal.org")
+        finance = User.objects.get(email="finance@demo.fundportal.org")
+        applicant = User.objects.get(email="applicant@demo.fundportal.org")
+        today = timezone.localdate()
+        if not JournalEntry.objects.filter(lines__account__fund=fund).exists():
+            ledger.record_opening_balance(fund=fund, amount=Money(120000, "USD"), as_of=today.replace(day=1),
+                                          reference="Bank statement", by=finance)  # fmt: skip
+            ledger.record_income(fund=fund, amount=Money(25000, "USD"), source="grant", received_on=today,
+                                 reference="GRANT-2026-014", memo="Grant from a partner foundation", by=finance)  # fmt: skip
+        call = calls["rapid-legal-2026"]
+        page = FundingCallPage.objects.get(funding_call=call, locale=self.locales["en"])
+        sections = split_sections(page.get_questions(), first_heading="About your request")
+        stories = [
+            ("Comité de Defensa del Barrio", "Rapid response lawyers", 12000, "offered"),
+            ("East Bay Hotline Collective", "Bond hearings for detained workers", 8000, "paid"),
+            ("Oakland Workers Legal Clinic", "Know-your-rights clinics", 6000, "approved"),
+        ]
+        for name, title, amount, stage in stories:
+            organization, _created = Organization.objects.get_or_create(
+                name=name,
+                defaults={"mission": "Defends immigrant families in the Bay Area.", "region_served": "Alameda County",
+                          "languages": "Spanish, English", "legal_status": LegalStatus.UNINCORPORATED,
+                          "created_by": applicant},
+            )  # fmt: skip
+            OrganizationMembership.objects.get_or_create(
+                organization=organization, user=applicant, defaults={"role": "owner"}
+            )
+            if Application.objects.filter(organization=organization, call=call).exists():
+                continue
+            application = app_service.start_application(call=call, organization=organization, by=applicant,
+                                                        language="es")  # fmt: skip
+            raw = demo_answers(title, amount)
+            for section in sections:
+                keys = {"_title", "_requested_amount"} if section.number == 1 else set()
+                keys |= {question.id for question in section.questions}
+                app_service.save_section(application, section=section,
+                                         raw={k: v for k, v in raw.items() if k in keys}, by=applicant)  # fmt: skip
+            app_service.submit_application(application, sections=sections, by=applicant, actor="applicant")
+            review_service.start_screening(application, by=officer)
+            review_service.approve_application(application, by=officer, amount=Money(amount, "USD"),
+                                               message="Thank you for your work.")  # fmt: skip
+            if stage == "approved":
+                continue
+            award = award_service.make_award(
+                application, by=officer, amount=Money(amount, "USD"), start_date=today,
+                end_date=add_months(today, 12) - datetime.timedelta(days=1),
+                schedule=build_schedule(ScheduleKind.QUARTERLY, Money(amount, "USD"), count=3, first_due=today),
+                report_dates=[(ReportKind.INTERIM, add_months(today, 6)), (ReportKind.FINAL, add_months(today, 13))],
+                conditions="Report the number of people represented; never name clients.",
+                agreement=agreement_texts(call),
+            )  # fmt: skip
+            if stage == "paid":
+                award_service.accept_award(
+                    award, by=applicant, full_name="Ana Demo", agreed=True, language="es"
+                )
+                installment_service.mark_due_installments(today=today)
+                installment_service.record_payment_outside_processor(
+                    award.installments.get(number=1), by=finance, paid_on=today, reference="CHECK 1042"
+                )
 
     def _print_logins(self):
         self.stdout.write(
