@@ -1,6 +1,8 @@
 from wagtail import hooks
 
 from .admin.applications import ApplicationViewSet
+from .admin.awards import AwardViewSet
+from .admin.money import FundMoneyViewSet
 from .admin.reviews import DecisionMessageViewSet, ReviewsViewSet
 from .admin.viewsets import GrantsViewSetGroup
 
@@ -18,3 +20,8 @@ def register_application_viewset():
 @hooks.register("register_admin_viewset")
 def register_review_viewsets():
     return [ReviewsViewSet("reviews"), DecisionMessageViewSet("decision-messages")]
+
+
+@hooks.register("register_admin_viewset")
+def register_money_viewsets():
+    return [AwardViewSet("awards"), FundMoneyViewSet("fund_money")]

@@ -46,6 +46,7 @@ from grants.models import (
     ActivityEntry,
     Application,
     ApplicationStatus,
+    Award,
     Fund,
     FundingCall,
     IntakeChannel,
@@ -63,6 +64,7 @@ from grants.permissions import (
     has_role,
 )
 from grants.services import applications as service
+from grants.services import awards as award_service
 from grants.services import reviews as review_service
 from grants.services.errors import DomainError
 from grants.services.workflow import OPEN_STATES
@@ -396,6 +398,18 @@ class ApplicationInspectView(InspectView):
             return DeclineForm(**kwargs, templates=decline_templates([application.call.fund.foundation_id]))
         return CommentForm(**kwargs)
 
+    def award_links(self) -> dict:
+        """The award of the application, or for an approved one the officer's "Make award" link."""
+        application = self.object
+        award_id = Award.objects.filter(application=application).values_list("pk", flat=True).first()
+        if award_id is not None:
+            return {"award_url": reverse("awards:inspect", args=[award_id])}
+        if application.status == ApplicationStatus.APPROVED and award_service.is_award_officer(
+            self.request.user, application.call.fund
+        ):
+            return {"make_award_url": reverse("awards:make", args=[application.pk])}
+        return {}
+
     def information_requests(self):
         labels = {q.id: q.label for s in self.sections for q in s.questions}
         requests = list(self.object.information_requests.select_related("requested_by"))
@@ -424,6 +438,7 @@ class ApplicationInspectView(InspectView):
             ],  # fmt: skip
             assignments=list(application.assignments.select_related("reviewer").order_by("created_at", "pk")),
             information_requests=self.information_requests(),
+            **self.award_links(),
         )
         if self.conflicted:
             context.update(answers=[], reviews=[], versions=[], timeline=[])

@@ -18,15 +18,15 @@ DECISION_MESSAGE_PERMISSIONS = [
 ROLE_MODEL_PERMISSIONS = {
     Role.FOUNDATION_ADMIN: ["view_application", "view_foundation", "change_foundation", "view_fund", "add_fund",
                             "change_fund", "view_fundingcall", "add_fundingcall", "change_fundingcall",
-                            *DECISION_MESSAGE_PERMISSIONS],
+                            *DECISION_MESSAGE_PERMISSIONS, "view_award"],
     Role.PROGRAM_OFFICER: ["view_application", "view_foundation", "view_fund", "add_fund", "change_fund",
                            "view_fundingcall", "add_fundingcall", "change_fundingcall",
-                           *DECISION_MESSAGE_PERMISSIONS],
+                           *DECISION_MESSAGE_PERMISSIONS, "view_award"],
     # Reviewers reach applications only through their own assignments ("My reviews").
     Role.REVIEWER: [],
-    Role.FINANCE_OFFICER: ["view_foundation", "view_fund", "view_fundingcall"],
+    Role.FINANCE_OFFICER: ["view_foundation", "view_fund", "view_fundingcall", "view_award"],
     Role.AUDITOR: ["view_application", "view_foundation", "view_fund", "view_fundingcall",
-                   "view_decisionmessage"],
+                   "view_decisionmessage", "view_award"],
 }  # fmt: skip
 ROLE_PAGE_PERMISSIONS = {
     Role.FOUNDATION_ADMIN: ["add_page", "change_page", "publish_page"],
