@@ -45,6 +45,16 @@ from .reviews import (
     Review,
     ReviewAssignment,
 )
+from .stipends import (
+    RateUnit,
+    Shift,
+    StipendBatch,
+    StipendBatchStatus,
+    StipendLine,
+    StipendPayment,
+    StipendProgram,
+    Volunteer,
+)
 from .stripe_sim import SimulatedIdempotencyKey, SimulatedStripeObject
 
 __all__ = [
@@ -86,17 +96,25 @@ __all__ = [
     "PayeeAccount",
     "PayoutStatus",
     "ProgramType",
+    "RateUnit",
     "Recommendation",
     "ReportDueDate",
     "ReportKind",
     "Review",
     "ReviewAssignment",
     "Role",
+    "Shift",
     "SimulatedIdempotencyKey",
     "SimulatedStripeObject",
     "StaffMembership",
+    "StipendBatch",
+    "StipendBatchStatus",
+    "StipendLine",
+    "StipendPayment",
+    "StipendProgram",
     "User",
     "UserManager",
+    "Volunteer",
     "WebhookEvent",
     "WebhookEventStatus",
 ]

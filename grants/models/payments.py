@@ -21,10 +21,13 @@ class PayoutStatus(models.TextChoices):
 
 
 class PayeeAccount(models.Model):
-    """An organization's connected Stripe account at one foundation (each foundation has its own)."""
+    """A connected Stripe account at one foundation (each foundation has its own): an
+    organization's, or a hotline volunteer's own (then ``organization`` is the volunteer's group
+    and ``volunteer_pseudonym`` says whose it is)."""
 
     foundation = models.ForeignKey(Foundation, on_delete=models.PROTECT, related_name="payee_accounts")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="payee_accounts")
+    volunteer_pseudonym = models.CharField(max_length=80, blank=True)
     stripe_account_id = models.CharField(_("Stripe account"), max_length=64, unique=True)
     payout_status = models.CharField(
         _("payout status"), max_length=24, choices=PayoutStatus.choices, default=PayoutStatus.PENDING
