@@ -46,7 +46,9 @@ class PayeeAccount(models.Model):
         verbose_name_plural = _("payee accounts")
         constraints = [
             models.UniqueConstraint(
-                fields=["foundation", "organization"], name="one_payee_account_per_foundation"
+                fields=["foundation", "organization"],
+                condition=models.Q(volunteer_pseudonym=""),
+                name="one_payee_account_per_foundation",
             )
         ]
 
