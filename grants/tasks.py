@@ -40,6 +40,7 @@ from grants.models import (
     StaffMembership,
     User,
 )
+from grants.services import installments
 from grants.services.notifications import send_templated_email
 from grants.services.reviews import OFFICER_ROLES
 from grants.services.workflow import OPEN_STATES, record
@@ -225,3 +226,9 @@ def send_officer_digests() -> int:
         send_digest_to(officer_id, foundation_ids, now=now)
         for officer_id, foundation_ids in officer_foundations().items()
     )
+
+
+@task()
+def mark_installments_due() -> int:
+    """Scheduled installments whose due date has come become due (run daily; safe to repeat)."""
+    return installments.mark_due_installments()

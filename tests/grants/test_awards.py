@@ -371,3 +371,23 @@ def test_grantee_declines_from_the_page(world, client):
     assert client.get(f"/en/awards/{award.pk}/decline/").status_code == 200
     assert client.post(f"/en/awards/{award.pk}/decline/", {"reason": "No longer needed"}).status_code == 302
     assert Award.objects.get(pk=award.pk).status == AwardStatus.CANCELLED
+
+
+def test_daily_command_makes_payments_due(world):
+    import io
+
+    import time_machine
+    from django.core.management import call_command
+
+    fund_with(world, 5000)
+    award = award_for(world, 3000, schedule=_three_payments())
+    out = io.StringIO()
+    with time_machine.travel(datetime.datetime(2026, 5, 2, 12, tzinfo=datetime.UTC)):
+        call_command("run_daily", stdout=out)
+        call_command("run_daily", stdout=io.StringIO())
+    assert out.getvalue().startswith("2 ")
+    assert list(award.installments.order_by("number").values_list("status", flat=True)) == [
+        "due",
+        "due",
+        "scheduled",
+    ]
