@@ -14,6 +14,7 @@ urlpatterns = [
     path("language/", set_language, name="set_language"),
     # Stand-ins for Stripe's hosted pages; they answer 404 unless STRIPE_GATEWAY is "simulated".
     path("simulated-stripe/", include("grants.urls_simulated")),
+    path("stripe/webhooks/", include("grants.urls_webhooks")),
 ]
 
 if settings.DEBUG:

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from grants.views import applications, awards
+from grants.views import payouts as payout_views
 
 urlpatterns = [
     path("dashboard/", applications.dashboard, name="dashboard"),
@@ -25,4 +26,9 @@ urlpatterns = [
     path("awards/<int:pk>/", awards.award_detail, name="award_detail"),
     path("awards/<int:pk>/accept/", awards.award_accept, name="award_accept"),
     path("awards/<int:pk>/decline/", awards.award_decline, name="award_decline"),
+    path(
+        "payouts/<slug:foundation_slug>/<int:organization_id>/",
+        payout_views.payouts,
+        name="payouts",
+    ),
 ]
