@@ -1,0 +1,936 @@
+"""Hotline stipends: programs, volunteers' shifts, monthly batches, their approval and payment.
+
+Who does what:
+- program officers and foundation admins set up a program (rate, monthly cap, coordinating
+  organizations), compute each month's batch per coordinating organization and approve it
+  (which commits the money in the fund's ledger, refused when the fund is short);
+- members of a coordinating organization register volunteers by pseudonym and log shifts,
+  one by one or from a CSV file (all rows or none);
+- finance staff who did not approve a batch pay it: one disbursement per payee (the
+  coordinating organization, or a volunteer's own connected account), each sent to Stripe with
+  its ``disbursement:<id>`` idempotency key after the row is committed, so a retry or a double
+  click never pays twice.
+
+Stripe's webhooks confirm or reverse each stipend disbursement through
+``record_stipend_transfer_paid`` / ``record_stipend_transfer_reversed``; the batch becomes paid
+once every payment is (``mark_batch_paid_if_complete``).
+"""
+
+import csv
+import datetime
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from djmoney.money import Money
+
+from grants.models import (
+    AccountKind,
+    Disbursement,
+    DisbursementStatus,
+    EntryCause,
+    Foundation,
+    Fund,
+    Organization,
+    PayeeAccount,
+    PayoutStatus,
+    RateUnit,
+    Role,
+    Shift,
+    StipendBatch,
+    StipendBatchStatus,
+    StipendLine,
+    StipendPayment,
+    StipendProgram,
+    Volunteer,
+)
+from grants.money import check_money, minor_unit, zero
+from grants.payments.gateway import PaymentError, get_gateway
+from grants.permissions import foundation_ids, has_role, is_organization_member
+from grants.services import ledger
+from grants.services.errors import DomainError, IllegalTransition
+from grants.services.payments import DISBURSEMENT_TRANSITIONS
+from grants.services.workflow import SYSTEM, Transition, check_transition, record
+
+
+class StipendError(DomainError):
+    """A stipend action was refused by a rule; ``message`` says why."""
+
+
+class ShiftImportError(StipendError):
+    """A CSV file of shifts was refused; ``row_errors`` lists ``(row number, message)`` (the header
+    is row 1). Nothing of the file was saved."""
+
+    def __init__(self, message, row_errors=()):
+        super().__init__(message)
+        self.row_errors = list(row_errors)
+
+
+OFFICER = "program_officer"
+FINANCE = "finance_officer"
+OFFICER_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER)
+FINANCE_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
+STAFF_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR)
+MAX_CSV_BYTES = 1024 * 1024
+MAX_CSV_ROWS = 5000
+CSV_COLUMNS = ("pseudonym", "date", "hours")
+
+B = StipendBatchStatus
+BATCH_TRANSITIONS = {
+    t.name: t
+    for t in (
+        Transition("approve", (B.DRAFT,), B.APPROVED, (OFFICER,)),
+        Transition("cancel", (B.DRAFT,), B.CANCELLED, (OFFICER,)),
+        Transition("pay", (B.APPROVED,), B.PAID, (SYSTEM,)),
+        # Stripe took a payment back: the batch is owed again until finance settles it.
+        Transition("payment_reversed", (B.PAID,), B.APPROVED, (SYSTEM,)),
+    )
+}
+LIVE_BATCH_STATES = (B.DRAFT, B.APPROVED, B.PAID)
+COMMITTED_BATCH_STATES = (B.APPROVED, B.PAID)
+
+
+def first_of_month(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def next_month(month: datetime.date) -> datetime.date:
+    return (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def month_label(month: datetime.date) -> str:
+    return formats.date_format(month, "YEAR_MONTH_FORMAT")
+
+
+def _transition(batch: StipendBatch, name: str, *, by, actor: str, note: str = "", fields=()) -> None:
+    previous = batch.status
+    target = check_transition(BATCH_TRANSITIONS, name, previous, actor, states=StipendBatchStatus).target
+    batch.status = target
+    batch.save(update_fields=["status", *fields])
+    record(subject=batch, subject_type="stipend_batch", action=name, actor=by,
+           foundation=batch.program.fund.foundation, from_state=previous, to_state=target, note=note[:500])  # fmt: skip
+
+
+def _lock_batch(batch: StipendBatch) -> StipendBatch:
+    return (
+        StipendBatch.objects.select_for_update()
+        .select_related("program__fund__foundation", "organization")
+        .get(pk=batch.pk)
+    )
+
+
+# --- Programs --------------------------------------------------------------------------------
+
+
+def _check_program_terms(fund: Fund, rate: Money, monthly_cap: Money, rate_unit: str) -> None:
+    for label, amount in ((_("The rate"), rate), (_("The monthly cap"), monthly_cap)):
+        if not isinstance(amount, Money) or str(amount.currency) != fund.currency:
+            raise StipendError(
+                _("%(what)s must be in the fund's currency (%(currency)s).")
+                % {"what": label, "currency": fund.currency}
+            )
+        check_money(amount, currency=fund.currency)
+        if amount.amount <= 0:
+            raise StipendError(_("%(what)s must be greater than zero.") % {"what": label})
+    if rate_unit not in RateUnit.values:
+        raise StipendError(_("Choose whether the rate is per shift or per hour."))
+
+
+def save_program(
+    *,
+    fund: Fund,
+    name: str,
+    rate: Money,
+    rate_unit: str,
+    monthly_cap: Money,
+    coordinators,
+    by,
+    active: bool = True,
+    program: StipendProgram | None = None,
+) -> StipendProgram:
+    """Create a stipend program on ``fund`` (or change ``program``). Officers and admins of the
+    fund's foundation only; rate and cap positive, in the fund's currency."""
+    if not has_role(by, fund.foundation_id, *OFFICER_ROLES):
+        raise StipendError(_("Only program officers of this foundation can set up stipend programs."))
+    if program is not None and program.fund_id != fund.pk:
+        raise StipendError(_("A program stays on the fund it was created on."))
+    name = (name or "").strip()
+    if not name:
+        raise StipendError(_("Give the program a name."))
+    _check_program_terms(fund, rate, monthly_cap, rate_unit)
+    with transaction.atomic():
+        creating = program is None
+        program = program or StipendProgram(fund=fund)
+        program.name, program.rate, program.rate_unit = name[:200], rate, rate_unit
+        program.monthly_cap, program.active = monthly_cap, active
+        program.save()
+        program.coordinators.set(list(coordinators))
+        record(subject=program, subject_type="stipend_program", action="create" if creating else "change",
+               actor=by, foundation=fund.foundation,
+               note=f"{program.rate} {program.rate_unit}, cap {program.monthly_cap}")  # fmt: skip
+    return program
+
+
+def programs_for_staff(user):
+    """Programs of the foundations where ``user`` is staff (any stipend role)."""
+    return StipendProgram.objects.select_related("fund__foundation").filter(
+        fund__foundation__in=foundation_ids(user, STAFF_ROLES)
+    )
+
+
+# --- Coordinators: volunteers and shifts -----------------------------------------------------
+
+
+def coordinated_programs(user) -> list[tuple[StipendProgram, Organization]]:
+    """(program, organization) pairs ``user`` coordinates: active programs whose coordinating
+    organizations include one of the user's organizations."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    pairs = []
+    programs = (
+        StipendProgram.objects.filter(active=True, coordinators__memberships__user=user)
+        .select_related("fund__foundation")
+        .distinct()
+    )
+    for program in programs:
+        for organization in program.coordinators.filter(memberships__user=user).distinct():
+            pairs.append((program, organization))
+    return pairs
+
+
+def is_coordinator(user, program: StipendProgram, organization: Organization) -> bool:
+    """Whether ``user`` logs shifts for ``organization`` in ``program``."""
+    return program.coordinators.filter(pk=organization.pk).exists() and is_organization_member(
+        user, organization.pk
+    )
+
+
+def _require_coordinator(by, program: StipendProgram, organization: Organization) -> None:
+    if not is_coordinator(by, program, organization):
+        raise StipendError(_("Only members of a coordinating organization can do this."))
+
+
+def add_volunteer(*, program: StipendProgram, organization: Organization, pseudonym: str, by) -> Volunteer:
+    """Register a volunteer under a pseudonym (unique within the program and organization)."""
+    _require_coordinator(by, program, organization)
+    pseudonym = " ".join((pseudonym or "").split())
+    if not pseudonym:
+        raise StipendError(_("Give the volunteer a nickname."))
+    if len(pseudonym) > 80:
+        raise StipendError(_("A nickname has at most 80 characters."))
+    with transaction.atomic():
+        Organization.objects.select_for_update().get(pk=organization.pk)
+        taken = Volunteer.objects.filter(
+            program=program, organization=organization, pseudonym__iexact=pseudonym
+        ).exists()
+        if taken:
+            raise StipendError(
+                _("A volunteer called “%(name)s” is already registered.") % {"name": pseudonym}
+            )
+        volunteer = Volunteer.objects.create(program=program, organization=organization, pseudonym=pseudonym)
+        record(subject=volunteer, subject_type="volunteer", action="add", actor=by,
+               foundation=program.fund.foundation)  # fmt: skip
+    return volunteer
+
+
+def set_volunteer_active(volunteer: Volunteer, *, active: bool, by) -> Volunteer:
+    """Deactivate (no new shifts) or reactivate a volunteer. Their logged shifts stay payable."""
+    _require_coordinator(by, volunteer.program, volunteer.organization)
+    if volunteer.active != active:
+        volunteer.active = active
+        volunteer.save(update_fields=["active"])
+        record(subject=volunteer, subject_type="volunteer", action="activate" if active else "deactivate",
+               actor=by, foundation=volunteer.program.fund.foundation)  # fmt: skip
+    return volunteer
+
+
+def computed_months(program: StipendProgram, organization: Organization) -> set[datetime.date]:
+    """Months that have a live (draft, approved or paid) batch: their shifts are locked."""
+    return set(
+        StipendBatch.objects.filter(
+            program=program, organization=organization, status__in=LIVE_BATCH_STATES
+        ).values_list("month", flat=True)
+    )
+
+
+def _parse_hours(value) -> Decimal:
+    try:
+        hours = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        raise StipendError(_("Hours must be a number, such as 4 or 2.5.")) from None
+    if not hours.is_finite() or hours <= 0 or hours > 24:
+        raise StipendError(_("Hours must be more than 0 and at most 24."))
+    if hours != hours.quantize(Decimal("0.01")):
+        raise StipendError(_("Hours have at most two decimals."))
+    return hours.quantize(Decimal("0.01"))
+
+
+def _shift_problem(
+    volunteer: Volunteer, date: datetime.date, today: datetime.date, locked_months
+) -> str | None:
+    if not volunteer.active:
+        return _("“%(name)s” is no longer active; reactivate them to log shifts.") % {
+            "name": volunteer.pseudonym
+        }
+    if date > today:
+        return _("A shift cannot be in the future (%(date)s).") % {"date": formats.date_format(date)}
+    if first_of_month(date) in locked_months:
+        return _(
+            "The stipends of %(month)s are already computed, so its shifts cannot change. "
+            "Ask the foundation to cancel that computation if a shift is missing."
+        ) % {"month": month_label(first_of_month(date))}
+    return None
+
+
+def log_shift(
+    *, volunteer: Volunteer, date: datetime.date, hours, by, today: datetime.date | None = None
+) -> Shift:
+    """Log one shift (0 < hours ≤ 24, not in the future, volunteer active, month not computed)."""
+    _require_coordinator(by, volunteer.program, volunteer.organization)
+    today = today or timezone.localdate()
+    hours = _parse_hours(hours)
+    with transaction.atomic():
+        # The organization row serialises shift logging against a batch being computed.
+        Organization.objects.select_for_update().get(pk=volunteer.organization_id)
+        volunteer.refresh_from_db(fields=["active"])
+        problem = _shift_problem(
+            volunteer, date, today, computed_months(volunteer.program, volunteer.organization)
+        )
+        if problem:
+            raise StipendError(problem)
+        return Shift.objects.create(volunteer=volunteer, date=date, hours=hours, created_by=by)
+
+
+def delete_shift(shift: Shift, *, by) -> None:
+    """Remove a shift logged by mistake; refused once its month is computed."""
+    volunteer = shift.volunteer
+    _require_coordinator(by, volunteer.program, volunteer.organization)
+    with transaction.atomic():
+        Organization.objects.select_for_update().get(pk=volunteer.organization_id)
+        shift = Shift.objects.get(pk=shift.pk)
+        if shift.batch_id or first_of_month(shift.date) in computed_months(
+            volunteer.program, volunteer.organization
+        ):
+            raise StipendError(_("This shift is part of computed stipends and cannot be removed."))
+        shift.delete()
+
+
+@dataclass
+class _Row:
+    number: int
+    volunteer: Volunteer | None = None
+    date: datetime.date | None = None
+    hours: Decimal | None = None
+
+
+def import_shifts_csv(
+    *,
+    program: StipendProgram,
+    organization: Organization,
+    data: bytes,
+    by,
+    today: datetime.date | None = None,
+) -> list[Shift]:
+    """Log every shift of a CSV file (columns pseudonym,date,hours; UTF-8 with or without BOM;
+    dates as YYYY-MM-DD). All rows or none: any wrong row raises ``ShiftImportError`` listing
+    each problem with its row number (the header is row 1), and nothing is saved."""
+    _require_coordinator(by, program, organization)
+    today = today or timezone.localdate()
+    if len(data) > MAX_CSV_BYTES:
+        raise ShiftImportError(_("The file is too big (at most 1 MB)."))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ShiftImportError(
+            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [cell.strip().lower() for cell in next(reader, [])]
+    if tuple(header[:3]) != CSV_COLUMNS:
+        raise ShiftImportError(_("The first row must be the column names: pseudonym,date,hours."))
+    volunteers = {
+        v.pseudonym.casefold(): v
+        for v in Volunteer.objects.filter(program=program, organization=organization)
+    }
+    errors, rows, seen = [], [], {}
+    with transaction.atomic():
+        Organization.objects.select_for_update().get(pk=organization.pk)
+        locked = computed_months(program, organization)
+        for number, cells in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(rows) + len(errors) >= MAX_CSV_ROWS:
+                raise ShiftImportError(_("A file has at most %(count)s rows.") % {"count": MAX_CSV_ROWS})
+            problems = _check_row(cells, volunteers, today, locked)
+            if not problems:
+                row = _Row(number, *_row_values(cells, volunteers))
+                key = (row.volunteer.pk, row.date, row.hours)
+                if key in seen:
+                    problems.append(_("It repeats row %(row)s.") % {"row": seen[key]})
+                elif Shift.objects.filter(volunteer=row.volunteer, date=row.date, hours=row.hours).exists():
+                    problems.append(_("This shift is already logged."))
+                else:
+                    seen[key] = number
+                    rows.append(row)
+            errors += [(number, problem) for problem in problems]
+        if errors:
+            raise ShiftImportError(
+                _("Nothing was imported: %(count)s rows need a correction.")
+                % {"count": len({n for n, _m in errors})},
+                errors,
+            )
+        if not rows:
+            raise ShiftImportError(_("The file has no shifts."))
+        shifts = Shift.objects.bulk_create(
+            Shift(volunteer=row.volunteer, date=row.date, hours=row.hours, created_by=by) for row in rows
+        )
+        record(subject=organization, subject_type="stipend_shifts", action="import", actor=by,
+               foundation=program.fund.foundation, note=f"{len(shifts)} shifts, program {program.pk}")  # fmt: skip
+    return shifts
+
+
+def _row_values(cells, volunteers):
+    return (
+        volunteers[" ".join(cells[0].split()).casefold()],
+        datetime.date.fromisoformat(cells[1].strip()),
+        _parse_hours(cells[2]),
+    )
+
+
+def _check_row(cells, volunteers, today, locked) -> list[str]:
+    if len(cells) < 3:
+        return [_("The row needs three values: pseudonym, date and hours.")]
+    problems = []
+    volunteer = volunteers.get(" ".join(cells[0].split()).casefold())
+    if volunteer is None:
+        problems.append(_("No volunteer is registered as “%(name)s”.") % {"name": cells[0].strip()[:80]})
+    try:
+        date = datetime.date.fromisoformat(cells[1].strip())
+    except ValueError:
+        date = None
+        problems.append(_("“%(value)s” is not a date like 2026-03-31.") % {"value": cells[1].strip()[:20]})
+    try:
+        _parse_hours(cells[2])
+    except StipendError as error:
+        problems.append(error.message)
+    if volunteer is not None and date is not None:
+        problem = _shift_problem(volunteer, date, today, locked)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+# --- Computing amounts -------------------------------------------------------------------------
+
+
+@dataclass
+class LineFigures:
+    volunteer: Volunteer
+    shifts: int
+    hours: Decimal
+    earned: Money
+    amount: Money
+    capped: bool
+
+
+def _round(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def figures_for(program: StipendProgram, shifts) -> list[LineFigures]:
+    """What each volunteer earned for ``shifts``: rate × shifts (or hours), capped per month."""
+    currency = str(program.rate.currency)
+    by_volunteer = defaultdict(list)
+    for shift in shifts:
+        by_volunteer[shift.volunteer].append(shift)
+    lines = []
+    for volunteer, worked in sorted(by_volunteer.items(), key=lambda item: item[0].pseudonym.casefold()):
+        hours = sum((s.hours for s in worked), Decimal(0))
+        units = hours if program.rate_unit == RateUnit.HOUR else Decimal(len(worked))
+        earned = Money(_round(program.rate.amount * units, currency), currency)
+        capped = earned > program.monthly_cap
+        lines.append(
+            LineFigures(
+                volunteer, len(worked), hours, earned, program.monthly_cap if capped else earned, capped
+            )
+        )
+    return lines
+
+
+def month_shifts(program: StipendProgram, organization: Organization, month: datetime.date):
+    month = first_of_month(month)
+    return Shift.objects.filter(
+        volunteer__program=program,
+        volunteer__organization=organization,
+        date__gte=month,
+        date__lt=next_month(month),
+    ).select_related("volunteer")
+
+
+# --- Batches ---------------------------------------------------------------------------------
+
+
+def _require_officer(by, program: StipendProgram) -> None:
+    if not has_role(by, program.fund.foundation_id, *OFFICER_ROLES):
+        raise IllegalTransition(_("Only program officers of this foundation can do this."))
+
+
+def compute_batch(
+    *, program: StipendProgram, organization: Organization, month: datetime.date, by,
+    today: datetime.date | None = None,
+) -> StipendBatch:  # fmt: skip
+    """Compute the month's stipends of ``organization``'s volunteers as a draft batch.
+
+    Gathers the month's shifts not yet in a batch; one line per volunteer. A draft batch of the
+    same month is replaced (cancelled, its shifts released and counted again); an approved or
+    paid one is never touched (refused). Refused for a month that has not ended or has no shifts.
+    """
+    _require_officer(by, program)
+    today = today or timezone.localdate()
+    month = first_of_month(month)
+    if not program.coordinators.filter(pk=organization.pk).exists():
+        raise StipendError(
+            _("%(organization)s does not coordinate this program.") % {"organization": organization}
+        )
+    if next_month(month) > today:
+        raise StipendError(_("%(month)s can be computed once it has ended.") % {"month": month_label(month)})
+    with transaction.atomic():
+        Organization.objects.select_for_update().get(pk=organization.pk)
+        live = (
+            StipendBatch.objects.select_for_update()
+            .select_related("program__fund__foundation")
+            .filter(program=program, organization=organization, month=month, status__in=LIVE_BATCH_STATES)
+            .first()
+        )
+        if live is not None and live.status != B.DRAFT:
+            raise StipendError(
+                _("The stipends of %(month)s are already approved; they cannot be computed again.")
+                % {"month": month_label(month)}
+            )
+        if live is not None:
+            _release(live, by=by, note=_("Computed again"))
+        shifts = list(
+            month_shifts(program, organization, month).filter(batch__isnull=True).select_for_update()
+        )
+        if not shifts:
+            raise StipendError(
+                _("No shifts were logged for %(month)s, so there is nothing to compute.")
+                % {"month": month_label(month)}
+            )
+        lines = figures_for(program, shifts)
+        currency = str(program.rate.currency)
+        batch = StipendBatch.objects.create(
+            program=program, organization=organization, month=month, computed_by=by,
+            total=sum((line.amount for line in lines), zero(currency)),
+        )  # fmt: skip
+        StipendLine.objects.bulk_create(
+            StipendLine(batch=batch, volunteer=line.volunteer, shifts=line.shifts, hours=line.hours,
+                        earned=line.earned, amount=line.amount, capped=line.capped)
+            for line in lines
+        )  # fmt: skip
+        Shift.objects.filter(pk__in=[s.pk for s in shifts]).update(batch=batch)
+        record(subject=batch, subject_type="stipend_batch", action="compute", actor=by,
+               foundation=program.fund.foundation, to_state=batch.status, note=str(batch.total))  # fmt: skip
+    return batch
+
+
+def _release(batch: StipendBatch, *, by, note: str = "") -> None:
+    """Cancel a locked draft batch and free its shifts."""
+    _transition(batch, "cancel", by=by, actor=OFFICER, note=note)
+    Shift.objects.filter(batch=batch).update(batch=None)
+
+
+def cancel_batch(batch: StipendBatch, *, by, reason: str = "") -> StipendBatch:
+    """Cancel a draft batch (officers): its shifts can be changed and computed again."""
+    _require_officer(by, batch.program)
+    with transaction.atomic():
+        locked = _lock_batch(batch)
+        _release(locked, by=by, note=reason)
+    return locked
+
+
+def organization_payee(foundation: Foundation, organization: Organization) -> PayeeAccount | None:
+    return PayeeAccount.objects.filter(
+        foundation=foundation, organization=organization, volunteer_pseudonym=""
+    ).first()
+
+
+def _payee_of(
+    line: StipendLine, foundation: Foundation, fallback: PayeeAccount | None
+) -> PayeeAccount | None:
+    own = line.volunteer.payee
+    if own is not None and own.foundation_id == foundation.pk:
+        return own
+    return fallback
+
+
+def approve_batch(batch: StipendBatch, *, by) -> StipendBatch:
+    """Approve a draft batch (officers): commit its total in the fund's ledger and split it into
+    one payment per payee — a volunteer with their own connected account is paid directly, the
+    others through the coordinating organization's account.
+
+    Refused when the fund lacks the money or when someone would be paid through an organization
+    that has not set up payouts; then nothing changes.
+    """
+    _require_officer(by, batch.program)
+    with transaction.atomic():
+        locked = _lock_batch(batch)
+        check_transition(BATCH_TRANSITIONS, "approve", locked.status, OFFICER, states=StipendBatchStatus)
+        fund, foundation = locked.program.fund, locked.program.fund.foundation
+        lines = list(locked.lines.select_related("volunteer__payee"))
+        fallback = organization_payee(foundation, locked.organization)
+        shares: dict[int, Money] = {}
+        payees = {}
+        for line in lines:
+            payee = _payee_of(line, foundation, fallback)
+            if payee is None:
+                raise StipendError(_("The coordinating organization must set up payouts first."))
+            payees[payee.pk] = payee
+            shares[payee.pk] = shares.get(payee.pk, zero(str(line.amount.currency))) + line.amount
+        ledger.lock_fund(fund)
+        ledger.require_available(fund, locked.total)
+        ledger.post_entry(
+            foundation=foundation,
+            cause=EntryCause.STIPEND,
+            memo=_("Stipends of %(month)s: %(organization)s, %(program)s")
+            % {"month": month_label(locked.month), "organization": locked.organization.name,
+               "program": locked.program.name},
+            lines=[
+                ledger.debit(fund, AccountKind.GRANTS_AWARDED, locked.total),
+                ledger.credit(fund, AccountKind.GRANTS_PAYABLE, locked.total),
+            ],
+            by=by,
+            reference=f"stipend-batch:{locked.pk}",
+            idempotency_key=f"stipend-batch:{locked.pk}:commit",
+        )  # fmt: skip
+        StipendPayment.objects.bulk_create(
+            StipendPayment(batch=locked, payee=payees[pk], amount=amount) for pk, amount in shares.items()
+        )
+        locked.approved_by, locked.approved_at = by, timezone.now()
+        _transition(locked, "approve", by=by, actor=OFFICER, note=str(locked.total),
+                    fields=("approved_by", "approved_at"))  # fmt: skip
+    return locked
+
+
+# --- Paying ----------------------------------------------------------------------------------
+
+
+def payee_label(payee: PayeeAccount) -> str:
+    if payee.volunteer_pseudonym:
+        return _("“%(name)s” (%(organization)s)") % {"name": payee.volunteer_pseudonym,
+                                                     "organization": payee.organization.name}  # fmt: skip
+    return payee.organization.name
+
+
+def _require_payer(by, batch: StipendBatch) -> None:
+    if not has_role(by, batch.program.fund.foundation_id, *FINANCE_ROLES):
+        raise IllegalTransition(_("Only finance staff of this foundation can pay stipends."))
+    if by.pk == batch.approved_by_id:
+        raise IllegalTransition(_("You approved these stipends, so another finance officer must pay them."))
+
+
+def payment_problems(batch: StipendBatch) -> list[str]:
+    """Why the batch's payments cannot be sent now (empty: they can). Changes nothing."""
+    problems = []
+    for payment in batch.payments.select_related("payee__organization", "disbursement"):
+        if payment.disbursement and payment.disbursement.status == DisbursementStatus.REVERSED:
+            problems.append(_("Stripe reversed the payment to %(payee)s; it cannot be sent again through Stripe.")
+                            % {"payee": payee_label(payment.payee)})  # fmt: skip
+        elif payment.payee.payout_status != PayoutStatus.READY:
+            problems.append(_("%(payee)s cannot receive payments yet: Stripe says “%(status)s”.") % {
+                "payee": payee_label(payment.payee), "status": PayoutStatus(payment.payee.payout_status).label})  # fmt: skip
+    return problems
+
+
+def _move(disbursement: Disbursement, name: str, *, by=None, actor: str = SYSTEM, note: str = "", fields=()):
+    previous = disbursement.status
+    target = check_transition(
+        DISBURSEMENT_TRANSITIONS, name, previous, actor, states=DisbursementStatus
+    ).target
+    disbursement.status = target
+    disbursement.save(update_fields=["status", *fields])
+    record(subject=disbursement, subject_type="disbursement", action=name, actor=by,
+           foundation=disbursement.foundation, from_state=previous, to_state=target, note=note[:500])  # fmt: skip
+
+
+@dataclass
+class PayResult:
+    """What ``pay_batch`` did: the disbursements of the batch and Stripe's refusals (by payee)."""
+
+    batch: StipendBatch
+    disbursements: list = field(default_factory=list)
+    failures: list = field(default_factory=list)  # (payee label, message)
+
+
+def _prepare_payments(batch: StipendBatch, *, by) -> tuple[StipendBatch, list[Disbursement]]:
+    with transaction.atomic():
+        locked = _lock_batch(batch)
+        _require_payer(by, locked)
+        if locked.status == B.PAID:
+            return locked, []
+        if locked.status != B.APPROVED:
+            raise IllegalTransition(
+                _("Stipends are paid once approved; these are “%(state)s”.")
+                % {"state": locked.get_status_display()}
+            )
+        problems = payment_problems(locked)
+        if problems:
+            raise StipendError(" ".join(problems))
+        foundation = locked.program.fund.foundation
+        to_submit = []
+        for payment in locked.payments.select_for_update().select_related("payee"):
+            disbursement = payment.disbursement
+            if disbursement is None:
+                disbursement = Disbursement.objects.create(
+                    foundation=foundation, payee=payment.payee, amount=payment.amount, released_by=by
+                )
+                payment.disbursement = disbursement
+                payment.save(update_fields=["disbursement"])
+                record(subject=disbursement, subject_type="disbursement", action="release", actor=by,
+                       foundation=foundation, to_state=disbursement.status, note=f"stipend-batch:{locked.pk}")  # fmt: skip
+            else:
+                disbursement = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
+                if disbursement.status == DisbursementStatus.FAILED:
+                    disbursement.released_by = by
+                    disbursement.failure_kind = disbursement.failure_message = ""
+                    _move(disbursement, "retry", by=by, actor=FINANCE,
+                          fields=("released_by", "failure_kind", "failure_message"))  # fmt: skip
+            if disbursement.status == DisbursementStatus.PENDING:
+                to_submit.append(disbursement)
+    return locked, to_submit
+
+
+def _submit(disbursement: Disbursement, batch: StipendBatch) -> str:
+    """Ask Stripe for the transfer (outside any lock); record the answer. Returns an error or ""."""
+    with transaction.atomic():
+        Disbursement.objects.filter(pk=disbursement.pk).select_for_update().update(
+            attempts=disbursement.attempts + 1
+        )
+    try:
+        transfer = get_gateway(disbursement.foundation).create_transfer(
+            amount=disbursement.amount,
+            destination=disbursement.payee.stripe_account_id,
+            transfer_group=f"stipend-batch:{batch.pk}",
+            metadata={"disbursement": str(disbursement.pk), "stipend_batch": str(batch.pk)},
+            idempotency_key=disbursement.idempotency_key,
+        )
+    except PaymentError as error:
+        with transaction.atomic():
+            locked = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
+            if locked.status == DisbursementStatus.PENDING:
+                locked.failure_kind, locked.failure_message = error.kind, str(error.message)[:500]
+                _move(locked, "fail", note=error.kind, fields=("failure_kind", "failure_message"))
+        return str(error.message)
+    with transaction.atomic():
+        locked = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
+        fields = []
+        if not locked.stripe_transfer_id:
+            locked.stripe_transfer_id, locked.submitted_at = transfer.id, timezone.now()
+            fields += ["stripe_transfer_id", "submitted_at"]
+        if locked.status == DisbursementStatus.PENDING:
+            _move(locked, "submit", note=transfer.id, fields=fields)
+        elif fields:
+            locked.save(update_fields=fields)
+    return ""
+
+
+def pay_batch(batch: StipendBatch, *, by) -> PayResult:
+    """Send an approved batch's payments: one disbursement (and one Stripe transfer) per payee.
+
+    Finance staff of the foundation who did not approve the batch; every payee must be ready for
+    payouts (else refused, naming who is not). A payment already sent is not sent again; one Stripe
+    never answered is asked again with the same key; one Stripe refused is retried with the same
+    key. Stripe's refusals are recorded on the disbursement and returned in ``failures``. Must not
+    run inside the caller's transaction in production: rows are committed before Stripe is called.
+    """
+    locked, to_submit = _prepare_payments(batch, by=by)
+    result = PayResult(batch=locked)
+    for disbursement in to_submit:
+        error = _submit(disbursement, locked)
+        if error:
+            result.failures.append((payee_label(disbursement.payee), error))
+    result.disbursements = [
+        p.disbursement for p in locked.payments.select_related("disbursement") if p.disbursement_id
+    ]
+    return result
+
+
+# --- What Stripe tells us (the webhook handler calls these inside its transaction) -----------
+
+
+def stipend_payment_of(disbursement: Disbursement) -> StipendPayment | None:
+    return StipendPayment.objects.select_related("batch").filter(disbursement=disbursement).first()
+
+
+def _post_paid(disbursement: Disbursement, batch: StipendBatch, transfer_id: str) -> None:
+    fund = ledger.lock_fund(batch.program.fund)
+    ledger.post_entry(
+        foundation=disbursement.foundation,
+        cause=EntryCause.STIPEND,
+        memo=_("Stipends of %(month)s paid to %(payee)s")
+        % {"month": month_label(batch.month), "payee": payee_label(disbursement.payee)},
+        lines=[
+            ledger.debit(fund, AccountKind.GRANTS_PAYABLE, disbursement.amount),
+            ledger.credit(fund, AccountKind.PROCESSOR_CASH, disbursement.amount),
+        ],
+        reference=transfer_id,
+        disbursement=disbursement,
+        idempotency_key=f"disbursement:{disbursement.pk}:paid",
+    )
+
+
+def record_stipend_transfer_paid(disbursement: Disbursement, *, transfer_id: str) -> bool:
+    """Stripe created the transfer of a stipend payment (``disbursement`` locked by the caller):
+    the disbursement is paid, the ledger posts it, and the batch is paid once all its payments
+    are. Never moves backwards. Returns whether anything changed."""
+    payment = stipend_payment_of(disbursement)
+    if payment is None or disbursement.status not in (
+        DisbursementStatus.PENDING,
+        DisbursementStatus.SUBMITTED,
+    ):
+        return False
+    batch = _lock_batch(payment.batch)
+    now = timezone.now()
+    disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
+    disbursement.submitted_at = disbursement.submitted_at or now
+    disbursement.paid_at = now
+    _move(disbursement, "confirm", note=transfer_id, fields=("stripe_transfer_id", "submitted_at", "paid_at"))
+    _post_paid(disbursement, batch, transfer_id)
+    mark_batch_paid_if_complete(batch)
+    return True
+
+
+def record_stipend_transfer_reversed(
+    disbursement: Disbursement, *, transfer_id: str, amount_reversed: Money
+) -> bool:
+    """Stripe took (some of) a stipend transfer back (``disbursement`` locked by the caller): the
+    ledger posts the payment if not yet and the money returned; a paid batch is owed again.
+    A repeated or older reversal changes nothing. Returns whether anything changed."""
+    payment = stipend_payment_of(disbursement)
+    already = disbursement.amount_reversed or zero(str(disbursement.amount.currency))
+    if (
+        payment is None
+        or amount_reversed.amount <= already.amount
+        or disbursement.status == DisbursementStatus.FAILED
+    ):
+        return False
+    batch = _lock_batch(payment.batch)
+    _post_paid(disbursement, batch, transfer_id)
+    fund = ledger.lock_fund(batch.program.fund)
+    ledger.post_entry(
+        foundation=disbursement.foundation,
+        cause=EntryCause.DISBURSEMENT_REVERSAL,
+        memo=_("Stipends of %(month)s to %(payee)s reversed by Stripe")
+        % {"month": month_label(batch.month), "payee": payee_label(disbursement.payee)},
+        lines=[
+            ledger.debit(fund, AccountKind.PROCESSOR_CASH, amount_reversed - already),
+            ledger.credit(fund, AccountKind.GRANTS_PAYABLE, amount_reversed - already),
+        ],
+        reference=transfer_id,
+        disbursement=disbursement,
+        idempotency_key=f"disbursement:{disbursement.pk}:reversed:{amount_reversed.amount}",
+    )
+    disbursement.amount_reversed = amount_reversed
+    disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
+    disbursement.reversed_at = timezone.now()
+    fields = ["amount_reversed", "reversed_currency", "stripe_transfer_id", "reversed_at"]
+    if disbursement.status == DisbursementStatus.REVERSED:
+        disbursement.save(update_fields=fields)
+    else:
+        _move(disbursement, "reverse", note=str(amount_reversed), fields=fields)
+    if batch.status == B.PAID:
+        _transition(batch, "payment_reversed", by=None, actor=SYSTEM, note=payee_label(disbursement.payee))
+    return True
+
+
+def mark_batch_paid_if_complete(batch: StipendBatch) -> bool:
+    """Mark an approved batch paid when every one of its payments' disbursements is paid.
+    Safe to call any number of times; returns whether the batch became paid."""
+    with transaction.atomic():
+        locked = _lock_batch(batch)
+        if locked.status != B.APPROVED:
+            return False
+        statuses = [
+            (p.disbursement.status if p.disbursement_id else None)
+            for p in locked.payments.select_related("disbursement")
+        ]
+        if not statuses or any(status != DisbursementStatus.PAID for status in statuses):
+            return False
+        _transition(locked, "pay", by=None, actor=SYSTEM)
+    return True
+
+
+# --- Tax-reporting threshold -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class YearlyTotal:
+    """Stipends approved or paid to one payee (or earned by one volunteer) in a year, per currency."""
+
+    label: str
+    organization: Organization
+    total: Money
+    reaches_threshold: bool
+    payee: PayeeAccount | None = None
+    volunteer: Volunteer | None = None
+
+
+@dataclass(frozen=True)
+class YearlyTotals:
+    year: int
+    threshold: Decimal
+    payees: list
+    volunteers: list
+
+
+def tax_threshold() -> Decimal:
+    return Decimal(str(getattr(settings, "STIPEND_TAX_THRESHOLD", 2000)))
+
+
+def yearly_totals(foundation: Foundation, year: int) -> YearlyTotals:
+    """Per payee, and per volunteer, the stipends of approved or paid batches whose month falls in
+    ``year`` at ``foundation``; each total (one per currency, never added across currencies) is
+    flagged when it reaches ``settings.STIPEND_TAX_THRESHOLD`` (2000 by default) in its currency."""
+    threshold = tax_threshold()
+    batches = {"batch__program__fund__foundation": foundation, "batch__month__year": year,
+               "batch__status__in": COMMITTED_BATCH_STATES}  # fmt: skip
+    payee_rows = (
+        StipendPayment.objects.filter(**batches)
+        .values("payee", "currency")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    payee_objects = PayeeAccount.objects.select_related("organization").in_bulk(
+        {r["payee"] for r in payee_rows}
+    )
+    payees = [
+        YearlyTotal(label=payee_label(payee_objects[r["payee"]]), organization=payee_objects[r["payee"]].organization,
+                    total=Money(r["total"], r["currency"]), reaches_threshold=r["total"] >= threshold,
+                    payee=payee_objects[r["payee"]])
+        for r in payee_rows
+    ]  # fmt: skip
+    line_rows = (
+        StipendLine.objects.filter(**batches)
+        .values("volunteer", "currency")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    volunteer_objects = Volunteer.objects.select_related("organization").in_bulk(
+        {r["volunteer"] for r in line_rows}
+    )
+    volunteers = [
+        YearlyTotal(label=volunteer_objects[r["volunteer"]].pseudonym,
+                    organization=volunteer_objects[r["volunteer"]].organization,
+                    total=Money(r["total"], r["currency"]), reaches_threshold=r["total"] >= threshold,
+                    volunteer=volunteer_objects[r["volunteer"]])
+        for r in line_rows
+    ]  # fmt: skip
+    order = lambda row: (row.organization.name.casefold(), row.label.casefold(), str(row.total.currency))  # noqa: E731
+    return YearlyTotals(year=year, threshold=threshold, payees=sorted(payees, key=order),
+                        volunteers=sorted(volunteers, key=order))  # fmt: skip
