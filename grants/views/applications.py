@@ -659,7 +659,9 @@ def dashboard(request):
             application_id__in=waiting, answered_at__isnull=True
         ).order_by("created_at"):
             requests[info_request.application_id] = info_request  # the latest open one wins
+    award_ids = dict(Award.objects.filter(application__in=applications).values_list("application_id", "pk"))
     for application in applications:
+        application.award_id_or_none = award_ids.get(application.pk)
         application.public_title = titles.get(application.call_id, application.call.title)
         application.info_request = requests.get(application.pk)
         if application.info_request is not None:
