@@ -125,6 +125,9 @@ class FundMoneyIndexView(WagtailAdminTemplateMixin, TemplateView):
     page_title = _("Fund money")
     header_icon = "doc-full"
 
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": _("Fund money")}]
+
     def dispatch(self, request, *args, **kwargs):
         if not foundation_ids(request.user, MONEY_ROLES):
             raise Http404
@@ -196,6 +199,9 @@ class FundMoneyView(WagtailAdminTemplateMixin, TemplateView):
         )
         if self.is_finance:
             context.update(
+                opening_entry=JournalEntry.objects.filter(
+                    cause=EntryCause.OPENING_BALANCE, lines__account__fund=fund, reversed_by__isnull=True
+                ).first(),
                 income_form=bound.get("income") or IncomeForm(prefix="income", fund=fund),
                 opening_form=bound.get("opening") or OpeningBalanceForm(prefix="opening", fund=fund),
             )
