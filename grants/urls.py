@@ -4,6 +4,7 @@ from django.urls import path
 
 from grants.views import applications, awards
 from grants.views import payouts as payout_views
+from grants.views import stipends as stipend_views
 
 urlpatterns = [
     path("dashboard/", applications.dashboard, name="dashboard"),
@@ -30,5 +31,36 @@ urlpatterns = [
         "payouts/<slug:foundation_slug>/<int:organization_id>/",
         payout_views.payouts,
         name="payouts",
+    ),
+    path("stipends/", stipend_views.stipends_index, name="stipends"),
+    path(
+        "stipends/<int:program_id>/<int:organization_id>/",
+        stipend_views.stipend_program,
+        name="stipend_program",
+    ),
+    path(
+        "stipends/<int:program_id>/<int:organization_id>/volunteers/",
+        stipend_views.stipend_volunteers,
+        name="stipend_volunteers",
+    ),
+    path(
+        "stipends/<int:program_id>/<int:organization_id>/volunteers/<int:volunteer_id>/active/",
+        stipend_views.stipend_volunteer_active,
+        name="stipend_volunteer_active",
+    ),
+    path(
+        "stipends/<int:program_id>/<int:organization_id>/shifts/new/",
+        stipend_views.stipend_shift_new,
+        name="stipend_shift_new",
+    ),
+    path(
+        "stipends/<int:program_id>/<int:organization_id>/shifts/import/",
+        stipend_views.stipend_shift_import,
+        name="stipend_shift_import",
+    ),
+    path(
+        "stipends/<int:program_id>/<int:organization_id>/shifts/<int:shift_id>/delete/",
+        stipend_views.stipend_shift_delete,
+        name="stipend_shift_delete",
     ),
 ]

@@ -3,7 +3,9 @@
 import datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.urls import reverse
 from djmoney.money import Money
 
 from grants.models import (
@@ -556,3 +558,77 @@ def test_programs_are_set_up_by_officers_in_the_funds_currency(world):
     with pytest.raises(DomainError):
         stipends.save_program(fund=world["fund"], name="X", rate=usd(10), rate_unit="shift",
                               monthly_cap=usd(10), coordinators=[], by=world["finance"])  # fmt: skip
+
+
+# --- Coordinator pages -------------------------------------------------------------------------
+
+
+def _pages(program, org):
+    kwargs = {"program_id": program.pk, "organization_id": org.pk}
+    return [
+        reverse("stipend_program", kwargs=kwargs),
+        reverse("stipend_volunteers", kwargs=kwargs),
+        reverse("stipend_shift_new", kwargs=kwargs),
+        reverse("stipend_shift_import", kwargs=kwargs),
+    ]
+
+
+def test_coordinators_see_their_programs_and_pages(world, hotline, client):
+    client.force_login(world["grantee"])
+    index = client.get(reverse("stipends"))
+    assert index.status_code == 200
+    assert "Línea de respuesta" in index.content.decode()
+    for url in _pages(hotline["program"], world["organization"]):
+        assert client.get(url).status_code == 200, url
+
+
+def test_members_of_another_group_get_404_everywhere(world, hotline, client):
+    other_org = OrganizationFactory()
+    hotline["program"].coordinators.add(other_org)
+    outsider = UserFactory()
+    OrganizationMembership.objects.create(organization=other_org, user=outsider, role="owner")
+    client.force_login(outsider)
+    for url in _pages(hotline["program"], world["organization"]):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {"volunteer": hotline["Luna"].pk, "date": "2026-09-01", "hours": "4",
+                                 "pseudonym": "X"}).status_code == 404  # fmt: skip
+    # Their own page does not take the other group's volunteers either.
+    own = reverse(
+        "stipend_shift_new", kwargs={"program_id": hotline["program"].pk, "organization_id": other_org.pk}
+    )
+    response = client.post(own, {"volunteer": hotline["Luna"].pk, "date": "2026-09-01", "hours": "4"})
+    assert response.status_code == 400
+    assert not Shift.objects.exists()
+    assert not Volunteer.objects.filter(pseudonym="X").exists()
+
+
+def test_a_shift_logged_through_the_page_with_a_mistake_keeps_what_was_typed(world, hotline, client):
+    client.force_login(world["grantee"])
+    url = reverse(
+        "stipend_shift_new",
+        kwargs={"program_id": hotline["program"].pk, "organization_id": world["organization"].pk},
+    )
+    response = client.post(url, {"volunteer": hotline["Luna"].pk, "date": "2026-09-01", "hours": "30"})
+    assert response.status_code == 400
+    assert 'value="30"' in response.content.decode()
+    response = client.post(url, {"volunteer": hotline["Luna"].pk, "date": "2026-09-01", "hours": "4"})
+    assert response.status_code == 302
+    assert Shift.objects.get().hours == 4
+
+
+def test_an_upload_with_bad_rows_lists_them_and_saves_nothing(world, hotline, client):
+    client.force_login(world["grantee"])
+    url = reverse(
+        "stipend_shift_import",
+        kwargs={"program_id": hotline["program"].pk, "organization_id": world["organization"].pk},
+    )
+    upload = SimpleUploadedFile(
+        "shifts.csv", b"pseudonym,date,hours\nLuna,2026-09-01,4\nNadie,2026-09-02,4\n"
+    )
+    response = client.post(url, {"file": upload})
+    assert response.status_code == 400
+    assert "<td>3</td>" in response.content.decode() and "Nadie" in response.content.decode()
+    assert not Shift.objects.exists()
+    good = SimpleUploadedFile("shifts.csv", b"\xef\xbb\xbfpseudonym,date,hours\nLuna,2026-09-01,4\n")
+    assert client.post(url, {"file": good}).status_code == 302
+    assert Shift.objects.count() == 1

@@ -1,0 +1,124 @@
+"""Forms of the stipend pages: coordinators' volunteers and shifts, staff's programs and batches.
+
+Forms only shape input; the rules (future dates, computed months, currencies) are the service's.
+"""
+
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from djmoney.money import Money
+
+from grants.forms.awards import date_field
+from grants.models import Fund, Organization, RateUnit, StipendProgram, Volunteer
+from grants.money import currency_exponent, is_whole_in_minor_units
+from grants.services.stipends import MAX_CSV_BYTES
+
+
+class VolunteerForm(forms.Form):
+    pseudonym = forms.CharField(
+        label=_("Nickname"),
+        max_length=80,
+        help_text=_("Use a nickname, never a legal name. The portal only needs to tell volunteers apart."),
+    )
+
+
+class ShiftForm(forms.Form):
+    """One shift; only active volunteers of this program and group can be chosen."""
+
+    volunteer = forms.ModelChoiceField(label=_("Volunteer"), queryset=Volunteer.objects.none())
+    date = date_field(_("Date of the shift"))
+    # Kept as text so the service explains a bad value ("more than 0 and at most 24").
+    hours = forms.CharField(
+        label=_("Hours"), max_length=10, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+
+    def __init__(self, *args, program: StipendProgram, organization: Organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["volunteer"].queryset = Volunteer.objects.filter(
+            program=program, organization=organization, active=True
+        )
+
+
+class ShiftImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: pseudonym,date,hours — dates as 2026-03-31, hours as 4 or 2.5. "
+            "If any row is wrong, nothing is imported: fix the file and upload all of it again."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_CSV_BYTES:
+            raise forms.ValidationError(_("The file is too big (at most 1 MB)."))
+        return upload
+
+
+# --- Staff ---------------------------------------------------------------------------------
+
+
+class _AmountField(forms.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=10, widget=forms.TextInput(attrs={"inputmode": "decimal"}), **kwargs)
+
+
+class ProgramForm(forms.Form):
+    fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none())
+    name = forms.CharField(label=_("Name"), max_length=200)
+    rate = _AmountField(label=_("Rate"), help_text=_("In the fund's currency."))
+    rate_unit = forms.ChoiceField(label=_("Paid"), choices=RateUnit.choices)
+    monthly_cap = _AmountField(
+        label=_("Monthly cap per volunteer"), help_text=_("No volunteer receives more than this in a month.")
+    )
+    coordinators = forms.ModelMultipleChoiceField(
+        label=_("Coordinating organizations"),
+        queryset=Organization.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args, funds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fund"].queryset = funds
+
+    def clean(self):
+        cleaned = super().clean()
+        fund = cleaned.get("fund")
+        for name in ("rate", "monthly_cap"):
+            value = cleaned.get(name)
+            if fund and value is not None and not is_whole_in_minor_units(value, fund.currency):
+                self.add_error(
+                    name,
+                    _("Amounts in %(currency)s have at most %(digits)s decimals.")
+                    % {"currency": fund.currency, "digits": currency_exponent(fund.currency)},
+                )
+        return cleaned
+
+    def money(self, name) -> Money:
+        return Money(self.cleaned_data[name], self.cleaned_data["fund"].currency)
+
+
+class MonthField(forms.DateField):
+    """A month typed as YYYY-MM (the browser's month picker); cleaned to its first day."""
+
+    input_formats = ["%Y-%m", "%Y-%m-%d"]
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        return day.replace(day=1) if isinstance(day, datetime.date) else day
+
+
+class ComputeBatchForm(forms.Form):
+    organization = forms.ModelChoiceField(
+        label=_("Coordinating organization"), queryset=Organization.objects.none()
+    )
+    month = MonthField(label=_("Month"), help_text=_("For example 2026-03."))
+
+    def __init__(self, *args, program: StipendProgram, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = program.coordinators.order_by("name")
