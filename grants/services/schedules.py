@@ -92,7 +92,8 @@ def validate_schedule(schedule: list, total: Money) -> list:
             raise ScheduleError(_("Payments must be in %(currency)s.") % {"currency": currency})
         if not is_whole_in_minor_units(amount.amount, currency):
             raise ScheduleError(
-                _("%(amount)s is not a whole amount in %(currency)s.") % {"amount": amount.amount, "currency": currency}
+                _("%(amount)s is not a whole amount in %(currency)s.")
+                % {"amount": amount.amount, "currency": currency}
             )
         if amount.amount <= 0:
             raise ScheduleError(_("Every payment must be greater than zero."))

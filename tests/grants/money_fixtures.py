@@ -61,7 +61,11 @@ def fund_with(world, amount) -> None:
 
 def approved(world, amount=5000, **kwargs):
     return approved_application(
-        world["fund"], decided_by=world["officer"], amount=usd(amount), organization=world["organization"], **kwargs
+        world["fund"],
+        decided_by=world["officer"],
+        amount=usd(amount),
+        organization=world["organization"],
+        **kwargs,
     )
 
 
@@ -76,6 +80,9 @@ def award_for(world, amount=5000, schedule=None, **kwargs):
         end_date=datetime.date(2027, 1, 31),
         schedule=schedule or [(datetime.date(2026, 2, 1), usd(amount))],
         report_dates=[("interim", datetime.date(2026, 8, 1)), ("final", datetime.date(2027, 3, 1))],
-        agreement={"en": "<p>Use the money for the project.</p>", "es": "<p>Use el dinero para el proyecto.</p>"},
+        agreement={
+            "en": "<p>Use the money for the project.</p>",
+            "es": "<p>Use el dinero para el proyecto.</p>",
+        },
         **kwargs,
     )
