@@ -222,6 +222,8 @@ STRIPE_GATEWAY = env("STRIPE_GATEWAY", "simulated")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+# Webhook events whose livemode differs from this are refused and flagged (test keys: off).
+STRIPE_LIVEMODE = env_bool("STRIPE_LIVEMODE", False)
 
 # Wagtail
 WAGTAIL_SITE_NAME = env("SITE_NAME", "Fund portal")

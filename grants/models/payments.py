@@ -86,6 +86,10 @@ class Disbursement(models.Model):
     failure_kind = models.CharField(max_length=40, blank=True)
     failure_message = models.CharField(_("reason"), max_length=500, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Stripe replays its first answer to a key for 24 hours, errors included: after a failure
+    # Stripe answered (declined, insufficient balance...), the next attempt needs a new key.
+    # Network and rate-limit failures keep the key, so a retry can never pay twice.
+    key_generation = models.PositiveIntegerField(default=0)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("released by")
     )
@@ -109,6 +113,8 @@ class Disbursement(models.Model):
     @property
     def idempotency_key(self) -> str:
         """The one key every Stripe call for this disbursement carries, so it can never pay twice."""
+        if self.key_generation:
+            return f"disbursement:{self.pk}:{self.key_generation}"
         return f"disbursement:{self.pk}"
 
     @property

@@ -35,6 +35,8 @@ INSTALLMENT_TRANSITIONS = {
         Transition("pay", (I.APPROVED,), I.PAID, (FINANCE, SYSTEM)),
         Transition("fail", (I.APPROVED,), I.FAILED, (SYSTEM,)),
         Transition("pay_outside_processor", (I.SCHEDULED, I.DUE, I.FAILED), I.PAID, (FINANCE,)),
+        # Stripe gave the money back: the payment waits on hold for finance to decide.
+        Transition("payment_reversed", (I.APPROVED, I.PAID), I.ON_HOLD, (SYSTEM,)),
     )
 }
 PAYABLE_AWARD_STATES = (AwardStatus.ACCEPTED, AwardStatus.ACTIVE)

@@ -58,13 +58,14 @@ DISBURSEMENT_TRANSITIONS = {
     )
 }
 
-# Stripe gave the money back: finance decides what happens to the installment next. Belongs in
-# installments.INSTALLMENT_TRANSITIONS (owned elsewhere); declared here until it moves there.
-PAYMENT_REVERSED = Transition(
-    "payment_reversed",
-    (InstallmentStatus.APPROVED, InstallmentStatus.PAID),
-    InstallmentStatus.ON_HOLD,
-    (SYSTEM,),
+PAYMENT_REVERSED = installments.INSTALLMENT_TRANSITIONS["payment_reversed"]
+# Failures Stripe answered (and would replay for the same key): the next attempt gets a new key.
+ANSWERED_FAILURES = (
+    "card_declined",
+    "insufficient_balance",
+    "invalid_request",
+    "api",
+    "idempotency_conflict",
 )
 
 
@@ -287,7 +288,11 @@ def _record_failure(disbursement: Disbursement, error: PaymentError) -> None:
             return
         locked.failure_kind = error.kind
         locked.failure_message = str(error.message)[:500]
-        _move(locked, "fail", note=error.kind, fields=("failure_kind", "failure_message"))
+        fields = ["failure_kind", "failure_message"]
+        if error.kind in ANSWERED_FAILURES:
+            locked.key_generation += 1
+            fields.append("key_generation")
+        _move(locked, "fail", note=error.kind, fields=fields)
         installment = _lock_installment(locked.installment)
         if installment.status == InstallmentStatus.APPROVED:
             installments.transition(installment, "fail", by=None, actor=SYSTEM, note=locked.failure_message)
@@ -463,14 +468,7 @@ def record_transfer_reversed(disbursement: Disbursement, *, transfer_id: str, am
     else:
         _move(disbursement, "reverse", note=str(amount_reversed), fields=fields)
     if installment.status in PAYMENT_REVERSED.sources:
-        previous = installment.status
-        installment.status = check_transition(
-            {PAYMENT_REVERSED.name: PAYMENT_REVERSED}, PAYMENT_REVERSED.name, previous, SYSTEM,
-            states=InstallmentStatus,
-        ).target  # fmt: skip
         installment.hold_reason = _("payment reversed")
-        installment.save(update_fields=["status", "hold_reason"])
-        record(subject=installment, subject_type="installment", action=PAYMENT_REVERSED.name, actor=None,
-               foundation=disbursement.foundation, from_state=previous, to_state=installment.status,
-               note=installment.hold_reason, visible_to_applicant=True)  # fmt: skip
+        installments.transition(installment, PAYMENT_REVERSED.name, by=None, actor=SYSTEM,
+                                note=installment.hold_reason, fields=("hold_reason",))  # fmt: skip
     return True
