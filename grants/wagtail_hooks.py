@@ -4,6 +4,7 @@ from .admin.applications import ApplicationViewSet
 from .admin.awards import AwardViewSet
 from .admin.money import FundMoneyViewSet
 from .admin.reviews import DecisionMessageViewSet, ReviewsViewSet
+from .admin.stipends import StipendViewSet
 from .admin.viewsets import GrantsViewSetGroup
 
 
@@ -25,3 +26,8 @@ def register_review_viewsets():
 @hooks.register("register_admin_viewset")
 def register_money_viewsets():
     return [AwardViewSet("awards"), FundMoneyViewSet("fund_money")]
+
+
+@hooks.register("register_admin_viewset")
+def register_stipend_viewset():
+    return StipendViewSet("stipends_admin")

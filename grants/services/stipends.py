@@ -561,7 +561,7 @@ def organization_payee(foundation: Foundation, organization: Organization) -> Pa
     ).first()
 
 
-def _payee_of(
+def payee_for_line(
     line: StipendLine, foundation: Foundation, fallback: PayeeAccount | None
 ) -> PayeeAccount | None:
     own = line.volunteer.payee
@@ -588,7 +588,7 @@ def approve_batch(batch: StipendBatch, *, by) -> StipendBatch:
         shares: dict[int, Money] = {}
         payees = {}
         for line in lines:
-            payee = _payee_of(line, foundation, fallback)
+            payee = payee_for_line(line, foundation, fallback)
             if payee is None:
                 raise StipendError(_("The coordinating organization must set up payouts first."))
             payees[payee.pk] = payee
