@@ -15,6 +15,7 @@ from grants.models import ActivityEntry, Award, AwardStatus, InstallmentStatus
 from grants.money import zero
 from grants.permissions import is_organization_member
 from grants.services import awards as service
+from grants.services import payments
 from grants.services.errors import DomainError
 
 
@@ -43,6 +44,8 @@ def award_context(award: Award) -> dict:
         "report_due_dates": list(award.report_due_dates.all()),
         "amendments": list(award.amendments.all()),
         "agreement_html": award.agreement_in(translation.get_language()),
+        "payee": payments.payee_for(award),
+        "payout_url": payments.payout_page_path(award.fund.foundation, award.application.organization),
     }
 
 

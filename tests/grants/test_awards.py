@@ -391,3 +391,14 @@ def test_daily_command_makes_payments_due(world):
         "due",
         "scheduled",
     ]
+
+
+def test_accepted_award_page_sends_the_grantee_to_set_up_payouts(world, client):
+    fund_with(world, 5000)
+    award = award_for(world, 1000)
+    client.force_login(world["grantee"])
+    offered = client.get(f"/en/awards/{award.pk}/").content.decode()
+    assert "Set up payouts" not in offered, "only once the award is accepted"
+    _accept(world, award)
+    page = client.get(f"/en/awards/{award.pk}/").content.decode()
+    assert f'href="/en/payouts/{world["foundation"].slug}/{world["organization"].pk}/"' in page
