@@ -55,7 +55,7 @@ from grants.payments.gateway import PaymentError, get_gateway
 from grants.permissions import foundation_ids, has_role, is_organization_member
 from grants.services import ledger
 from grants.services.errors import DomainError, IllegalTransition
-from grants.services.payments import DISBURSEMENT_TRANSITIONS
+from grants.services.payments import ANSWERED_FAILURES, DISBURSEMENT_TRANSITIONS
 from grants.services.workflow import SYSTEM, Transition, check_transition, record
 
 
@@ -725,7 +725,12 @@ def _submit(disbursement: Disbursement, batch: StipendBatch) -> str:
             locked = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
             if locked.status == DisbursementStatus.PENDING:
                 locked.failure_kind, locked.failure_message = error.kind, str(error.message)[:500]
-                _move(locked, "fail", note=error.kind, fields=("failure_kind", "failure_message"))
+                fields = ["failure_kind", "failure_message"]
+                if error.kind in ANSWERED_FAILURES:
+                    # Stripe replays an answered failure for the same key: the retry needs a new one.
+                    locked.key_generation += 1
+                    fields.append("key_generation")
+                _move(locked, "fail", note=error.kind, fields=fields)
         return str(error.message)
     with transaction.atomic():
         locked = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
@@ -745,8 +750,8 @@ def pay_batch(batch: StipendBatch, *, by) -> PayResult:
 
     Finance staff of the foundation who did not approve the batch; every payee must be ready for
     payouts (else refused, naming who is not). A payment already sent is not sent again; one Stripe
-    never answered is asked again with the same key; one Stripe refused is retried with the same
-    key. Stripe's refusals are recorded on the disbursement and returned in ``failures``. Must not
+    never answered is asked again with the same key; one Stripe refused is retried with the next
+    key (``Disbursement.key_generation``), like installments. Stripe's refusals are recorded on the disbursement and returned in ``failures``. Must not
     run inside the caller's transaction in production: rows are committed before Stripe is called.
     """
     locked, to_submit = _prepare_payments(batch, by=by)

@@ -516,6 +516,8 @@ def test_a_stripe_refusal_is_recorded_and_a_retry_reuses_the_disbursement(world,
     after = [p.disbursement for p in approved.payments.select_related("disbursement")]
     assert [d.pk for d in after] == [d.pk for d in failed]
     assert all(d.status == DisbursementStatus.SUBMITTED for d in after)
+    (retried,) = [d for d in after if d.attempts == 2]
+    assert retried.key_generation == 1  # Stripe answered the failure: the retry uses a new key
 
 
 # --- Tax-reporting threshold ----------------------------------------------------------------
