@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from grants.models import Foundation, PayeeAccount, WebhookEvent, WebhookEventStatus
 from grants.payments.credentials import credentials_for
 from grants.payments.gateway import payout_status_from_account_object, transfer_from_json
-from grants.services import payments
+from grants.services import payments, stipends
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,10 @@ def handle_transfer_created(event: WebhookEvent) -> tuple[str, str]:
         return FLAGGED, problem
     if problem:
         return FLAGGED, problem
-    changed = payments.record_transfer_paid(disbursement, transfer_id=transfer.id)
+    if disbursement.installment_id is None and stipends.stipend_payment_of(disbursement) is not None:
+        changed = stipends.record_stipend_transfer_paid(disbursement, transfer_id=transfer.id)
+    else:
+        changed = payments.record_transfer_paid(disbursement, transfer_id=transfer.id)
     return (PROCESSED, "") if changed else (IGNORED, f"disbursement already {disbursement.status}")
 
 
@@ -87,9 +90,14 @@ def handle_transfer_reversed(event: WebhookEvent) -> tuple[str, str]:
     transfer, disbursement, problem = _our_transfer(event)
     if disbursement is None or problem:
         return FLAGGED, problem
-    changed = payments.record_transfer_reversed(
-        disbursement, transfer_id=transfer.id, amount_reversed=transfer.amount_reversed
-    )
+    if disbursement.installment_id is None and stipends.stipend_payment_of(disbursement) is not None:
+        changed = stipends.record_stipend_transfer_reversed(
+            disbursement, transfer_id=transfer.id, amount_reversed=transfer.amount_reversed
+        )
+    else:
+        changed = payments.record_transfer_reversed(
+            disbursement, transfer_id=transfer.id, amount_reversed=transfer.amount_reversed
+        )
     return (PROCESSED, "") if changed else (IGNORED, "reversal already recorded")
 
 

@@ -634,3 +634,20 @@ def test_an_upload_with_bad_rows_lists_them_and_saves_nothing(world, hotline, cl
     good = SimpleUploadedFile("shifts.csv", b"\xef\xbb\xbfpseudonym,date,hours\nLuna,2026-09-01,4\n")
     assert client.post(url, {"file": good}).status_code == 302
     assert Shift.objects.count() == 1
+
+
+def test_stripe_confirmations_through_the_webhook_endpoint_mark_the_batch_paid(
+    world, approved, django_capture_on_commit_callbacks
+):
+    from grants.models import WebhookEvent
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = stipends.pay_batch(approved, by=world["finance"])
+    assert not result.failures
+    approved.refresh_from_db()
+    assert approved.status == StipendBatchStatus.PAID
+    assert set(WebhookEvent.objects.filter(type="transfer.created").values_list("status", flat=True)) == {
+        "processed"
+    }
+    money = ledger.balances(world["fund"])
+    assert (money.paid, money.outstanding) == (usd(75), usd(0))
