@@ -36,6 +36,7 @@ from grants.questions import Question, Section, split_sections
 from grants.services import answers as answer_forms
 from grants.services import applications as service
 from grants.services import reviews as review_service
+from grants.services import stipends as stipend_service
 from grants.services.errors import DomainError, UploadRejected
 
 
@@ -673,6 +674,7 @@ def dashboard(request):
         "applications/dashboard.html",
         {
             "awards": grantee_awards(org_ids),
+            "coordinates_stipends": bool(stipend_service.coordinated_programs(request.user)),
             "memberships": memberships,
             "drafts": [a for a in applications if a.status == ApplicationStatus.DRAFT],
             "applications": [a for a in applications if a.status != ApplicationStatus.DRAFT],

@@ -651,3 +651,10 @@ def test_stripe_confirmations_through_the_webhook_endpoint_mark_the_batch_paid(
     }
     money = ledger.balances(world["fund"])
     assert (money.paid, money.outstanding) == (usd(75), usd(0))
+
+
+def test_coordinators_find_volunteers_and_shifts_from_their_dashboard(world, hotline, client):
+    client.force_login(world["grantee"])
+    assert 'href="/es/stipends/"' in client.get("/es/dashboard/").content.decode()
+    client.force_login(UserFactory())
+    assert "/stipends/" not in client.get("/en/dashboard/").content.decode()
