@@ -44,6 +44,11 @@ urlpatterns = [
         name="stipend_volunteers",
     ),
     path(
+        "stipends/<int:program_id>/<int:organization_id>/volunteers/<int:volunteer_id>/payouts/",
+        stipend_views.stipend_volunteer_payouts,
+        name="stipend_volunteer_payouts",
+    ),
+    path(
         "stipends/<int:program_id>/<int:organization_id>/volunteers/<int:volunteer_id>/active/",
         stipend_views.stipend_volunteer_active,
         name="stipend_volunteer_active",

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -17,6 +18,7 @@ from grants.forms.stipends import ShiftForm, ShiftImportForm, VolunteerForm
 from grants.models import Organization, Shift, StipendBatch, StipendProgram, Volunteer
 from grants.money import zero
 from grants.services import stipends as service
+from grants.services import volunteer_payouts
 from grants.services.errors import DomainError
 
 
@@ -92,11 +94,29 @@ def stipend_volunteers(request, program_id: int, organization_id: int):
     context = _base_context(program, organization)
     context.update(
         form=form,
-        volunteers=Volunteer.objects.filter(program=program, organization=organization).order_by(
-            "-active", "pseudonym"
-        ),
+        volunteers=Volunteer.objects.filter(program=program, organization=organization)
+        .select_related("payee")
+        .order_by("-active", "pseudonym"),
     )
     return render(request, "stipends/volunteers.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_POST
+def stipend_volunteer_payouts(request, program_id: int, organization_id: int, volunteer_id: int):
+    """Start Stripe's onboarding for a volunteer's own account; the coordinator passes the link on."""
+    program, organization = get_coordination_or_404(request.user, program_id, organization_id)
+    volunteer = Volunteer.objects.filter(pk=volunteer_id, program=program, organization=organization).first()
+    if volunteer is None:
+        raise Http404
+    back = request.build_absolute_uri(reverse("stipend_volunteers", kwargs=_kwargs(program, organization)))
+    try:
+        url = volunteer_payouts.start_volunteer_onboarding(volunteer, by=request.user, return_url=back)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("stipend_volunteers", **_kwargs(program, organization))
+    return redirect(url)
 
 
 @never_cache

@@ -658,3 +658,35 @@ def test_coordinators_find_volunteers_and_shifts_from_their_dashboard(world, hot
     assert 'href="/es/stipends/"' in client.get("/es/dashboard/").content.decode()
     client.force_login(UserFactory())
     assert "/stipends/" not in client.get("/en/dashboard/").content.decode()
+
+
+def test_a_volunteer_can_be_paid_to_their_own_account(
+    world, hotline, client, django_capture_on_commit_callbacks
+):
+    from grants.models import PayoutStatus
+
+    luna = hotline["Luna"]
+    url = f"/en/stipends/{hotline['program'].pk}/{world['organization'].pk}/volunteers/{luna.pk}/payouts/"
+    client.force_login(UserFactory())
+    assert client.post(url).status_code == 404
+    client.force_login(world["grantee"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+    assert response.status_code == 302 and "/simulated-stripe/onboarding/" in response["Location"]
+    luna.refresh_from_db()
+    assert luna.payee.volunteer_pseudonym == "Luna"
+    assert luna.payee.organization == world["organization"]
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(url)
+    assert again.status_code == 302
+    assert PayeeAccount.objects.filter(volunteer_pseudonym="Luna").count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        SimulatedGateway(world["foundation"]).complete_onboarding(
+            luna.payee.stripe_account_id, outcome="complete"
+        )
+    luna.payee.refresh_from_db()
+    assert luna.payee.payout_status == PayoutStatus.READY
+    page = client.get(
+        f"/en/stipends/{hotline['program'].pk}/{world['organization'].pk}/volunteers/"
+    ).content.decode()
+    assert "Their own account" in page
