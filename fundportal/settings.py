@@ -224,6 +224,8 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 # Webhook events whose livemode differs from this are refused and flagged (test keys: off).
 STRIPE_LIVEMODE = env_bool("STRIPE_LIVEMODE", False)
+# Yearly stipend total (in the fund's currency) at which a payee is flagged for tax reporting.
+STIPEND_TAX_THRESHOLD = int(env("STIPEND_TAX_THRESHOLD", "2000"))
 
 # Wagtail
 WAGTAIL_SITE_NAME = env("SITE_NAME", "Fund portal")
