@@ -3,6 +3,7 @@ from wagtail import hooks
 from .admin.applications import ApplicationViewSet
 from .admin.awards import AwardViewSet
 from .admin.money import FundMoneyViewSet
+from .admin.payments import PaymentsViewSet
 from .admin.reviews import DecisionMessageViewSet, ReviewsViewSet
 from .admin.stipends import StipendViewSet
 from .admin.viewsets import GrantsViewSetGroup
@@ -31,3 +32,8 @@ def register_money_viewsets():
 @hooks.register("register_admin_viewset")
 def register_stipend_viewset():
     return StipendViewSet("stipends_admin")
+
+
+@hooks.register("register_admin_viewset")
+def register_payments_viewset():
+    return PaymentsViewSet("payments")

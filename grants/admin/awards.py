@@ -55,6 +55,7 @@ from grants.permissions import applications_visible_to_staff, foundation_ids, ha
 from grants.services import awards as award_service
 from grants.services import installments as installment_service
 from grants.services import ledger
+from grants.services import payments as payment_service
 from grants.services.errors import DomainError
 from grants.services.schedules import build_schedule
 
@@ -63,6 +64,7 @@ HOLD_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER, Role.FINANCE_OFFICER)
 OPEN_AWARD_STATES = (AwardStatus.OFFERED, AwardStatus.ACCEPTED, AwardStatus.ACTIVE)
 PAYABLE_AWARD_STATES = (AwardStatus.ACCEPTED, AwardStatus.ACTIVE)
 HOLDABLE = (InstallmentStatus.SCHEDULED, InstallmentStatus.DUE, InstallmentStatus.FAILED)
+RELEASABLE = (InstallmentStatus.DUE, InstallmentStatus.FAILED)
 
 
 def awards_visible_to(user):
@@ -290,12 +292,21 @@ class AwardInspectView(InspectView):
         award, bound = self.object, bound_forms or {}
         installments = list(award.installments.select_related("approved_by").order_by("number"))
         currency = award.fund.currency
+        can_release = self.is_finance and award.status in PAYABLE_AWARD_STATES
         for installment in installments:
             installment.actions = self.installment_actions(installment, bound)
+            # Through the Payments confirmation page, which shows the payee or why it is refused.
+            installment.release_url = (
+                f"{reverse('payments:review')}?installment={installment.pk}"
+                if can_release and installment.status in RELEASABLE
+                else ""
+            )
+        payee = payment_service.payee_for(award)
         paid = sum((i.amount for i in installments if i.status == InstallmentStatus.PAID), zero(currency))
         context.update(
             award=award,
             application=award.application,
+            payee=payee,
             installments=installments,
             paid_total=paid,
             unpaid_total=sum((i.amount for i in installments if i.is_unpaid), zero(currency)),
