@@ -1,7 +1,16 @@
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from tests import factories, pages
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_a_test_says_otherwise():
+    """Each test starts in English: a request through LocaleMiddleware leaves its language active
+    in the thread, which would otherwise leak into the next test on the same worker."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -34,17 +34,24 @@ from grants.models import (
     LegalStatus,
     Organization,
     OrganizationMembership,
+    PayeeAccount,
+    PayoutStatus,
     ProgramType,
+    RateUnit,
     ReportKind,
     Role,
+    StipendProgram,
     User,
 )
+from grants.payments.simulated import SimulatedGateway
 from grants.questions import split_sections
 from grants.services import applications as app_service
 from grants.services import awards as award_service
 from grants.services import installments as installment_service
 from grants.services import ledger
+from grants.services import payments as payment_service
 from grants.services import reviews as review_service
+from grants.services import stipends as stipend_service
 from grants.services.schedules import ScheduleKind, add_months, build_schedule
 from grants.services.staff import add_staff, ensure_role_groups
 
@@ -163,6 +170,7 @@ class Command(BaseCommand):
             self._pages(funds, calls)
             self._users(foundations)
             self._money_story(funds, calls)
+            self._stipends(funds)
         self._print_logins()
 
     def _foundations(self):
@@ -340,7 +348,7 @@ class Command(BaseCommand):
         sections = split_sections(page.get_questions(), first_heading="About your request")
         stories = [
             ("Comité de Defensa del Barrio", "Rapid response lawyers", 12000, "offered"),
-            ("East Bay Hotline Collective", "Bond hearings for detained workers", 8000, "paid"),
+            ("East Bay Hotline Collective", "Bond hearings for detained workers", 9000, "paid"),
             ("Oakland Workers Legal Clinic", "Know-your-rights clinics", 6000, "approved"),
         ]
         for name, title, amount, stage in stories:
@@ -369,10 +377,17 @@ class Command(BaseCommand):
                                                message="Thank you for your work.")  # fmt: skip
             if stage == "approved":
                 continue
+            # The accepted award's first payment fell due a month ago (paid by check), the second
+            # is due today: finance can release it through the simulated Stripe in the demo.
+            kind, first_due = (
+                (ScheduleKind.MONTHLY, add_months(today, -1))
+                if stage == "paid"
+                else (ScheduleKind.QUARTERLY, today)
+            )
             award = award_service.make_award(
-                application, by=officer, amount=Money(amount, "USD"), start_date=today,
+                application, by=officer, amount=Money(amount, "USD"), start_date=first_due,
                 end_date=add_months(today, 12) - datetime.timedelta(days=1),
-                schedule=build_schedule(ScheduleKind.QUARTERLY, Money(amount, "USD"), count=3, first_due=today),
+                schedule=build_schedule(kind, Money(amount, "USD"), count=3, first_due=first_due),
                 report_dates=[(ReportKind.INTERIM, add_months(today, 6)), (ReportKind.FINAL, add_months(today, 13))],
                 conditions="Report the number of people represented; never name clients.",
                 agreement=agreement_texts(call),
@@ -383,8 +398,46 @@ class Command(BaseCommand):
                 )
                 installment_service.mark_due_installments(today=today)
                 installment_service.record_payment_outside_processor(
-                    award.installments.get(number=1), by=finance, paid_on=today, reference="CHECK 1042"
+                    award.installments.get(number=1), by=finance, paid_on=first_due, reference="CHECK 1042"
                 )
+                self._ready_payee(organization, fund.foundation, applicant)
+
+    def _ready_payee(self, organization, foundation, applicant):
+        """The organization onboards with the simulated Stripe and is ready for payouts."""
+        payee = PayeeAccount.objects.filter(foundation=foundation, organization=organization).first()
+        if payee is None:
+            payment_service.start_onboarding(organization=organization, foundation=foundation, by=applicant)
+            payee = PayeeAccount.objects.get(foundation=foundation, organization=organization)
+        if settings.STRIPE_GATEWAY == "simulated" and payee.payout_status != PayoutStatus.READY:
+            SimulatedGateway(foundation).complete_onboarding(payee.stripe_account_id, outcome="complete")
+        return payee
+
+    def _stipends(self, funds):
+        """A hotline stipend program coordinated by the East Bay Hotline Collective, with last
+        month's shifts computed into a batch waiting for an officer's approval."""
+        fund = funds["hotline-stipends"]
+        finance = User.objects.get(email="finance@demo.fundportal.org")
+        officer = User.objects.get(email="officer@demo.fundportal.org")
+        applicant = User.objects.get(email="applicant@demo.fundportal.org")
+        today = timezone.localdate()
+        if not JournalEntry.objects.filter(lines__account__fund=fund).exists():
+            ledger.record_opening_balance(fund=fund, amount=Money(40000, "USD"), as_of=today.replace(day=1),
+                                          reference="Bank statement", by=finance)  # fmt: skip
+        if StipendProgram.objects.filter(fund=fund).exists():
+            return
+        collective = Organization.objects.get(name="East Bay Hotline Collective")
+        program = stipend_service.save_program(
+            fund=fund, name="Hotline volunteer stipends", rate=Money(25, "USD"), rate_unit=RateUnit.SHIFT,
+            monthly_cap=Money(300, "USD"), coordinators=[collective], by=officer,
+        )  # fmt: skip
+        last_month = add_months(today.replace(day=1), -1)
+        for index, name in enumerate(("Luna", "Sol", "Río")):
+            volunteer = stipend_service.add_volunteer(program=program, organization=collective, pseudonym=name,
+                                                      by=applicant)  # fmt: skip
+            for day in range(1, 4 + index * 5):
+                stipend_service.log_shift(volunteer=volunteer, date=last_month.replace(day=day), hours=4,
+                                          by=applicant)  # fmt: skip
+        stipend_service.compute_batch(program=program, organization=collective, month=last_month, by=officer)
 
     def _print_logins(self):
         self.stdout.write(
