@@ -4,6 +4,8 @@ Only members of an organization that coordinates a program see its pages for tha
 organization; anyone else gets 404. The rules are in ``grants.services.stipends``.
 """
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -20,6 +22,7 @@ from grants.money import zero
 from grants.services import stipends as service
 from grants.services import volunteer_payouts
 from grants.services.errors import DomainError
+from grants.services.schedules import add_months
 
 
 def get_coordination_or_404(user, program_id: int, organization_id: int):
@@ -47,17 +50,29 @@ def stipends_index(request):
     )
 
 
+def _month_param(value: str | None, this_month: datetime.date) -> datetime.date:
+    """The month asked for as YYYY-MM, never after this month; this month when absent or wrong."""
+    try:
+        month = datetime.datetime.strptime(value or "", "%Y-%m").date()
+    except ValueError:
+        return this_month
+    return min(month, this_month)
+
+
 @never_cache
 @login_required
 def stipend_program(request, program_id: int, organization_id: int):
     program, organization = get_coordination_or_404(request.user, program_id, organization_id)
-    month = service.first_of_month(timezone.localdate())
+    this_month = service.first_of_month(timezone.localdate())
+    month = _month_param(request.GET.get("month"), this_month)
     shifts = list(service.month_shifts(program, organization, month).order_by("date", "pk"))
     lines = service.figures_for(program, shifts)
     currency = str(program.rate.currency)
     context = _base_context(program, organization)
     context.update(
         month=month,
+        previous_month=add_months(month, -1),
+        next_month=add_months(month, 1) if month < this_month else None,
         shifts=shifts,
         lines=lines,
         month_total=sum((line.amount for line in lines), zero(currency)),
@@ -153,7 +168,8 @@ def stipend_shift_new(request, program_id: int, organization_id: int):
                 form.add_error(None, error.message)
             else:
                 messages.success(request, _("The shift was logged."))
-                return redirect("stipend_program", **_kwargs(program, organization))
+                target = reverse("stipend_program", kwargs=_kwargs(program, organization))
+                return redirect(f"{target}?month={form.cleaned_data['date']:%Y-%m}")
         status = 400
     context = _base_context(program, organization)
     context["form"] = form

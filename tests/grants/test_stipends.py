@@ -690,3 +690,14 @@ def test_a_volunteer_can_be_paid_to_their_own_account(
         f"/en/stipends/{hotline['program'].pk}/{world['organization'].pk}/volunteers/"
     ).content.decode()
     assert "Their own account" in page
+
+
+def test_coordinators_page_through_months_but_not_into_the_future(world, hotline, client):
+    import time_machine
+
+    program_url = f"/en/stipends/{hotline['program'].pk}/{world['organization'].pk}/"
+    client.force_login(world["grantee"])
+    with time_machine.travel(datetime.datetime(2026, 11, 20, 12, tzinfo=datetime.UTC)):
+        assert "Shifts in October 2026" in client.get(program_url + "?month=2026-10").content.decode()
+        assert "Shifts in November 2026" in client.get(program_url + "?month=2027-05").content.decode()
+        assert "Shifts in November 2026" in client.get(program_url + "?month=nonsense").content.decode()
