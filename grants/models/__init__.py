@@ -16,6 +16,15 @@ from .awards import (
     ReportDueDate,
     ReportKind,
 )
+from .donations import (
+    Donation,
+    DonationStatus,
+    Donor,
+    GiftKind,
+    PaymentChannel,
+    RecurringGift,
+    RecurringGiftStatus,
+)
 from .foundations import ROLE_GROUP_NAMES, Foundation, Role, StaffMembership
 from .funds import CallStatus, Fund, FundingCall, FundStatus, ProgramType
 from .ledger import (
@@ -77,11 +86,15 @@ __all__ = [
     "DecisionMessage",
     "Disbursement",
     "DisbursementStatus",
+    "Donation",
+    "DonationStatus",
+    "Donor",
     "EntryCause",
     "Foundation",
     "Fund",
     "FundStatus",
     "FundingCall",
+    "GiftKind",
     "InformationRequest",
     "Installment",
     "InstallmentStatus",
@@ -94,10 +107,13 @@ __all__ = [
     "OrganizationInvite",
     "OrganizationMembership",
     "PayeeAccount",
+    "PaymentChannel",
     "PayoutStatus",
     "ProgramType",
     "RateUnit",
     "Recommendation",
+    "RecurringGift",
+    "RecurringGiftStatus",
     "ReportDueDate",
     "ReportKind",
     "Review",

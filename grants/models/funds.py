@@ -55,6 +55,15 @@ class Fund(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=FundStatus.choices, default=FundStatus.ACTIVE
     )
+    accepts_donations = models.BooleanField(_("accepts donations"), default=True)
+    donation_presets = models.CharField(
+        _("suggested amounts"),
+        max_length=100,
+        default="25,50,100,250",
+        help_text=_("Whole amounts in the fund's currency, separated by commas."),
+    )
+    donation_minimum = models.DecimalField(_("smallest gift"), max_digits=10, decimal_places=2, default=5)
+    donation_maximum = models.DecimalField(_("largest gift"), max_digits=12, decimal_places=2, default=10000)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

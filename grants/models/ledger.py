@@ -119,6 +119,9 @@ class JournalEntry(AppendOnlyModel):
     award = models.ForeignKey(
         "grants.Award", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entries"
     )
+    donation = models.ForeignKey(
+        "grants.Donation", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entries"
+    )
     disbursement = models.ForeignKey(
         "grants.Disbursement", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entries"
     )
