@@ -224,6 +224,12 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 # Webhook events whose livemode differs from this are refused and flagged (test keys: off).
 STRIPE_LIVEMODE = env_bool("STRIPE_LIVEMODE", False)
+# Processing fee estimate shown to donors who choose to cover it: percent + fixed amount in
+# minor units of the currency (no fixed part for zero-decimal currencies such as JPY).
+DONATION_FEE_PERCENT = env("DONATION_FEE_PERCENT", "2.9")
+DONATION_FEE_FIXED_MINOR_UNITS = int(env("DONATION_FEE_FIXED_MINOR_UNITS", "30"))
+# How long a donor's emailed link to manage a monthly gift stays valid.
+DONOR_LINK_MAX_AGE_DAYS = int(env("DONOR_LINK_MAX_AGE_DAYS", "7"))
 # Yearly stipend total (in the fund's currency) at which a payee is flagged for tax reporting.
 STIPEND_TAX_THRESHOLD = int(env("STIPEND_TAX_THRESHOLD", "2000"))
 
