@@ -327,10 +327,10 @@ def test_award_page_shows_the_payee_and_offers_release_to_finance(world, ready, 
     url = reverse("awards:inspect", args=[ready.pk])
     client.force_login(world["finance"])
     html = client.get(url).content.decode()
-    assert "Payee:" in html and "Ready for payments" in html
+    assert "<dt>Payee</dt>" in html and "Ready for payments" in html
     assert "Release payment through Stripe" in html
     assert f"{REVIEW}?installment={installment.pk}" in html
 
     client.force_login(world["auditor"])
     html = client.get(url).content.decode()
-    assert "Payee:" in html and "Release payment through Stripe" not in html
+    assert "<dt>Payee</dt>" in html and "Release payment through Stripe" not in html
