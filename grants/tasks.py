@@ -232,3 +232,18 @@ def send_officer_digests() -> int:
 def mark_installments_due() -> int:
     """Scheduled installments whose due date has come become due (run daily; safe to repeat)."""
     return installments.mark_due_installments()
+
+
+# --- Donors' yearly summaries --------------------------------------------------------------
+# Imported here, with its task, so that this block stays self-contained (appended by the
+# donations work while other tasks were being added above).
+from grants.services import receipts  # noqa: E402
+
+
+@task()
+def send_donor_yearly_summaries(year: int) -> int:
+    """Email each donor their gifts of ``year`` (see ``grants.services.receipts``); safe to repeat.
+
+    Returns how many emails were sent; donors already sent that year's summary get nothing.
+    """
+    return receipts.send_donor_summaries(year)

@@ -1,16 +1,31 @@
 """Donation receipts, offline gifts and donors' yearly summaries."""
 
 import datetime
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from djmoney.money import Money
 
-from grants.models import Donation, DonationStatus, Donor, GiftKind, Role
+from grants.models import (
+    ActivityEntry,
+    Donation,
+    DonationStatus,
+    Donor,
+    EntryCause,
+    GiftKind,
+    JournalEntry,
+    PaymentChannel,
+    Role,
+)
 from grants.services import receipts
+from grants.services.ledger import balances
+from grants.services.offline_gifts import OfflineGiftError, record_offline_gift
 from grants.services.receipts import ReceiptError, issue_receipt, resend_receipt
+from grants.tasks import send_donor_yearly_summaries
 from tests.factories import FoundationFactory, FundFactory
-from tests.grants.money_fixtures import staff
+from tests.grants.money_fixtures import staff, usd
 
 TAX_TEXT = "Bay Area Foundation is a 501(c)(3) public charity; gifts are deductible as allowed by law."
 
@@ -179,3 +194,154 @@ def test_resend_refused_for_a_pending_gift(receipt_world, mailoutbox):
     with pytest.raises(ReceiptError):
         resend_receipt(donation, by=receipt_world["finance"])
     assert mailoutbox == []
+
+
+# --- Offline gifts -------------------------------------------------------------------------
+
+
+def offline(world, capture=None, **overrides):
+    arguments = {
+        "fund": world["fund"],
+        "donor_name": "Rosa Díaz",
+        "donor_email": "Rosa@Example.org",
+        "amount": usd("250.00"),
+        "channel": PaymentChannel.CHECK,
+        "received_on": datetime.date(2026, 2, 3),
+        "reference": "CHK 1042",
+        "by": world["finance"],
+        **overrides,
+    }
+    if capture is None:
+        return record_offline_gift(**arguments)
+    with capture(execute=True):
+        return record_offline_gift(**arguments)
+
+
+def test_offline_gift_posts_the_ledger_and_sends_the_receipt(
+    receipt_world, mailoutbox, django_capture_on_commit_callbacks
+):
+    donation = offline(receipt_world, django_capture_on_commit_callbacks, language="es")
+    donation.refresh_from_db()
+    assert donation.status == DonationStatus.COMPLETED
+    assert donation.gross == usd(250) and donation.fee == usd(0)
+    assert donation.channel == PaymentChannel.CHECK and donation.created_by == receipt_world["finance"]
+    assert donation.donor.email == "rosa@example.org" and donation.donor.language == "es"
+    assert donation.receipt_number == 1
+    fund_balances = balances(receipt_world["fund"])
+    assert fund_balances.donations == usd(250)
+    assert fund_balances.cash == usd(250)
+    (entry,) = JournalEntry.objects.filter(donation=donation)
+    assert entry.idempotency_key == f"donation:{donation.pk}:received"
+    assert entry.cause == EntryCause.DONATION
+    assert [m.to for m in mailoutbox] == [["rosa@example.org"]]
+
+    # The same person again: one donor, their name kept up to date; no receipt when not asked.
+    again = offline(receipt_world, django_capture_on_commit_callbacks, donor_name="Rosa M. Díaz",
+                    donor_email="rosa@example.org", send_receipt=False, channel=PaymentChannel.CASH,
+                    reference="")  # fmt: skip
+    assert Donor.objects.filter(foundation=receipt_world["foundation"]).count() == 1
+    assert again.donor.name == "Rosa M. Díaz" and again.receipt_number is None
+    assert len(mailoutbox) == 1
+    assert balances(receipt_world["fund"]).donations == usd(500)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"amount": usd(0)}, "amount"),
+        ({"amount": usd(-5)}, "amount"),
+        ({"amount": Money("10.00", "EUR")}, "amount"),
+        ({"amount": usd("10.005")}, "amount"),
+        ({"donor_email": ""}, "donor_email"),
+        ({"donor_email": "not-an-email"}, "donor_email"),
+        ({"donor_name": " "}, "donor_name"),
+        ({"channel": PaymentChannel.STRIPE}, "channel"),
+        ({"reference": ""}, "reference"),
+        ({"received_on": datetime.date.today() + datetime.timedelta(days=2)}, "received_on"),
+    ],
+)
+def test_offline_gift_refuses_bad_input(receipt_world, mailoutbox, overrides, field):
+    with pytest.raises(OfflineGiftError) as refused:
+        offline(receipt_world, **overrides)
+    assert refused.value.field == field
+    assert str(refused.value.message)
+    assert not Donation.objects.exists() and not JournalEntry.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["officer", "auditor", "other_finance"])
+def test_offline_gift_only_by_finance_of_the_foundation(receipt_world, who):
+    if who == "other_finance":
+        user = staff(FoundationFactory(slug="elsewhere"), Role.FINANCE_OFFICER)
+    else:
+        user = receipt_world[who]
+    with pytest.raises(OfflineGiftError):
+        offline(receipt_world, by=user)
+    assert not Donation.objects.exists()
+    assert balances(receipt_world["fund"]).donations == usd(0)
+
+
+def test_offline_gift_in_japanese_yen_has_no_decimals(receipt_world):
+    fund = FundFactory(
+        foundation=receipt_world["foundation"], currency="JPY", fundraising_goal=Money(1, "JPY")
+    )
+    with pytest.raises(OfflineGiftError):
+        offline(receipt_world, fund=fund, amount=Money("100.50", "JPY"))
+    donation = offline(receipt_world, fund=fund, amount=Money(5000, "JPY"), send_receipt=False)
+    assert balances(fund).donations == Money(5000, "JPY")
+    assert donation.gross == Money(5000, "JPY")
+
+
+# --- Yearly summaries ----------------------------------------------------------------------
+
+
+def test_yearly_summary_totals_and_sent_once(receipt_world, mailoutbox, django_capture_on_commit_callbacks):
+    fund = receipt_world["fund"]
+    ana = donor_of(fund.foundation)
+    luis = donor_of(fund.foundation, email="luis@example.org", name="Luis Gómez", language="es")
+    gift(fund, ana, amount=100, received_on=datetime.date(2026, 1, 10), receipt_number=7)
+    gift(fund, ana, amount=60, refunded=20, status=DonationStatus.PARTIALLY_REFUNDED,
+         received_on=datetime.date(2026, 6, 1), receipt_number=8)  # fmt: skip
+    gift(fund, ana, amount=999, received_on=datetime.date(2025, 12, 31))  # another year
+    gift(fund, ana, amount=500, status=DonationStatus.PENDING)  # never received
+    gift(fund, ana, amount=30, refunded=30, status=DonationStatus.REFUNDED)  # all given back
+    gift(fund, luis, amount=25, received_on=datetime.date(2026, 4, 2))
+    gift(FundFactory(foundation=FoundationFactory(slug="valley")), donor_of(FoundationFactory()), amount=5)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = receipts.send_donor_summaries(2026, foundation=fund.foundation)
+    assert sent == 2
+    by_donor = {tuple(m.to): m for m in mailoutbox}
+    assert set(by_donor) == {("ana@example.org",), ("luis@example.org",)}
+    ana_mail = by_donor[("ana@example.org",)]
+    for body in (ana_mail.body, ana_mail.alternatives[0][0]):
+        assert "$140.00" in body  # 100 + (60 - 20)
+        assert "$40.00" in body and "$100.00" in body
+        assert "BAY-AREA-000007" in body and "BAY-AREA-000008" in body
+        assert "$999.00" not in body and "$500.00" not in body and "$30.00" not in body
+        assert "12-3456789" in body and TAX_TEXT in body and "Bay Area Community Foundation Inc." in body
+    assert "2026" in ana_mail.subject
+    luis_mail = by_donor[("luis@example.org",)]
+    assert "25,00" in luis_mail.body and "2 de abril de 2026" in luis_mail.body
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert receipts.send_donor_summaries(2026) == 1  # only the other foundation's donor
+    with django_capture_on_commit_callbacks(execute=True):
+        assert receipts.send_donor_summaries(2026) == 0
+    assert len(mailoutbox) == 3
+    assert (
+        ActivityEntry.objects.filter(subject_type="donor", action="yearly_summary_sent", note="2026").count()
+        == 3
+    )
+
+
+def test_summary_command_and_task(receipt_world, mailoutbox, django_capture_on_commit_callbacks):
+    gift(receipt_world["fund"], amount=10)
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_donor_summaries", "--year", "2026", "--foundation", "bay-area", stdout=out)
+    assert "Sent 1" in out.getvalue()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_donor_yearly_summaries.call(2026) == 0
+    assert len(mailoutbox) == 1
+    with pytest.raises(CommandError):
+        call_command("send_donor_summaries", "--year", "2026", "--foundation", "nowhere")
