@@ -21,7 +21,8 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Locale, Page
 from wagtail.rich_text import RichText
 
-from grants.models import CallStatus, FundingCall, ProgramType
+from grants.models import CallStatus, FundingCall, FundStatus, ProgramType
+from grants.services import donations
 
 from .blocks import (
     BodyBlock,
@@ -132,6 +133,11 @@ class FundPage(Page):
         context = super().get_context(request, *args, **kwargs)
         context["calls"] = list(call_pages(self.locale).child_of(self))
         context["now"] = timezone.now()
+        context["progress"] = donations.fund_progress(self.fund)
+        if self.fund.accepts_donations and self.fund.status == FundStatus.ACTIVE:
+            context["donate_amounts"] = [
+                (f"{m.amount.normalize():f}", m) for m in donations.suggested_amounts(self.fund)
+            ]
         return context
 
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from grants.views import applications, awards
+from grants.views import donations as donation_views
 from grants.views import payouts as payout_views
 from grants.views import stipends as stipend_views
 
@@ -68,4 +69,8 @@ urlpatterns = [
         stipend_views.stipend_shift_delete,
         name="stipend_shift_delete",
     ),
+    path("donate/thanks/", donation_views.thanks, name="donation_thanks"),
+    path("donate/manage/", donation_views.manage_request, name="donation_manage_request"),
+    path("donate/manage/<str:token>/", donation_views.manage, name="donation_manage"),
+    path("donate/<slug:foundation_slug>/<slug:fund_slug>/", donation_views.donate, name="donate"),
 ]

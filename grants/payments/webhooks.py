@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from grants.models import Foundation, PayeeAccount, WebhookEvent, WebhookEventStatus
 from grants.payments.credentials import credentials_for
 from grants.payments.gateway import payout_status_from_account_object, transfer_from_json
-from grants.services import payments, stipends
+from grants.services import donations, payments, stipends
 
 logger = logging.getLogger(__name__)
 
@@ -116,12 +116,12 @@ def not_handled_yet(event: WebhookEvent) -> tuple[str, str]:
 
 
 DONATION_HANDLERS = {
-    "checkout.session.completed": not_handled_yet,
-    "invoice.paid": not_handled_yet,
-    "charge.refunded": not_handled_yet,
-    "charge.dispute.created": not_handled_yet,
-    "charge.dispute.closed": not_handled_yet,
-    "customer.subscription.deleted": not_handled_yet,
+    "checkout.session.completed": donations.on_checkout_completed,
+    "invoice.paid": donations.on_invoice_paid,
+    "charge.refunded": donations.on_charge_refunded,
+    "charge.dispute.created": donations.on_dispute_created,
+    "charge.dispute.closed": donations.on_dispute_closed,
+    "customer.subscription.deleted": donations.on_subscription_deleted,
 }
 
 HANDLERS = {**DONATION_HANDLERS, **PAYOUT_HANDLERS}
