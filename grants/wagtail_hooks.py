@@ -2,6 +2,7 @@ from wagtail import hooks
 
 from .admin.applications import ApplicationViewSet
 from .admin.awards import AwardViewSet
+from .admin.donations import DonationsViewSet
 from .admin.money import FundMoneyViewSet
 from .admin.payments import PaymentsViewSet
 from .admin.reviews import DecisionMessageViewSet, ReviewsViewSet
@@ -37,3 +38,8 @@ def register_stipend_viewset():
 @hooks.register("register_admin_viewset")
 def register_payments_viewset():
     return PaymentsViewSet("payments")
+
+
+@hooks.register("register_admin_viewset")
+def register_donations_viewset():
+    return DonationsViewSet("donations_admin")

@@ -1,0 +1,305 @@
+"""Donations in Wagtail admin (menu "Donations", URL namespace ``donations_admin``).
+
+* Donations: every gift of the user's foundations with filters (fund, period, kind, status,
+  channel) and a search by donor name or email; each gift's detail page shows all its fields,
+  its journal entries and activity, and a "Resend receipt" button.
+* Donor: one donor's gifts and their totals per currency.
+* Record an offline gift (check, cash, bank transfer).
+
+Donor identity is shown only to the foundation's admins, finance officers and auditors
+(``DONOR_ROLES``). Program officers do not see donors: they decide grants, and who gave is
+not needed for that. Admins and finance officers act (record gifts, resend receipts);
+auditors read. Rows of another foundation are never listed and are a 404 when asked for.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import DateField, Q
+from django.db.models.functions import Coalesce, TruncDate
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from wagtail.admin.menu import Menu, SubmenuMenuItem
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.viewsets.base import ViewSet
+
+from grants.admin.payments import RoleMenuItem
+from grants.forms.donation_admin import DonationFilterForm, OfflineGiftForm
+from grants.models import ActivityEntry, Donation, Donor, Fund, JournalEntry, Role
+from grants.permissions import foundation_ids, scope_to_foundations
+from grants.services import receipts
+from grants.services.offline_gifts import OfflineGiftError, record_offline_gift
+
+DONOR_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR)
+ACT_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
+PER_PAGE = 50
+
+DONATION_ACTIVITY = {
+    "recorded_offline": _("Recorded as an offline gift"),
+    "receipt_issued": _("Receipt sent"),
+    "receipt_resent": _("Receipt sent again"),
+}
+
+
+def donations_visible_to(user):
+    """Donations of the foundations where ``user`` may see donors, with the day each was received."""
+    return scope_to_foundations(Donation.objects.all(), user, "foundation", DONOR_ROLES).annotate(
+        gift_date=Coalesce(
+            "received_on", TruncDate("completed_at"), TruncDate("created_at"), output_field=DateField()
+        )
+    )
+
+
+def funds_of(user, roles):
+    return scope_to_foundations(Fund.objects.all(), user, "foundation", roles).order_by("name", "pk")
+
+
+class DonationsPage(WagtailAdminTemplateMixin, TemplateView):
+    """A page of the Donations menu: reachable with one of ``roles`` at some foundation, else 404."""
+
+    roles = DONOR_ROLES
+    header_icon = "pick"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not foundation_ids(request.user, self.roles):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return self.page_title
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
+
+    @cached_property
+    def act_foundations(self) -> set[int]:
+        return foundation_ids(self.request.user, ACT_ROLES)
+
+    @cached_property
+    def several_foundations(self) -> bool:
+        return len(foundation_ids(self.request.user, DONOR_ROLES)) > 1
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(several_foundations=self.several_foundations, can_record=bool(self.act_foundations))
+        return context
+
+
+class DonationIndexView(DonationsPage):
+    template_name = "grants/admin/donations/index.html"
+    page_title = _("Donations")
+
+    def filtered(self, form):
+        queryset = donations_visible_to(self.request.user).select_related("fund", "donor", "foundation")
+        if not form.is_valid():
+            return queryset.none()
+        data = form.cleaned_data
+        if data["q"]:
+            queryset = queryset.filter(
+                Q(donor__name__icontains=data["q"]) | Q(donor__email__icontains=data["q"])
+            )
+        for field in ("fund", "kind", "status", "channel"):
+            if data[field]:
+                queryset = queryset.filter(**{field: data[field]})
+        if data["date_from"]:
+            queryset = queryset.filter(gift_date__gte=data["date_from"])
+        if data["date_to"]:
+            queryset = queryset.filter(gift_date__lte=data["date_to"])
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = DonationFilterForm(self.request.GET, funds=funds_of(self.request.user, DONOR_ROLES))
+        queryset = self.filtered(form).order_by("-gift_date", "-pk")
+        page = Paginator(queryset, PER_PAGE).get_page(self.request.GET.get("p"))
+        rows = list(page.object_list)
+        for row in rows:
+            row.receipt_label = receipts.receipt_label(row.foundation, row.receipt_number)
+        query = self.request.GET.copy()
+        query.pop("p", None)
+        context.update(form=form, page=page, rows=rows, query=query.urlencode())
+        return context
+
+
+class DonationView(DonationsPage):
+    template_name = "grants/admin/donations/donation.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.donation = (
+            donations_visible_to(request.user)
+            .select_related("fund", "donor", "foundation", "created_by", "recurring_gift")
+            .filter(pk=kwargs["pk"])
+            .first()
+        )
+        if self.donation is None:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return _t("Donation #%(id)s") % {"id": self.donation.pk}
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("donations_admin:index"), "label": _("Donations")},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        donation = self.donation
+        entries = (
+            JournalEntry.objects.filter(donation=donation)
+            .prefetch_related("lines__account")
+            .order_by("effective_date", "pk")
+        )
+        activity = [
+            {"entry": entry, "label": DONATION_ACTIVITY.get(entry.action, entry.action)}
+            for entry in ActivityEntry.objects.filter(subject_type="donation", subject_id=donation.pk)
+            .select_related("actor")
+            .order_by("created_at", "pk")
+        ]
+        context.update(
+            donation=donation,
+            receipt_number=receipts.receipt_label(donation.foundation, donation.receipt_number),
+            can_resend=donation.foundation_id in self.act_foundations
+            and donation.status in receipts.RECEIPTABLE_STATES,
+            entries=entries,
+            activity=activity,
+        )
+        return context
+
+
+class ResendReceiptView(DonationsPage):
+    """POST only: email the receipt again (same number); back to the donation with a message."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        donation = donations_visible_to(request.user).filter(pk=kwargs["pk"]).first()
+        if donation is None:
+            raise Http404
+        if donation.foundation_id not in self.act_foundations:
+            raise PermissionDenied
+        try:
+            receipts.resend_receipt(donation, by=request.user)
+        except receipts.ReceiptError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _t("Receipt %(number)s sent again to the donor.")
+                % {"number": receipts.receipt_label(donation.foundation, donation.receipt_number)},
+            )
+        return redirect("donations_admin:donation", donation.pk)
+
+
+class DonorView(DonationsPage):
+    template_name = "grants/admin/donations/donor.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.donor = (
+            scope_to_foundations(Donor.objects.all(), request.user, "foundation", DONOR_ROLES)
+            .select_related("foundation")
+            .filter(pk=kwargs["pk"])
+            .first()
+        )
+        if self.donor is None:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return self.donor.name or self.donor.email
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("donations_admin:index"), "label": _("Donations")},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        gifts = list(
+            donations_visible_to(self.request.user)
+            .filter(donor=self.donor)
+            .select_related("fund", "foundation")
+            .order_by("-gift_date", "-pk")
+        )
+        received = [gift for gift in gifts if gift.status in receipts.RECEIPTABLE_STATES]
+        context.update(
+            donor=self.donor,
+            gifts=gifts,
+            totals=receipts.totals_per_currency(gift.gross for gift in received),
+            net_totals=receipts.totals_per_currency(receipts.net_amount(gift) for gift in received),
+        )
+        return context
+
+
+class RecordOfflineGiftView(DonationsPage):
+    template_name = "grants/admin/donations/record.html"
+    page_title = _("Record an offline gift")
+    roles = ACT_ROLES
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("donations_admin:index"), "label": _("Donations")},
+            {"url": "", "label": self.page_title},
+        ]
+
+    def form(self, data=None):
+        return OfflineGiftForm(data, funds=funds_of(self.request.user, ACT_ROLES))
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=self.form()))
+
+    def post(self, request, *args, **kwargs):
+        form = self.form(request.POST)
+        if form.is_valid():
+            try:
+                donation = record_offline_gift(**form.service_arguments(), by=request.user)
+            except OfflineGiftError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, _t("The gift was recorded."))
+                return redirect("donations_admin:donation", donation.pk)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class DonationsViewSet(ViewSet):
+    """ "Donations": the pages above, shown to the foundation's admins, finance officers and auditors."""
+
+    icon = "pick"
+    menu_label = _("Donations")
+    menu_order = 157
+    add_to_admin_menu = True
+    url_prefix = "donations"
+
+    def get_menu_item(self, order=None):
+        menu = Menu(
+            items=[
+                RoleMenuItem(_("Donations"), reverse("donations_admin:index"), icon_name="list-ul", order=100,
+                             roles=DONOR_ROLES),
+                RoleMenuItem(_("Record an offline gift"), reverse("donations_admin:record"), icon_name="plus",
+                             order=200, roles=ACT_ROLES),
+            ]
+        )  # fmt: skip
+        return SubmenuMenuItem(
+            self.menu_label,
+            menu,
+            name="donations",
+            icon_name=self.icon,
+            order=self.get_menu_item_order(order),
+        )
+
+    def get_urlpatterns(self):
+        return [
+            path("", DonationIndexView.as_view(), name="index"),
+            path("record/", RecordOfflineGiftView.as_view(), name="record"),
+            path("<int:pk>/", DonationView.as_view(), name="donation"),
+            path("<int:pk>/resend-receipt/", ResendReceiptView.as_view(), name="resend"),
+            path("donors/<int:pk>/", DonorView.as_view(), name="donor"),
+        ]
