@@ -238,7 +238,9 @@ class SimulatedGateway(PaymentGateway):
         credentials = simulated_credentials(self.foundation)
         connect = "account" in event
         secret = credentials.connect_webhook_secret if connect else credentials.webhook_secret
-        payload = json.dumps(event, indent=2).encode()
+        # Keys sorted: PostgreSQL's jsonb does not keep key order, and a redelivered event must be
+        # byte-for-byte the event first sent.
+        payload = json.dumps(event, indent=2, sort_keys=True).encode()
         return WebhookDelivery(
             foundation_slug=self.platform,
             event=event,

@@ -27,7 +27,7 @@ def start_volunteer_onboarding(volunteer: Volunteer, *, by, return_url: str) -> 
     foundation = program.fund.foundation
     gateway = get_gateway(foundation)
     with transaction.atomic():
-        locked = Volunteer.objects.select_for_update().select_related("payee").get(pk=volunteer.pk)
+        locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
         payee = locked.payee
         if payee is None:
             account = gateway.create_connected_account(

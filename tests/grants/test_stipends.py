@@ -506,14 +506,14 @@ def test_a_stripe_refusal_is_recorded_and_a_retry_reuses_the_disbursement(world,
     SimulatedGateway.fail_next(world["foundation"], "insufficient_balance", operation="create_transfer")
     result = stipends.pay_batch(approved, by=world["finance"])
     assert len(result.failures) == 1
-    failed = [p.disbursement for p in approved.payments.select_related("disbursement")]
+    failed = [p.disbursement for p in approved.payments.select_related("disbursement").order_by("pk")]
     assert sorted(d.status for d in failed) == [DisbursementStatus.FAILED, DisbursementStatus.SUBMITTED]
 
     retry = stipends.pay_batch(approved, by=world["finance"])
 
     assert not retry.failures
     assert transfers().count() == 2
-    after = [p.disbursement for p in approved.payments.select_related("disbursement")]
+    after = [p.disbursement for p in approved.payments.select_related("disbursement").order_by("pk")]
     assert [d.pk for d in after] == [d.pk for d in failed]
     assert all(d.status == DisbursementStatus.SUBMITTED for d in after)
     (retried,) = [d for d in after if d.attempts == 2]
