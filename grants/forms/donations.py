@@ -104,6 +104,8 @@ class DonationForm(forms.Form):
         ]
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["name"].widget.attrs["autocomplete"] = "name"
+        for name in ("name", "dedication", "message"):
+            self.fields[name].widget.attrs["style"] = "max-width: 40rem"
         self.gift: Money | None = None
 
     def clean(self):

@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from djmoney.money import Money
 from wagtail.models import Locale
 
 from cms.models import FundPage
@@ -123,8 +124,8 @@ def donate(request, foundation_slug: str, fund_slug: str):
         "selected": selected,
         "fee": donations.fee_to_cover(selected) if selected else None,
         "fee_rule": _fee_rule(fund),
-        "minimum": fund.donation_minimum,
-        "maximum": fund.donation_maximum,
+        "minimum": Money(fund.donation_minimum, fund.currency),
+        "maximum": Money(fund.donation_maximum, fund.currency),
     }
     return render(request, "donations/donate.html", context)
 
