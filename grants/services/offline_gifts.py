@@ -31,7 +31,7 @@ from grants.models import (
 )
 from grants.money import MoneyTypeError, check_money, currency_exponent
 from grants.permissions import has_role
-from grants.services import receipts
+from grants.services import donations, receipts
 from grants.services.errors import DomainError
 from grants.services.ledger import FINANCE_ROLES, credit, debit, post_entry
 from grants.services.workflow import record
@@ -188,6 +188,7 @@ def record_offline_gift(
         )
         record(subject=donation, subject_type="donation", action="recorded_offline", actor=by,
                foundation=fund.foundation, to_state=DonationStatus.COMPLETED)  # fmt: skip
+        donations.invalidate_progress(fund)
         if send_receipt:
             receipts.issue_receipt(donation)
     return donation

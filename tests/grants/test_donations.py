@@ -439,3 +439,20 @@ def test_asking_for_a_new_link_never_reveals_whether_an_address_gives(
     assert len(mailoutbox) == 1
     link = next(line for line in sent[0].body.splitlines() if "/donate/manage/" in line)
     assert client.get("/" + link.split("://", 1)[1].split("/", 1)[1]).status_code == 200
+
+
+def test_an_offline_gift_moves_the_cached_progress_at_once(fund, django_capture_on_commit_callbacks):
+    import datetime
+
+    from grants.models import Role
+    from grants.services import offline_gifts
+    from tests.grants.money_fixtures import staff
+
+    assert donations.fund_progress(fund).raised == usd(0)  # now cached
+    with django_capture_on_commit_callbacks(execute=True):
+        offline_gifts.record_offline_gift(
+            fund=fund, donor_name="B", donor_email="b@example.org", amount=usd(60), channel="check",
+            received_on=datetime.date(2026, 3, 1), reference="CHK 9", by=staff(fund.foundation, Role.FINANCE_OFFICER),
+            send_receipt=False,
+        )  # fmt: skip
+    assert donations.fund_progress(fund).raised == usd(60)
