@@ -27,6 +27,7 @@ from cms.models import (
 from grants.demo_questions import demo_answers, eligibility_json, questions_json
 from grants.models import (
     Application,
+    Donation,
     Foundation,
     Fund,
     FundingCall,
@@ -47,8 +48,9 @@ from grants.payments.simulated import SimulatedGateway
 from grants.questions import split_sections
 from grants.services import applications as app_service
 from grants.services import awards as award_service
+from grants.services import donations as donation_service
 from grants.services import installments as installment_service
-from grants.services import ledger
+from grants.services import ledger, offline_gifts
 from grants.services import payments as payment_service
 from grants.services import reviews as review_service
 from grants.services import stipends as stipend_service
@@ -171,6 +173,7 @@ class Command(BaseCommand):
             self._users(foundations)
             self._money_story(funds, calls)
             self._stipends(funds)
+            self._donations(funds)
         self._print_logins()
 
     def _foundations(self):
@@ -438,6 +441,32 @@ class Command(BaseCommand):
                 stipend_service.log_shift(volunteer=volunteer, date=last_month.replace(day=day), hours=4,
                                           by=applicant)  # fmt: skip
         stipend_service.compute_batch(program=program, organization=collective, month=last_month, by=officer)
+
+    def _donations(self, funds):
+        """Gifts to the Deportation Defense Fund: two checks entered by finance and two online
+        gifts through the simulated Stripe Checkout (one monthly, one anonymous)."""
+        fund = funds["deportation-defense"]
+        if Donation.objects.filter(fund=fund).exists():
+            return
+        finance = User.objects.get(email="finance@demo.fundportal.org")
+        today = timezone.localdate()
+        for name, email, amount, reference in (
+            ("María Hernández", "maria@donor.example", 250, "CHK 2201"),
+            ("Iglesia San José", "parish@donor.example", 1500, "CHK 2202"),
+        ):
+            offline_gifts.record_offline_gift(fund=fund, donor_name=name, donor_email=email, amount=Money(amount, "USD"),
+                                              channel="check", received_on=today, reference=reference, by=finance)  # fmt: skip
+        base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+        for name, email, amount, monthly, anonymous, language in (
+            ("Tomás Ruiz", "tomas@donor.example", 25, True, False, "es"),
+            ("Jordan Lee", "jordan@donor.example", 100, False, True, "en"),
+        ):
+            donation, _url = donation_service.start_donation(
+                fund=fund, amount=Money(amount, "USD"), monthly=monthly, cover_fee=True, anonymous=anonymous,
+                name=name, email=email, language=language, success_url=f"{base}/", cancel_url=f"{base}/",
+            )  # fmt: skip
+            if settings.STRIPE_GATEWAY == "simulated":
+                SimulatedGateway(fund.foundation).complete_checkout(donation.checkout_session_id)
 
     def _print_logins(self):
         self.stdout.write(
