@@ -8,6 +8,7 @@ grantee reports on spending. ``AwardAmendment`` keeps every change of the amount
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
 from .applications import Application
@@ -108,12 +109,12 @@ class AwardAmendment(models.Model):
 
 class InstallmentStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
-    DUE = "due", _("Due")
+    DUE = "due", pgettext_lazy("payment", "Due")
     APPROVED = "approved", _("Approved for payment")
     PAID = "paid", _("Paid")
     FAILED = "failed", _("Payment failed")
     ON_HOLD = "on_hold", _("On hold")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("payment", "Cancelled")
 
 
 UNPAID_INSTALLMENT_STATES = (

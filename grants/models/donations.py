@@ -9,6 +9,7 @@ visible only to the staff of the foundation it was given to; an anonymous gift s
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
 from .foundations import Foundation
@@ -43,7 +44,7 @@ class GiftKind(models.TextChoices):
 class RecurringGiftStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for payment")
     ACTIVE = "active", _("Active")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("monthly gift", "Cancelled")
 
 
 class RecurringGift(models.Model):

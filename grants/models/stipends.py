@@ -10,6 +10,7 @@ to a volunteer's own connected account.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
 from .funds import Fund
@@ -87,7 +88,7 @@ class StipendBatchStatus(models.TextChoices):
     DRAFT = "draft", _("Computed, waiting for approval")
     APPROVED = "approved", _("Approved")
     PAID = "paid", _("Paid")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("batch", "Cancelled")
 
 
 class StipendBatch(models.Model):
