@@ -430,6 +430,36 @@ def record_transfer_paid(disbursement: Disbursement, *, transfer_id: str) -> boo
     return True
 
 
+def record_money_returned(
+    disbursement, *, fund, transfer_id, amount_reversed, already, memo, award=None
+) -> None:
+    """Stripe took (more of) a transfer back: post the newly returned part to the fund (cash at the
+    processor up, the commitment owed again) and mark the disbursement reversed. The caller holds
+    the locks; the entry's key makes a repeated event harmless."""
+    returned = amount_reversed - already
+    ledger.post_entry(
+        foundation=disbursement.foundation,
+        cause=EntryCause.DISBURSEMENT_REVERSAL,
+        memo=memo,
+        lines=[
+            ledger.debit(fund, AccountKind.PROCESSOR_CASH, returned),
+            ledger.credit(fund, AccountKind.GRANTS_PAYABLE, returned),
+        ],
+        award=award,
+        reference=transfer_id,
+        disbursement=disbursement,
+        idempotency_key=f"disbursement:{disbursement.pk}:reversed:{amount_reversed.amount}",
+    )
+    disbursement.amount_reversed = amount_reversed
+    disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
+    disbursement.reversed_at = timezone.now()
+    fields = ["amount_reversed", "reversed_currency", "stripe_transfer_id", "reversed_at"]
+    if disbursement.status == D.REVERSED:
+        disbursement.save(update_fields=fields)
+    else:
+        _move(disbursement, "reverse", note=str(amount_reversed), fields=fields)
+
+
 def record_transfer_reversed(disbursement: Disbursement, *, transfer_id: str, amount_reversed: Money) -> bool:
     """Stripe took (some of) the transfer back: the money is in the foundation's Stripe balance again.
 
@@ -444,29 +474,12 @@ def record_transfer_reversed(disbursement: Disbursement, *, transfer_id: str, am
     installment = _lock_installment(disbursement.installment)
     fund = ledger.lock_fund(installment.award.fund)
     _post_paid(disbursement, installment, transfer_id)
-    returned = amount_reversed - already
-    ledger.post_entry(
-        foundation=disbursement.foundation,
-        cause=EntryCause.DISBURSEMENT_REVERSAL,
+    record_money_returned(
+        disbursement, fund=fund, transfer_id=transfer_id, amount_reversed=amount_reversed, already=already,
         memo=_("Payment %(number)s of award %(reference)s reversed by Stripe")
         % {"number": installment.number, "reference": installment.award.reference},
-        lines=[
-            ledger.debit(fund, AccountKind.PROCESSOR_CASH, returned),
-            ledger.credit(fund, AccountKind.GRANTS_PAYABLE, returned),
-        ],
         award=installment.award,
-        reference=transfer_id,
-        disbursement=disbursement,
-        idempotency_key=f"disbursement:{disbursement.pk}:reversed:{amount_reversed.amount}",
-    )
-    disbursement.amount_reversed = amount_reversed
-    disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
-    disbursement.reversed_at = timezone.now()
-    fields = ["amount_reversed", "reversed_currency", "stripe_transfer_id", "reversed_at"]
-    if disbursement.status == D.REVERSED:
-        disbursement.save(update_fields=fields)
-    else:
-        _move(disbursement, "reverse", note=str(amount_reversed), fields=fields)
+    )  # fmt: skip
     if installment.status in PAYMENT_REVERSED.sources:
         installment.hold_reason = _("payment reversed")
         installments.transition(installment, PAYMENT_REVERSED.name, by=None, actor=SYSTEM,

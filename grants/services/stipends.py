@@ -55,7 +55,7 @@ from grants.payments.gateway import PaymentError, get_gateway
 from grants.permissions import foundation_ids, has_role, is_organization_member
 from grants.services import ledger
 from grants.services.errors import DomainError, IllegalTransition
-from grants.services.payments import ANSWERED_FAILURES, DISBURSEMENT_TRANSITIONS
+from grants.services.payments import ANSWERED_FAILURES, DISBURSEMENT_TRANSITIONS, record_money_returned
 from grants.services.workflow import SYSTEM, Transition, check_transition, record
 
 
@@ -828,27 +828,11 @@ def record_stipend_transfer_reversed(
     batch = _lock_batch(payment.batch)
     _post_paid(disbursement, batch, transfer_id)
     fund = ledger.lock_fund(batch.program.fund)
-    ledger.post_entry(
-        foundation=disbursement.foundation,
-        cause=EntryCause.DISBURSEMENT_REVERSAL,
+    record_money_returned(
+        disbursement, fund=fund, transfer_id=transfer_id, amount_reversed=amount_reversed, already=already,
         memo=_("Stipends of %(month)s to %(payee)s reversed by Stripe")
         % {"month": month_label(batch.month), "payee": payee_label(disbursement.payee)},
-        lines=[
-            ledger.debit(fund, AccountKind.PROCESSOR_CASH, amount_reversed - already),
-            ledger.credit(fund, AccountKind.GRANTS_PAYABLE, amount_reversed - already),
-        ],
-        reference=transfer_id,
-        disbursement=disbursement,
-        idempotency_key=f"disbursement:{disbursement.pk}:reversed:{amount_reversed.amount}",
-    )
-    disbursement.amount_reversed = amount_reversed
-    disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
-    disbursement.reversed_at = timezone.now()
-    fields = ["amount_reversed", "reversed_currency", "stripe_transfer_id", "reversed_at"]
-    if disbursement.status == DisbursementStatus.REVERSED:
-        disbursement.save(update_fields=fields)
-    else:
-        _move(disbursement, "reverse", note=str(amount_reversed), fields=fields)
+    )  # fmt: skip
     if batch.status == B.PAID:
         _transition(batch, "payment_reversed", by=None, actor=SYSTEM, note=payee_label(disbursement.payee))
     return True

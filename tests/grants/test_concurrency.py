@@ -1,39 +1,15 @@
 """Real concurrency on PostgreSQL: two connections racing on the same rows (skipped on SQLite)."""
 
-import threading
-
 import pytest
-from django.db import connections
 
 from grants.models import ActivityEntry, Application, ApplicationVersion, OrganizationMembership
 from grants.services import applications as service
 from tests import pages
+from tests.concurrency import errors, race
 from tests.factories import OrganizationFactory
 from tests.grants.test_applications import _draft, make_setup
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(*calls):
-    """Run each callable in its own thread (own database connection), all released at once."""
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def run(call):
-        try:
-            barrier.wait()
-            call()
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 @pytest.fixture
@@ -51,7 +27,7 @@ def test_double_submit_from_two_connections_is_one_submission(two_drafts):
     submit = lambda: service.submit_application(  # noqa: E731
         Application.objects.get(pk=first.pk), sections=sections, by=data["applicant"], actor="applicant"
     )
-    assert _race(submit, submit) == []
+    assert errors(race(submit, submit)) == []
     assert ActivityEntry.objects.filter(subject_id=first.pk, action="submitted").count() == 1
     assert ApplicationVersion.objects.filter(application=first).count() == 1
 
@@ -64,6 +40,6 @@ def test_simultaneous_submissions_get_different_references(two_drafts):
         ))
         for pk in (first.pk, second.pk)
     ]  # fmt: skip
-    assert _race(*calls) == []
+    assert errors(race(*calls)) == []
     references = set(Application.objects.values_list("reference", flat=True))
     assert len(references) == 2 and None not in references

@@ -456,3 +456,39 @@ def test_an_offline_gift_moves_the_cached_progress_at_once(fund, django_capture_
             send_receipt=False,
         )  # fmt: skip
     assert donations.fund_progress(fund).raised == usd(60)
+
+
+@pytest.mark.parametrize(("monthly", "mode"), [(False, "payment"), (True, "subscription")])
+def test_a_gift_sends_stripe_the_checkout_it_expects(fund, settings, monkeypatch, monthly, mode):
+    """With the real gateway (its HTTP client faked at the library's boundary), a $50 gift with the
+    fee covered asks Stripe for 5181 cents in USD, in the right mode, with the fund and the
+    donation in metadata and the donation's idempotency key."""
+    from grants.payments import stripe_gateway
+    from tests.grants.test_gateway_stripe import FakeStripeHTTP, session_json
+
+    http = FakeStripeHTTP((200, session_json(mode)))
+    settings.STRIPE_GATEWAY = "stripe"
+    slug = fund.foundation.slug.upper().replace("-", "_")
+    for name in ("SECRET_KEY", "WEBHOOK_SECRET", "CONNECT_WEBHOOK_SECRET"):
+        monkeypatch.setenv(f"STRIPE_{name}_{slug}", f"{'sk_test' if name == 'SECRET_KEY' else 'whsec'}_x")
+    real_init = stripe_gateway.StripeGateway.__init__
+    monkeypatch.setattr(
+        stripe_gateway.StripeGateway,
+        "__init__",
+        lambda self, credentials, **kwargs: real_init(
+            self, credentials, http_client=http, max_network_retries=0
+        ),
+    )
+    donation, url = donations.start_donation(
+        fund=fund, amount=usd(50), monthly=monthly, cover_fee=True, anonymous=False, name="Ana",
+        email="ana@example.org", language="es", success_url="https://p.example/t", cancel_url="https://p.example/c",
+    )  # fmt: skip
+    (sent,) = http.sent
+    assert (sent.method, sent.path) == ("POST", "/v1/checkout/sessions")
+    assert sent.params["mode"] == mode
+    assert sent.params["line_items[0][price_data][unit_amount]"] == "5181"
+    assert sent.params["line_items[0][price_data][currency]"] == "usd"
+    assert sent.params["metadata[donation]"] == str(donation.pk)
+    assert sent.params["metadata[fund]"] == str(fund.pk)
+    assert sent.headers["Idempotency-Key"] == f"donation:{donation.pk}:checkout"
+    assert url == "https://checkout.stripe.com/c/pay/cs_test_1"

@@ -5,15 +5,15 @@ deferred constraint trigger that fires at commit. Skipped on SQLite.
 """
 
 import datetime
-import threading
 
 import pytest
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 from djmoney.money import Money
 
 from grants.models import AccountKind, Award, EntryCause, JournalEntry, JournalLine
 from grants.services import awards, installments, ledger
 from tests import pages
+from tests.concurrency import errors, race, successes
 from tests.factories import FundFactory
 from tests.grants.money_fixtures import approved, award_for, fund_with, usd
 
@@ -98,28 +98,6 @@ def test_a_balanced_entry_commits(world):
     assert JournalLine.objects.count() == 2
 
 
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes = []
-
-    def run(call):
-        try:
-            barrier.wait()
-            call()
-            outcomes.append("ok")
-        except Exception as error:
-            outcomes.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
-
-
 def test_two_officers_committing_more_than_the_fund_holds_at_once(world):
     """$10,000 available; two officers award $6,000 each at the same instant: exactly one wins."""
     fund_with(world, 10000)
@@ -131,9 +109,9 @@ def test_two_officers_committing_more_than_the_fund_holds_at_once(world):
             end_date=D(2026, 12, 31), schedule=[(D(2026, 1, 1), usd(6000))],
         )  # fmt: skip
 
-    outcomes = _race(make(first), make(second))
-    assert outcomes.count("ok") == 1
-    (refusal,) = [o for o in outcomes if o != "ok"]
+    outcomes = race(make(first), make(second))
+    assert len(successes(outcomes)) == 1
+    (refusal,) = errors(outcomes)
     assert isinstance(refusal, ledger.InsufficientFunds)
     assert Award.objects.count() == 1
     b = ledger.balances(world["fund"])
@@ -152,7 +130,7 @@ def test_two_finance_officers_paying_the_same_installment_at_once_pay_once(world
             installment, by=person, paid_on=D(2026, 2, 1), reference="CHK 5"
         )
 
-    assert _race(pay(world["finance"]), pay(world["finance2"])) == ["ok", "ok"]
+    assert errors(race(pay(world["finance"]), pay(world["finance2"]))) == []
     assert JournalEntry.objects.filter(cause=EntryCause.DISBURSEMENT).count() == 1
     assert ledger.balances(world["fund"]).paid == usd(1000)
 
@@ -161,10 +139,10 @@ def test_amendment_and_award_racing_for_the_last_dollars(world):
     fund_with(world, 10000)
     award = award_for(world, 5000)
     other = approved(world, 4000)
-    outcomes = _race(
+    outcomes = race(
         lambda: awards.amend_award(award, by=world["officer"], new_amount=usd(7000), reason="More"),
         lambda: awards.make_award(other, by=world["officer"], amount=usd(4000), start_date=D(2026, 1, 1),
                                   end_date=D(2026, 12, 31), schedule=[(D(2026, 1, 1), usd(4000))]),
     )  # fmt: skip
-    assert outcomes.count("ok") == 1
+    assert len(successes(outcomes)) == 1
     assert ledger.balances(world["fund"]).available >= Money(0, "USD")

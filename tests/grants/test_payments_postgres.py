@@ -5,10 +5,8 @@ as each call commits. Skipped on SQLite.
 """
 
 import datetime
-import threading
 
 import pytest
-from django.db import connections
 
 from grants.models import (
     Disbursement,
@@ -23,6 +21,7 @@ from grants.models import (
 from grants.payments.simulated import SimulatedGateway
 from grants.services import awards, installments, payments
 from tests import pages
+from tests.concurrency import race
 from tests.grants.money_fixtures import award_for, fund_with
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -32,27 +31,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def _page_tree(transactional_db):
     """Staff permissions hang on the page tree, which a transactional test's flush removes."""
     pages.build_site()
-
-
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes = []
-
-    def run(call):
-        try:
-            barrier.wait()
-            outcomes.append(call())
-        except Exception as error:
-            outcomes.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def test_two_finance_officers_releasing_the_same_payment_at_once_make_one_transfer(world):
@@ -72,7 +50,7 @@ def test_two_finance_officers_releasing_the_same_payment_at_once_make_one_transf
     def release(person):
         return lambda: payments.release_installment(installment, by=person)
 
-    outcomes = _race(release(world["finance"]), release(world["finance2"]))
+    outcomes = race(release(world["finance"]), release(world["finance2"]))
 
     assert all(isinstance(outcome, Disbursement) for outcome in outcomes), outcomes
     assert outcomes[0].pk == outcomes[1].pk
