@@ -335,3 +335,38 @@ def rubric_from_stream(stream) -> list[dict]:
         }
         for child in stream
     ]
+
+
+class ReportMetricBlock(blocks.StructBlock):
+    """A figure grantees report (e.g. people represented). The key ties the translations together."""
+
+    key = blocks.RegexBlock(
+        regex=r"^[a-z][a-z0-9_]{1,39}$",
+        label=_("Key"),
+        help_text=_(
+            "Lower-case letters, digits and _; the same in every translation (e.g. people_represented)."
+        ),
+        error_messages={"invalid": _("Use lower-case letters, digits and _ (2 to 40).")},
+    )
+    label = blocks.CharBlock(label=_("Label"), max_length=120)
+    kind = blocks.ChoiceBlock(
+        choices=[("number", _("A number")), ("text", _("A short text"))], default="number", label=_("Answer")
+    )
+    help_text = blocks.CharBlock(label=_("Help text"), max_length=200, required=False)
+
+    class Meta:
+        icon = "order"
+        label = _("Metric")
+
+
+def metrics_from_stream(stream) -> list[dict]:
+    """The call's report metrics as plain data: ``[{"key", "label", "kind", "help_text"}]``."""
+    return [
+        {
+            "key": child.value["key"],
+            "label": child.value["label"],
+            "kind": child.value["kind"],
+            "help_text": child.value.get("help_text") or "",
+        }
+        for child in stream
+    ]

@@ -21,6 +21,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Locale, Page
 from wagtail.rich_text import RichText
 
+from grants.metrics import default_metrics
 from grants.models import CallStatus, FundingCall, FundStatus, ProgramType
 from grants.services import donations
 
@@ -29,8 +30,10 @@ from .blocks import (
     DocumentLinkBlock,
     EligibilityQuestionBlock,
     QuestionStreamBlock,
+    ReportMetricBlock,
     RubricCriterionBlock,
     eligibility_from_stream,
+    metrics_from_stream,
     questions_from_stream,
     rubric_from_stream,
 )
@@ -189,7 +192,16 @@ class FundingCallPage(Page):
             "portal's standard agreement."
         ),
     )
-    review_panels = [FieldPanel("rubric"), FieldPanel("award_agreement")]
+    report_metrics = StreamField(
+        [("metric", ReportMetricBlock())],
+        verbose_name=_("report metrics"),
+        blank=True,
+        help_text=_(
+            "Figures grantees report with their spending (number or short text). Leave empty to use the "
+            "defaults for the fund's program type."
+        ),
+    )
+    review_panels = [FieldPanel("rubric"), FieldPanel("award_agreement"), FieldPanel("report_metrics")]
     edit_handler = TabbedInterface(
         [
             ObjectList(content_panels, heading=_("Content")),
@@ -367,6 +379,19 @@ def agreement_texts(call) -> dict[str, str]:
                     "awards/standard_agreement.html", {"foundation": call.fund.foundation, "fund": call.fund}
                 )
     return texts
+
+
+def report_metrics(call, language_code: str) -> list[dict]:
+    """The metrics grantees of ``call`` report, labelled in ``language_code``: the call page's own
+    (in that language, else any), or the defaults of the fund's program type."""
+    page = call_page_for(call, language_code)
+    if page is not None and page.report_metrics:
+        return metrics_from_stream(page.report_metrics)
+    with translation.override(language_code):
+        return [
+            {"key": m.key, "label": str(m.label), "kind": m.kind, "help_text": str(m.help_text)}
+            for m in default_metrics(call.fund.program_type)
+        ]
 
 
 def call_titles(language_code: str, call_ids) -> dict[int, str]:

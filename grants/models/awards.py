@@ -142,6 +142,14 @@ class Installment(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     payment_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
+    # Set when the hold was placed because this report is overdue; accepting the report lifts it.
+    held_for_report = models.ForeignKey(
+        "grants.ReportDueDate",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="held_installments",
+    )
 
     class Meta:
         verbose_name = _("installment")

@@ -139,6 +139,14 @@ class FundingCall(models.Model):
     decision_target_hours = models.PositiveIntegerField(
         _("decision target (hours)"), null=True, blank=True, help_text=_("Hours from submission to decision.")
     )
+    report_variance_percent = models.PositiveSmallIntegerField(
+        _("budget variance needing an explanation (%)"),
+        default=15,
+        help_text=_("Grantees explain any budget category that is off by more than this share."),
+    )
+    hold_payments_for_overdue_reports = models.BooleanField(
+        _("hold the next payment while a report is overdue"), default=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = FundingCallQuerySet.as_manager()
