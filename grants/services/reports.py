@@ -14,6 +14,7 @@ the ledger once finance confirms it arrived.
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 import filetype
 from django.conf import settings
@@ -86,7 +87,15 @@ EARLIEST_EXPENDITURE = datetime.timedelta(days=30)
 
 
 class ReportError(DomainError):
-    """A report action was refused (not editable, bad expenditure, bad receipt, bad return...)."""
+    """A report action was refused (not editable, bad expenditure, bad receipt, bad return...).
+
+    ``field`` names the form field the message is about (``category``, ``description``,
+    ``amount``, ``date``, ``receipt``, ``method``...), or is None.
+    """
+
+    def __init__(self, message, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class ReportInvalid(ReportError):
@@ -137,10 +146,10 @@ def _check_editable(report: SpendingReport, actor: str) -> None:
 def report_link(due: ReportDueDate) -> tuple[str, dict]:
     """The grantee's page of the report due on ``due``, as (url name, kwargs) for emails."""
     try:
-        reverse("report_detail", kwargs={"pk": due.pk})
+        reverse("report_detail", kwargs={"due_id": due.pk})
     except NoReverseMatch:  # the report pages are not wired yet: the award page lists reports
         return "award_detail", {"pk": due.award_id}
-    return "report_detail", {"pk": due.pk}
+    return "report_detail", {"due_id": due.pk}
 
 
 # --- The approved budget --------------------------------------------------------------------
@@ -306,7 +315,8 @@ def _check_receipt(upload) -> str:
         raise ReportError(
             _("“%(name)s” is %(size)s; receipts can be at most %(limit)d MB.")
             % {"name": upload.name, "size": formats.number_format(upload.size / 1048576, 1) + " MB",
-               "limit": RECEIPT_MAX_MB}
+               "limit": RECEIPT_MAX_MB},
+            field="receipt",
         )  # fmt: skip
     head = upload.read(8192)
     upload.seek(0)
@@ -315,7 +325,8 @@ def _check_receipt(upload) -> str:
     if detected not in RECEIPT_TYPES:
         raise ReportError(
             _("“%(name)s” is not an accepted file type. Accepted: %(types)s.")
-            % {"name": upload.name, "types": ", ".join(RECEIPT_TYPES.values())}
+            % {"name": upload.name, "types": ", ".join(RECEIPT_TYPES.values())},
+            field="receipt",
         )
     return detected
 
@@ -350,32 +361,36 @@ def add_expenditure(
     today = today or timezone.localdate()
     category = str(category if category is not None else "")
     if category not in {line.position for line in approved_budget(award)}:
-        raise ReportError(_("Choose a category of the approved budget."))
+        raise ReportError(_("Choose a category of the approved budget."), field="category")
     description = " ".join((description or "").split())
     if not description:
-        raise ReportError(_("Say what the money paid for (no client names or case numbers)."))
+        raise ReportError(
+            _("Say what the money paid for (no client names or case numbers)."), field="description"
+        )
     if len(description) > 300:
-        raise ReportError(_("Keep the description under 300 characters."))
+        raise ReportError(_("Keep the description under 300 characters."), field="description")
     currency = str(award.amount.currency)
     if not isinstance(amount, Money) or not isinstance(amount.amount, Decimal):
-        raise ReportError(_("Enter the amount, like 1500.00."))
+        raise ReportError(_("Enter the amount, like 1500.00."), field="amount")
     if str(amount.currency) != currency:
         raise ReportError(
-            _("Enter the amount in %(currency)s, the grant's currency.") % {"currency": currency}
+            _("Enter the amount in %(currency)s, the grant's currency.") % {"currency": currency},
+            field="amount",
         )
     if (
         not amount.amount.is_finite()
         or amount.amount <= 0
         or not is_whole_in_minor_units(amount.amount, currency)
     ):
-        raise ReportError(_("Enter an amount greater than zero, like 1500.00."))
+        raise ReportError(_("Enter an amount greater than zero, like 1500.00."), field="amount")
     if date is None or date > today:
-        raise ReportError(_("The date of an expenditure cannot be in the future."))
+        raise ReportError(_("The date of an expenditure cannot be in the future."), field="date")
     earliest = award.start_date - EARLIEST_EXPENDITURE
     if date < earliest:
         raise ReportError(
             _("The date cannot be before %(date)s (30 days before the grant started).")
-            % {"date": formats.date_format(earliest)}
+            % {"date": formats.date_format(earliest)},
+            field="date",
         )
     content_type = _check_receipt(receipt) if receipt is not None else ""
     with transaction.atomic():
@@ -507,8 +522,12 @@ def _snapshot(report: SpendingReport) -> dict:
     }
 
 
-def _admin_url() -> str:
-    return settings.WAGTAILADMIN_BASE_URL + reverse("wagtailadmin_home")
+def _admin_url(due: ReportDueDate) -> str:
+    try:
+        path = reverse("reports_admin:report", args=[due.pk])
+    except NoReverseMatch:  # the admin screens are not wired yet
+        path = reverse("wagtailadmin_home")
+    return settings.WAGTAILADMIN_BASE_URL + path
 
 
 def submit_report(report: SpendingReport, *, by, metric_definitions: list[dict]) -> SpendingReport:
@@ -542,7 +561,7 @@ def submit_report(report: SpendingReport, *, by, metric_definitions: list[dict])
                 language=officer.preferred_language or settings.LANGUAGE_CODE,
                 context={"report": locked, "award": award, "due": locked.due, "user": officer,
                          "organization": award.application.organization.name, "resubmitted": name == "resubmit",
-                         "foundation": award.fund.foundation, "admin_url": _admin_url()},
+                         "foundation": award.fund.foundation, "admin_url": _admin_url(locked.due)},
             )  # fmt: skip
     return locked
 
@@ -552,7 +571,7 @@ def request_changes(report: SpendingReport, *, by, message: str) -> SpendingRepo
     actor = _officer(by, report.award)
     message = (message or "").strip()
     if not message:
-        raise ReportError(_("Tell the grantee what to change."))
+        raise ReportError(_("Tell the grantee what to change."), field="message")
     with transaction.atomic():
         locked = _lock(report)
         locked.officer_message = message
@@ -588,8 +607,7 @@ def accept_report(report: SpendingReport, *, by, today: datetime.date | None = N
 # --- Money of an award, returns -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AwardMoney:
+class AwardMoney(NamedTuple):
     """Where an award's money stands: remaining = paid − reported spent − returned."""
 
     awarded: Money
@@ -630,10 +648,12 @@ def announce_return(award: Award, *, by, amount: Money, method: str, reference: 
         or amount.amount <= 0
         or not is_whole_in_minor_units(amount.amount, currency)
     ):
-        raise ReportError(_("Enter an amount in %(currency)s greater than zero.") % {"currency": currency})
+        raise ReportError(
+            _("Enter an amount in %(currency)s greater than zero.") % {"currency": currency}, field="amount"
+        )
     method = (method or "").strip()
     if not method:
-        raise ReportError(_("Say how the money is sent back (check, bank transfer...)."))
+        raise ReportError(_("Say how the money is sent back (check, bank transfer...)."), field="method")
     with transaction.atomic():
         locked = Award.objects.select_for_update().select_related("fund__foundation").get(pk=award.pk)
         money = award_money(locked)
@@ -642,7 +662,8 @@ def announce_return(award: Award, *, by, amount: Money, method: str, reference: 
         if amount > unspent:
             raise ReportError(
                 _("At most %(amount)s of this grant is paid and not reported spent or returned.")
-                % {"amount": unspent if unspent.amount > 0 else Money(0, currency)}
+                % {"amount": unspent if unspent.amount > 0 else Money(0, currency)},
+                field="amount",
             )
         grant_return = GrantReturn.objects.create(award=locked, amount=amount, method=method[:40],
                                                   reference=reference.strip()[:120], note=note.strip(),
@@ -660,7 +681,7 @@ def confirm_return(grant_return: GrantReturn, *, by, received_on: datetime.date)
     if not has_role(by, award.fund.foundation_id, *ledger.FINANCE_ROLES):
         raise IllegalTransition(_("Only finance staff of this foundation can confirm returned money."))
     if received_on is None or received_on > timezone.localdate():
-        raise ReportError(_("The date received cannot be in the future."))
+        raise ReportError(_("The date received cannot be in the future."), field="received_on")
     with transaction.atomic():
         locked = (
             GrantReturn.objects.select_for_update()
