@@ -55,7 +55,8 @@ def test_award_commits_its_amount_and_tells_the_grantee_in_their_language(
     assert ledger.balances(world["fund"]).outstanding == usd(3000)
     (email,) = mail.outbox
     assert email.to == ["grantee@example.org"]
-    assert "acept" in email.body.lower() or "accept" in email.body.lower()
+    assert "Lea el acuerdo" in email.body, "the grantee reads Spanish"
+    assert "3.000,00" in email.body
     assert f"/es/awards/{award.pk}/" in email.body
     assert ActivityEntry.objects.filter(subject_type="award", subject_id=award.pk, action="offer").exists()
 

@@ -209,12 +209,19 @@ def test_a_transfer_that_does_not_match_ours_is_flagged_and_not_applied(world, c
     assert not paid_entries().exists()
 
 
-@pytest.mark.parametrize("type_", ["payout.paid", "checkout.session.completed", "charge.refunded"])
-def test_unknown_and_donation_types_are_acknowledged_and_stored_as_ignored(world, client, type_):
+@pytest.mark.parametrize(
+    ("type_", "status"),
+    [
+        ("payout.paid", WebhookEventStatus.IGNORED),  # a type the portal does not use
+        ("checkout.session.completed", WebhookEventStatus.FLAGGED),  # a gift we have no record of
+        ("charge.refunded", WebhookEventStatus.FLAGGED),
+    ],
+)
+def test_unknown_types_are_acknowledged_and_unknown_gifts_flagged(world, client, type_, status):
     event = {"id": f"evt_{type_}", "object": "event", "type": type_, "created": int(time.time()),
              "livemode": False, "data": {"object": {"id": "x"}}}  # fmt: skip
     assert post(client, event, foundation=world["foundation"]).status_code == 200
-    assert WebhookEvent.objects.get().status == WebhookEventStatus.IGNORED
+    assert WebhookEvent.objects.get().status == status
 
 
 def test_account_updated_on_the_connect_endpoint(world, client, released):
