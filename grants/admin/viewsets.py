@@ -95,6 +95,14 @@ class FundViewSet(FoundationScopedViewSet):
         FieldRowPanel([FieldPanel("name"), FieldPanel("slug")]),
         FieldRowPanel([FieldPanel("program_type"), FieldPanel("status")]),
         FieldRowPanel([FieldPanel("currency"), FieldPanel("fundraising_goal")]),
+        MultiFieldPanel(
+            [
+                FieldPanel("accepts_donations"),
+                FieldPanel("donation_presets"),
+                FieldRowPanel([FieldPanel("donation_minimum"), FieldPanel("donation_maximum")]),
+            ],
+            heading=_("Giving"),
+        ),
     ]
 
     def get_form_class(self, for_update=False):
@@ -118,6 +126,10 @@ class FundingCallViewSet(FoundationScopedViewSet):
             heading=_("Dates"),
         ),
         FieldRowPanel([FieldPanel("min_amount"), FieldPanel("max_amount")], heading=_("Amounts")),
+        MultiFieldPanel(
+            [FieldPanel("report_variance_percent"), FieldPanel("hold_payments_for_overdue_reports")],
+            heading=_("Spending reports"),
+        ),
     ]
 
     def get_form_class(self, for_update=False):

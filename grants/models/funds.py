@@ -78,8 +78,23 @@ class Fund(models.Model):
         return self.name
 
     def clean(self):
+        errors = {}
         if self.fundraising_goal is not None and str(self.fundraising_goal.currency) != self.currency:
-            raise ValidationError({"fundraising_goal": _("The goal must be in the fund's currency.")})
+            errors["fundraising_goal"] = _("The goal must be in the fund's currency.")
+        if self.donation_minimum is not None and self.donation_minimum <= 0:
+            errors["donation_minimum"] = _("The smallest gift must be more than zero.")
+        elif (
+            self.donation_minimum is not None
+            and self.donation_maximum is not None
+            and self.donation_maximum < self.donation_minimum
+        ):
+            errors["donation_maximum"] = _("The largest gift must be at least the smallest.")
+        for part in (self.donation_presets or "").split(","):
+            if part.strip() and not part.strip().isdigit():
+                errors["donation_presets"] = _("Use whole amounts separated by commas, e.g. 25,50,100.")
+                break
+        if errors:
+            raise ValidationError(errors)
 
 
 class CallStatus(models.TextChoices):

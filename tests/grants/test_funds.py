@@ -92,3 +92,23 @@ def test_fund_goal_must_be_in_fund_currency(db):
     with pytest.raises(ValidationError) as excinfo:
         fund.full_clean()
     assert "fundraising_goal" in excinfo.value.message_dict
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("donation_minimum", {"donation_minimum": 0}),
+        ("donation_maximum", {"donation_minimum": 50, "donation_maximum": 10}),
+        ("donation_presets", {"donation_presets": "25, fifty, 100"}),
+    ],
+)
+def test_giving_settings_are_checked(field, values):
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import FundFactory
+
+    fund = FundFactory.build(foundation=FundFactory().foundation, **values)
+    with pytest.raises(ValidationError) as error:
+        fund.clean()
+    assert field in error.value.message_dict
