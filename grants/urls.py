@@ -5,6 +5,7 @@ from django.urls import path
 from grants.views import applications, awards
 from grants.views import donations as donation_views
 from grants.views import payouts as payout_views
+from grants.views import reports as report_views
 from grants.views import stipends as stipend_views
 
 urlpatterns = [
@@ -73,4 +74,11 @@ urlpatterns = [
     path("donate/manage/", donation_views.manage_request, name="donation_manage_request"),
     path("donate/manage/<str:token>/", donation_views.manage, name="donation_manage"),
     path("donate/<slug:foundation_slug>/<slug:fund_slug>/", donation_views.donate, name="donate"),
+    path("reports/<int:due_id>/", report_views.report_detail, name="report_detail"),
+    path(
+        "reports/<int:due_id>/receipts/<int:expenditure_id>/",
+        report_views.report_receipt,
+        name="report_receipt",
+    ),
+    path("awards/<int:pk>/return/", report_views.award_return, name="award_return"),
 ]

@@ -5,6 +5,7 @@ from .admin.awards import AwardViewSet
 from .admin.donations import DonationsViewSet
 from .admin.money import FundMoneyViewSet
 from .admin.payments import PaymentsViewSet
+from .admin.reports import ReportsViewSet
 from .admin.reviews import DecisionMessageViewSet, ReviewsViewSet
 from .admin.stipends import StipendViewSet
 from .admin.viewsets import GrantsViewSetGroup
@@ -43,3 +44,8 @@ def register_payments_viewset():
 @hooks.register("register_admin_viewset")
 def register_donations_viewset():
     return DonationsViewSet("donations_admin")
+
+
+@hooks.register("register_admin_viewset")
+def register_reports_viewset():
+    return ReportsViewSet("reports_admin")

@@ -38,6 +38,7 @@ from grants.services import applications as service
 from grants.services import reviews as review_service
 from grants.services import stipends as stipend_service
 from grants.services.errors import DomainError, UploadRejected
+from grants.views import reports as report_views
 
 
 def sections_for(application: Application) -> list[Section]:
@@ -680,5 +681,6 @@ def dashboard(request):
             "applications": [a for a in applications if a.status != ApplicationStatus.DRAFT],
             "open_calls": open_call_pages(language),
             "intake": IntakeChannel,
+            **report_views.dashboard_reports(org_ids),
         },
     )

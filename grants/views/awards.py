@@ -17,6 +17,7 @@ from grants.permissions import is_organization_member
 from grants.services import awards as service
 from grants.services import payments
 from grants.services.errors import DomainError
+from grants.views.reports import award_reports_context
 
 
 def get_award_for_grantee_or_404(user, pk: int) -> Award:
@@ -46,6 +47,7 @@ def award_context(award: Award) -> dict:
         "agreement_html": award.agreement_in(translation.get_language()),
         "payee": payments.payee_for(award),
         "payout_url": payments.payout_page_path(award.fund.foundation, award.application.organization),
+        **award_reports_context(award),
     }
 
 
