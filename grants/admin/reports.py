@@ -24,7 +24,7 @@ from wagtail.admin.viewsets.base import ViewSet
 
 from cms.models import report_metrics
 from grants.forms.reports import ConfirmReturnForm, RequestChangesForm
-from grants.models import Fund, GrantReturn, ReportDueDate, ReportStatus, ReturnStatus, Role
+from grants.models import AwardStatus, Fund, GrantReturn, ReportDueDate, ReportStatus, ReturnStatus, Role
 from grants.permissions import foundation_ids, has_role, scope_to_foundations
 from grants.services import reports as service
 from grants.services.errors import DomainError
@@ -36,10 +36,13 @@ RETURN_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
 NOT_STARTED = "not_started"
 OPEN_STATES = (ReportStatus.DRAFT, ReportStatus.CHANGES_REQUESTED)
 WAITING_STATES = (ReportStatus.SUBMITTED, ReportStatus.RESUBMITTED)
+REPORTING_AWARD_STATES = (AwardStatus.ACCEPTED, AwardStatus.ACTIVE, AwardStatus.COMPLETED)
 
 
 def due_dates_visible_to(user):
-    return scope_to_foundations(ReportDueDate.objects.all(), user, "award__fund__foundation", STAFF_ROLES)
+    """Report due dates of accepted, active or completed awards of the user's foundations."""
+    due_dates = ReportDueDate.objects.filter(award__status__in=REPORTING_AWARD_STATES)
+    return scope_to_foundations(due_dates, user, "award__fund__foundation", STAFF_ROLES)
 
 
 def _overdue_q(today):
@@ -50,12 +53,18 @@ class _ReportAdminView(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "doc-full"
 
     def get_breadcrumbs_items(self):
-        return self.breadcrumbs_items + [{"url": reverse("reports_admin:index"), "label": _("Reports")}]
+        return self.breadcrumbs_items + [
+            {"url": reverse("reports_admin:index"), "label": _("Spending reports")},
+            {"url": "", "label": self.get_page_title()},
+        ]
 
 
 class ReportIndexView(_ReportAdminView):
     template_name = "grants/admin/reports/index.html"
     page_title = _("Spending reports")
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
 
     def dispatch(self, request, *args, **kwargs):
         if not foundation_ids(request.user, STAFF_ROLES):
@@ -301,7 +310,7 @@ class ReportsViewSet(ViewSet):
     """ "Reports": URL namespace ``reports_admin``."""
 
     icon = "doc-full"
-    menu_label = _("Reports")
+    menu_label = _("Spending reports")
     menu_order = 157
     add_to_admin_menu = True
     menu_item_class = ReportsMenuItem
