@@ -247,3 +247,17 @@ def send_donor_yearly_summaries(year: int) -> int:
     Returns how many emails were sent; donors already sent that year's summary get nothing.
     """
     return receipts.send_donor_summaries(year)
+
+
+# --- Spending report reminders -------------------------------------------------------------
+# Imported here, with its task, so that this block stays self-contained (appended by the
+# reports work).
+from grants.services import report_reminders  # noqa: E402
+
+
+@task()
+def send_report_reminders_task() -> int:
+    """Remind grantees of reports due in 7 days, due today or overdue (weekly), and hold the next
+    payment of overdue reports where the call says so (run daily; safe to repeat). Returns how
+    many reminders were sent (see ``grants.services.report_reminders``)."""
+    return report_reminders.send_report_reminders()
