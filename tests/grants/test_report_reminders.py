@@ -131,3 +131,16 @@ def test_the_daily_task_sends_todays_reminders(world, time_machine):
     time_machine.move_to("2026-08-01 09:00:00Z", tick=False)
     assert send_report_reminders_task.call() == 1
     assert send_report_reminders_task.call() == 0
+
+
+def test_run_daily_sends_todays_report_reminders(world, time_machine):
+    import io
+
+    from django.core.management import call_command
+
+    reporting_award(world)
+    time_machine.move_to("2026-08-01 09:00:00Z", tick=False)
+    out = io.StringIO()
+    call_command("run_daily", stdout=out)
+    assert "1 report reminders sent" in out.getvalue()
+    assert ReportReminder.objects.filter(kind="due", sent_on=INTERIM_DUE).count() == 1

@@ -2,13 +2,15 @@
 
 from django.core.management.base import BaseCommand
 
-from grants.tasks import mark_installments_due
+from grants.tasks import mark_installments_due, send_report_reminders_task
 
 
 class Command(BaseCommand):
     help = (
-        "Run the portal's daily work: installments whose due date has come become due, so finance "
-        "sees them in the payments to release. Safe to run more than once a day. Example cron line: "
+        "Run the portal's daily work: installments whose due date has come become due (so finance "
+        "sees them in the payments to release), and grantees are reminded of spending reports due "
+        "in 7 days, due today or overdue (weekly), with the next payment held where the call says "
+        "so. Safe to run more than once a day. Example cron line: "
         "'5 6 * * * cd /srv/fundportal && .venv/bin/python manage.py run_daily'. With --enqueue the "
         "work goes to the task worker."
     )
@@ -18,8 +20,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["enqueue"]:
-            result = mark_installments_due.enqueue()
-            self.stdout.write(f"Queued the daily work ({result.id}).")
+            for task in (mark_installments_due, send_report_reminders_task):
+                result = task.enqueue()
+                self.stdout.write(f"Queued {task.name} ({result.id}).")
             return
-        count = mark_installments_due.call()
-        self.stdout.write(f"{count} installments became due.")
+        due = mark_installments_due.call()
+        reminders = send_report_reminders_task.call()
+        self.stdout.write(f"{due} installments became due. {reminders} report reminders sent.")
