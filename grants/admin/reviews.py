@@ -40,7 +40,7 @@ from grants.models import (
 from grants.permissions import EDITOR_ROLES, foundation_ids, has_role
 from grants.services import reviews as review_service
 from grants.services.errors import DomainError
-from grants.views.applications import answer_rows, private_file_response, sections_for
+from grants.views.applications import answer_rows, attachment_response, sections_for
 
 DECIDED_STATES = (ApplicationStatus.APPROVED, ApplicationStatus.DECLINED, ApplicationStatus.WITHDRAWN)
 
@@ -393,7 +393,7 @@ def reviewer_attachment(request, application_id: int, attachment_id: int):
     sensitive = {q.id for s in sections_for(application) for q in s.questions if q.sensitive}
     if attachment.question_id in sensitive:
         raise Http404
-    return private_file_response(attachment)
+    return attachment_response(attachment)
 
 
 class ReviewsMenuItem(MenuItem):

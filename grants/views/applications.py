@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -39,6 +39,7 @@ from grants.services import reviews as review_service
 from grants.services import stipends as stipend_service
 from grants.services.errors import DomainError, UploadRejected
 from grants.views import reports as report_views
+from grants.views.files import private_file_response
 
 
 def sections_for(application: Application) -> list[Section]:
@@ -544,20 +545,14 @@ def attachment_download(request, pk: int, attachment_id: int):
     """Serve a private upload after the permission check. Never cached by browsers or proxies."""
     application, _actor = get_application_or_404(request.user, pk)
     attachment = get_object_or_404(application.attachments, pk=attachment_id)
-    return private_file_response(attachment)
+    return attachment_response(attachment)
 
 
-def private_file_response(attachment):
-    """A private upload as a download that browsers and proxies never cache."""
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+def attachment_response(attachment):
+    """An applicant's upload as a private download."""
+    return private_file_response(
+        attachment.file, filename=attachment.original_name, content_type=attachment.content_type
     )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 class BudgetLines(list):

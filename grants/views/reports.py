@@ -27,7 +27,7 @@ from grants.services.answers import choice_label
 from grants.services.errors import DomainError
 
 # Imported as a module: applications.py imports this one for the dashboard's "Reports due".
-from grants.views import applications as application_views
+from grants.views.files import private_file_response
 
 RECEIPT_STAFF_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR)
 
@@ -235,12 +235,10 @@ def report_receipt(request, due_id: int, expenditure_id: int):
     expenditure = Expenditure.objects.filter(pk=expenditure_id, report__due=due).first()
     if not allowed or expenditure is None or not expenditure.receipt:
         raise Http404
-    return application_views.private_file_response(
-        SimpleNamespace(
-            file=expenditure.receipt,
-            original_name=expenditure.receipt_name or "receipt",
-            content_type=expenditure.receipt_content_type or "application/octet-stream",
-        )
+    return private_file_response(
+        expenditure.receipt,
+        filename=expenditure.receipt_name or "receipt",
+        content_type=expenditure.receipt_content_type or "application/octet-stream",
     )
 
 
