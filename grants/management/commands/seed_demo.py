@@ -391,7 +391,11 @@ class Command(BaseCommand):
                 application, by=officer, amount=Money(amount, "USD"), start_date=first_due,
                 end_date=add_months(today, 12) - datetime.timedelta(days=1),
                 schedule=build_schedule(kind, Money(amount, "USD"), count=3, first_due=first_due),
-                report_dates=[(ReportKind.INTERIM, add_months(today, 6)), (ReportKind.FINAL, add_months(today, 13))],
+                # The active award's interim report falls due in two weeks, so it can be filed.
+                report_dates=[
+                    (ReportKind.INTERIM, today + datetime.timedelta(days=14) if stage == "paid" else add_months(today, 6)),
+                    (ReportKind.FINAL, add_months(today, 13)),
+                ],
                 conditions="Report the number of people represented; never name clients.",
                 agreement=agreement_texts(call),
             )  # fmt: skip
