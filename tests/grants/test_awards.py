@@ -340,6 +340,9 @@ def test_grantee_reads_and_accepts_the_award_in_spanish(world, client):
     page = client.get(f"/es/awards/{award.pk}/")
     assert page.status_code == 200
     assert "Use el dinero para el proyecto." in page.content.decode()
+    assert "Informes que deberá presentar" in page.content.decode(), (
+        "the reports to come are listed before accepting"
+    )
     refused = client.post(f"/es/awards/{award.pk}/accept/", {"full_name": "Ana López"})
     assert refused.status_code == 400
     assert 'value="Ana López"' in refused.content.decode(), "what was typed is kept"
