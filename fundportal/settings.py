@@ -230,6 +230,12 @@ DONATION_FEE_PERCENT = env("DONATION_FEE_PERCENT", "2.9")
 DONATION_FEE_FIXED_MINOR_UNITS = int(env("DONATION_FEE_FIXED_MINOR_UNITS", "30"))
 # How long a donor's emailed link to manage a monthly gift stays valid.
 DONOR_LINK_MAX_AGE_DAYS = int(env("DONOR_LINK_MAX_AGE_DAYS", "7"))
+# Public transparency pages suppress any figure describing fewer grants than this.
+TRANSPARENCY_MIN_GROUP = int(env("TRANSPARENCY_MIN_GROUP", "3"))
+# Auditor exports: how long a download link works, and from how many rows the export is
+# prepared in the background (with progress) instead of at once.
+EXPORT_LINK_HOURS = int(env("EXPORT_LINK_HOURS", "24"))
+EXPORT_BACKGROUND_ROWS = int(env("EXPORT_BACKGROUND_ROWS", "5000"))
 # Yearly stipend total (in the fund's currency) at which a payee is flagged for tax reporting.
 STIPEND_TAX_THRESHOLD = int(env("STIPEND_TAX_THRESHOLD", "2000"))
 

@@ -25,6 +25,7 @@ from .donations import (
     RecurringGift,
     RecurringGiftStatus,
 )
+from .exports import ExportFormat, ExportJob, ExportStatus
 from .foundations import ROLE_GROUP_NAMES, Foundation, Role, StaffMembership
 from .funds import CallStatus, Fund, FundingCall, FundStatus, ProgramType
 from .ledger import (
@@ -101,6 +102,9 @@ __all__ = [
     "Donor",
     "EntryCause",
     "Expenditure",
+    "ExportFormat",
+    "ExportJob",
+    "ExportStatus",
     "Foundation",
     "Fund",
     "FundStatus",

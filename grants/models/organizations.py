@@ -37,6 +37,11 @@ class Organization(models.Model):
     tax_id = models.CharField(_("tax id (EIN)"), max_length=20, blank=True)
     sponsor_name = models.CharField(_("fiscal sponsor's name"), max_length=200, blank=True)
     sponsor_tax_id = models.CharField(_("fiscal sponsor's tax id (EIN)"), max_length=20, blank=True)
+    publish_name = models.BooleanField(
+        _("show our name on public funding reports"),
+        default=False,
+        help_text=_("Off unless you choose it: public reports count your grant without naming you."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -43,6 +43,7 @@ PROFILE_FIELDS = (
     "tax_id",
     "sponsor_name",
     "sponsor_tax_id",
+    "publish_name",
 )
 _EIN = re.compile(r"^(\d{2})-?(\d{7})$")
 
