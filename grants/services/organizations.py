@@ -172,6 +172,7 @@ def create_organization(
     tax_id: str = "",
     sponsor_name: str = "",
     sponsor_tax_id: str = "",
+    publish_name: bool = False,
 ) -> Organization:
     """Create an organization with ``by`` as its owner.
 
@@ -190,6 +191,7 @@ def create_organization(
             "tax_id": tax_id,
             "sponsor_name": sponsor_name,
             "sponsor_tax_id": sponsor_tax_id,
+            "publish_name": bool(publish_name),
         },
     )
     with transaction.atomic():
