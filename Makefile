@@ -23,9 +23,9 @@ demo: install
 	@echo "Fund portal: http://$(HOST):$(PORT)/  (English /en/, Spanish /es/, staff /admin/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## test: install (and Chromium when missing), lint, migrations check, then the whole suite
+## test: install (and Chromium, LibreOffice when missing), lint, migrations check, then the whole suite
 test: install
-	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-tools.sh
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run -v0

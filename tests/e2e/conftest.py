@@ -1,7 +1,7 @@
 """Browser tests: Debian's Chromium driven by Playwright against pytest-django's live server.
 
 Run them with ``FUNDPORTAL_TESTING=1 .venv/bin/python -m pytest tests/e2e``. They never download a
-browser: Chromium comes from the system package (``scripts/ensure-chromium.sh``).
+browser: Chromium comes from the system package (``scripts/ensure-tools.sh``).
 
 Fixtures here:
 
