@@ -261,3 +261,17 @@ def send_report_reminders_task() -> int:
     payment of overdue reports where the call says so (run daily; safe to repeat). Returns how
     many reminders were sent (see ``grants.services.report_reminders``)."""
     return report_reminders.send_report_reminders()
+
+
+# --- Audit exports -------------------------------------------------------------------------
+# Imported here, with its task, so that this block stays self-contained (appended by the
+# exports work). ``build_export`` is defined next to its service (services never import this
+# module) and re-exported here so the worker's task list names it.
+from grants.services import exports  # noqa: E402
+from grants.services.exports import build_export  # noqa: E402, F401
+
+
+@task()
+def purge_expired_exports() -> int:
+    """Delete export files whose download link expired (run daily; safe to repeat)."""
+    return exports.purge_expired_exports()

@@ -3,6 +3,7 @@ from wagtail import hooks
 from .admin.applications import ApplicationViewSet
 from .admin.awards import AwardViewSet
 from .admin.donations import DonationsViewSet
+from .admin.exports import ExportsViewSet
 from .admin.money import FundMoneyViewSet
 from .admin.payments import PaymentsViewSet
 from .admin.reports import ReportsViewSet
@@ -49,3 +50,8 @@ def register_donations_viewset():
 @hooks.register("register_admin_viewset")
 def register_reports_viewset():
     return ReportsViewSet("reports_admin")
+
+
+@hooks.register("register_admin_viewset")
+def register_exports_viewset():
+    return ExportsViewSet("exports")
