@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 from openpyxl import Workbook
@@ -98,12 +99,14 @@ def row_currency(row: Sequence) -> str:
 
 
 def plain(value, kind: str):
-    """A cell value as a spreadsheet understands it: ``Money`` → Decimal, aware datetimes → local
-    naive (Excel has no time zones), None → empty."""
+    """A cell value as a spreadsheet understands it: ``Money`` → Decimal, lazy text → text, aware
+    datetimes → local naive (Excel has no time zones), None → empty."""
     if value is None:
         return None
     if isinstance(value, Money):
         return value.amount
+    if isinstance(value, Promise):  # a lazy translation: text in the active language
+        return str(value)
     if kind == DATETIME and isinstance(value, datetime.datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)
