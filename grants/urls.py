@@ -7,6 +7,7 @@ from grants.views import donations as donation_views
 from grants.views import payouts as payout_views
 from grants.views import reports as report_views
 from grants.views import stipends as stipend_views
+from grants.views import transparency as transparency_views
 
 urlpatterns = [
     path("dashboard/", applications.dashboard, name="dashboard"),
@@ -81,4 +82,17 @@ urlpatterns = [
         name="report_receipt",
     ),
     path("awards/<int:pk>/return/", report_views.award_return, name="award_return"),
+]
+
+urlpatterns += [
+    path(
+        "transparency/<slug:foundation_slug>/",
+        transparency_views.foundation_page,
+        name="transparency_foundation",
+    ),
+    path(
+        "transparency/<slug:foundation_slug>/<slug:fund_slug>/",
+        transparency_views.fund_page,
+        name="transparency_fund",
+    ),
 ]
