@@ -1,5 +1,6 @@
 from wagtail import hooks
 
+from .admin.activity import ActivityViewSet
 from .admin.applications import ApplicationViewSet
 from .admin.awards import AwardViewSet
 from .admin.donations import DonationsViewSet
@@ -50,6 +51,11 @@ def register_donations_viewset():
 @hooks.register("register_admin_viewset")
 def register_reports_viewset():
     return ReportsViewSet("reports_admin")
+
+
+@hooks.register("register_admin_viewset")
+def register_activity_viewset():
+    return ActivityViewSet("activity")
 
 
 @hooks.register("register_admin_viewset")

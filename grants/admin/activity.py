@@ -1,0 +1,183 @@
+"""The activity log in Wagtail admin (menu "Activity", URL namespace ``activity``).
+
+Every state change of the user's foundations, newest first: who, when, what (subject type and
+id), the action, from → to and the note. Filters by subject type and period; 50 per page. Shown
+to foundation admins, finance officers and auditors, whose work is to follow the money and the
+decisions; entries of another foundation are never listed. The page runs a constant number of
+queries whatever the number of entries.
+"""
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.viewsets.base import ViewSet
+
+from grants.admin.applications import ACTIVITY_LABELS as APPLICATION_LABELS
+from grants.admin.awards import ACTIVITY_LABELS as AWARD_LABELS
+from grants.admin.donations import DONATION_ACTIVITY
+from grants.admin.payments import RoleMenuItem
+from grants.forms.awards import date_field
+from grants.models import ActivityEntry, Role
+from grants.permissions import foundation_ids
+
+ACTIVITY_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR)
+PER_PAGE = 50
+
+SUBJECT_LABELS = {
+    "application": _("Application"),
+    "award": _("Award"),
+    "installment": _("Payment"),
+    "disbursement": _("Disbursement"),
+    "donation": _("Donation"),
+    "donor": _("Donor"),
+    "recurring_gift": _("Monthly gift"),
+    "payee_account": _("Payout account"),
+    "grant_return": _("Returned money"),
+    "spending_report": _("Spending report"),
+    "stipend_program": _("Stipend program"),
+    "stipend_batch": _("Stipend month"),
+    "stipend_shifts": _("Stipend shifts"),
+    "volunteer": _("Volunteer"),
+}
+
+# Where the subject of an entry is read in admin (those without a page of their own have none).
+SUBJECT_URLS = {
+    "application": "applications:inspect",
+    "award": "awards:inspect",
+    "disbursement": "payments:disbursement",
+    "donation": "donations_admin:donation",
+    "donor": "donations_admin:donor",
+    "stipend_program": "stipends_admin:program",
+    "stipend_batch": "stipends_admin:batch",
+}
+
+
+def activity_visible_to(user):
+    """Activity entries of the foundations where ``user`` is an admin, finance officer or auditor."""
+    entries = ActivityEntry.objects.all()
+    if getattr(user, "is_superuser", False):
+        return entries
+    return entries.filter(foundation__in=foundation_ids(user, ACTIVITY_ROLES))
+
+
+def action_label(entry: ActivityEntry) -> str:
+    """The words for what happened, from the areas' own labels; the action's code otherwise."""
+    if entry.subject_type == "application" and entry.action in APPLICATION_LABELS:
+        return str(APPLICATION_LABELS[entry.action])
+    label = AWARD_LABELS.get((entry.subject_type, entry.action))
+    if label is not None:
+        # Installment labels name the payment's number, which the log does not hold: leave it out.
+        return " ".join((str(label) % {"number": ""}).split())
+    if entry.subject_type == "donation" and entry.action in DONATION_ACTIVITY:
+        return str(DONATION_ACTIVITY[entry.action])
+    return entry.action
+
+
+def subject_url(entry: ActivityEntry) -> str:
+    name = SUBJECT_URLS.get(entry.subject_type)
+    if name is None:
+        return ""
+    try:
+        return reverse(name, args=[entry.subject_id])
+    except NoReverseMatch:
+        return ""
+
+
+class ActivityFilterForm(forms.Form):
+    """Filters of the activity list; every field is optional."""
+
+    subject_type = forms.ChoiceField(label=_("About"), required=False)
+    date_from = date_field(_("From"), required=False)
+    date_to = date_field(_("To (included)"), required=False)
+
+    def __init__(self, *args, subject_types, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject_type"].choices = [("", _("All"))] + [
+            (value, SUBJECT_LABELS.get(value, value)) for value in subject_types
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end of the period is before its start."))
+        return cleaned
+
+
+class ActivityIndexView(WagtailAdminTemplateMixin, TemplateView):
+    template_name = "grants/admin/activity/index.html"
+    page_title = _("Activity")
+    header_icon = "history"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_superuser and not foundation_ids(request.user, ACTIVITY_ROLES):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_title(self):
+        return self.page_title
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.page_title}]
+
+    def filtered(self, form):
+        entries = activity_visible_to(self.request.user)
+        if not form.is_valid():
+            return entries.none()
+        data = form.cleaned_data
+        if data["subject_type"]:
+            entries = entries.filter(subject_type=data["subject_type"])
+        if data["date_from"]:
+            entries = entries.filter(created_at__date__gte=data["date_from"])
+        if data["date_to"]:
+            entries = entries.filter(created_at__date__lte=data["date_to"])
+        return entries
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        subject_types = (
+            activity_visible_to(self.request.user)
+            .order_by("subject_type")
+            .values_list("subject_type", flat=True)
+            .distinct()
+        )
+        form = ActivityFilterForm(self.request.GET, subject_types=list(subject_types))
+        entries = self.filtered(form).select_related("actor", "foundation").order_by("-created_at", "-pk")
+        page = Paginator(entries, PER_PAGE).get_page(self.request.GET.get("p"))
+        rows = list(page.object_list)
+        for entry in rows:
+            entry.subject_label = SUBJECT_LABELS.get(entry.subject_type, entry.subject_type)
+            entry.action_label = action_label(entry)
+            entry.subject_url = subject_url(entry)
+        several = self.request.user.is_superuser or len(foundation_ids(self.request.user, ACTIVITY_ROLES)) > 1
+        query = self.request.GET.copy()
+        query.pop("p", None)
+        context.update(form=form, page=page, rows=rows, query=query.urlencode(), several_foundations=several)
+        return context
+
+
+class ActivityViewSet(ViewSet):
+    """ "Activity": the log of the user's foundations, for admins, finance officers and auditors."""
+
+    icon = "history"
+    menu_label = _("Activity")
+    menu_order = 190
+    add_to_admin_menu = True
+    url_prefix = "activity"
+
+    def get_menu_item(self, order=None):
+        return RoleMenuItem(
+            self.menu_label,
+            reverse("activity:index"),
+            name="activity",
+            icon_name=self.icon,
+            order=self.get_menu_item_order(order),
+            roles=ACTIVITY_ROLES,
+        )
+
+    def get_urlpatterns(self):
+        return [path("", ActivityIndexView.as_view(), name="index")]
