@@ -52,7 +52,8 @@ from grants.services import reconciliation
 
 VIEW_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR)
 RELEASE_ROLES = installment_service.FINANCE_ROLES
-WEBHOOK_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
+# Auditors read the events too (refused and flagged ones are part of the money story).
+WEBHOOK_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR)
 RELEASABLE_STATES = (InstallmentStatus.DUE, InstallmentStatus.FAILED)
 PER_PAGE = 50
 KEPT_RESULTS = 5

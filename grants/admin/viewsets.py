@@ -1,13 +1,15 @@
 """Wagtail admin views for foundations, funds and funding calls, scoped to the user's foundations."""
 
+import django_filters
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic import history, usage
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from grants.models import Foundation, Fund, FundingCall
+from grants.models import Foundation, Fund, FundingCall, FundStatus, ProgramType
 from grants.permissions import EDITOR_ROLES, foundation_ids, scope_to_foundations
 
 
@@ -83,12 +85,43 @@ class FoundationViewSet(FoundationScopedViewSet):
     ]  # fmt: skip
 
 
+def _foundations_for(request):
+    """Filter choices: only the foundations the user works for (others' names stay private)."""
+    if request is None:
+        return Foundation.objects.none()
+    return Foundation.objects.filter(pk__in=foundation_ids(request.user))
+
+
+def _funds_for(request):
+    if request is None:
+        return Fund.objects.none()
+    return Fund.objects.filter(foundation__in=foundation_ids(request.user))
+
+
+class FundFilterSet(WagtailFilterSet):
+    program_type = django_filters.ChoiceFilter(choices=ProgramType.choices, label=_("program type"))
+    status = django_filters.ChoiceFilter(choices=FundStatus.choices, label=_("status"))
+    foundation = django_filters.ModelChoiceFilter(queryset=_foundations_for, label=_("foundation"))
+
+    class Meta:
+        model = Fund
+        fields = ["program_type", "status", "foundation"]
+
+
+class FundingCallFilterSet(WagtailFilterSet):
+    fund = django_filters.ModelChoiceFilter(queryset=_funds_for, label=_("fund"))
+
+    class Meta:
+        model = FundingCall
+        fields = ["fund"]
+
+
 class FundViewSet(FoundationScopedViewSet):
     model = Fund
     icon = "tag"
     menu_label = _("Funds")
     list_display = ["name", "foundation", "program_type", "currency", "fundraising_goal", "status"]
-    list_filter = ["program_type", "status", "foundation"]
+    filterset_class = FundFilterSet
     search_fields = ["name"]
     panels = [
         FieldPanel("foundation"),
@@ -116,7 +149,7 @@ class FundingCallViewSet(FoundationScopedViewSet):
     menu_label = _("Funding calls")
     foundation_path = "fund__foundation"
     list_display = ["title", "fund", "opens_at", "closes_at", "min_amount", "max_amount"]
-    list_filter = ["fund"]
+    filterset_class = FundingCallFilterSet
     search_fields = ["title"]
     panels = [
         FieldPanel("fund"),

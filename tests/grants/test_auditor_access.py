@@ -451,15 +451,9 @@ def test_nothing_of_another_foundation_is_shown(scene, auditor_client):
         html = auditor_client.get(url).content.decode()
         if shown := [text for text in hidden if text in html]:
             leaks[label] = shown
-    assert leaks == KNOWN_FILTER_LEAKS, f"pages showing another foundation's rows: {leaks}"
+    assert leaks == {}, f"pages showing another foundation's rows: {leaks}"
 
 
-# Known leak, left for the owner of grants/admin/viewsets.py: the "fund" and "foundation"
-# filters of these lists offer every foundation's funds (names only; rows stay hidden).
-KNOWN_FILTER_LEAKS = {"funds": ["Valley Foundation"], "funding calls": ["Valley Secret Fund"]}
-
-
-@pytest.mark.xfail(strict=True, reason="list filters of funds and calls offer every foundation's funds")
 def test_list_filters_do_not_name_another_foundations_funds(scene, auditor_client):
     for url in (reverse("funds:index"), reverse("calls:index")):
         html = auditor_client.get(url).content.decode()
