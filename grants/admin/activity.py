@@ -154,9 +154,7 @@ class ActivityIndexView(WagtailAdminTemplateMixin, TemplateView):
             entry.action_label = action_label(entry)
             entry.subject_url = subject_url(entry)
         several = self.request.user.is_superuser or len(foundation_ids(self.request.user, ACTIVITY_ROLES)) > 1
-        query = self.request.GET.copy()
-        query.pop("p", None)
-        context.update(form=form, page=page, rows=rows, query=query.urlencode(), several_foundations=several)
+        context.update(form=form, page=page, rows=rows, several_foundations=several)
         return context
 
 

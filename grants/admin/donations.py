@@ -120,9 +120,7 @@ class DonationIndexView(DonationsPage):
         rows = list(page.object_list)
         for row in rows:
             row.receipt_label = receipts.receipt_label(row.foundation, row.receipt_number)
-        query = self.request.GET.copy()
-        query.pop("p", None)
-        context.update(form=form, page=page, rows=rows, query=query.urlencode())
+        context.update(form=form, page=page, rows=rows)
         return context
 
 
