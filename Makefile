@@ -42,8 +42,12 @@ messages: install
 	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=staticfiles --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
+## bench: the benchmarks (tests/bench) on PostgreSQL; each prints its ratio and whether its target holds
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 bench: install
-	FUNDPORTAL_TESTING=1 $(PY) -m pytest tests/bench -p no:randomly -s
+	bash scripts/ensure-postgres.sh
+	DATABASE_URL=$(BENCH_DATABASE_URL) DATABASE_TEST_NAME=bench_fundportal FUNDPORTAL_TESTING=1 \
+		$(PY) -m pytest tests/bench -p no:randomly -s --create-db
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media private_media staticfiles

@@ -6,3 +6,7 @@ class CmsConfig(AppConfig):
     name = "cms"
     verbose_name = _("Public site")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Receivers that clear the public page cache when what the pages show changes.
+        from cms import page_cache  # noqa: F401

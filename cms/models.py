@@ -18,11 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Locale, Page
+from wagtail.models import Locale, Page, PagePermissionTester
 from wagtail.rich_text import RichText
 
 from grants.metrics import default_metrics
 from grants.models import CallStatus, FundingCall, FundStatus, ProgramType
+from grants.permissions import foundation_ids
 from grants.services import donations
 
 from .blocks import (
@@ -107,6 +108,19 @@ class FundIndexPage(Page):
         return context
 
 
+class FoundationPagePermissionTester(PagePermissionTester):
+    """Page permissions of a foundation's own page: staff of other foundations may not restrict
+    who can see it. (Editing, moving, copying... are refused by the hooks in cms/wagtail_hooks.py
+    with a 404; Wagtail's privacy view has no such hook.)"""
+
+    def __init__(self, user, page, foundation_id: int):
+        super().__init__(user, page)
+        self.foundation_id = foundation_id
+
+    def can_set_view_restrictions(self):
+        return super().can_set_view_restrictions() and self.foundation_id in foundation_ids(self.user)
+
+
 class FundPage(Page):
     """The public face of one fund: what it pays for, its calls, progress to its goal."""
 
@@ -131,6 +145,9 @@ class FundPage(Page):
 
     class Meta:
         verbose_name = _("fund page")
+
+    def permissions_for_user(self, user):
+        return FoundationPagePermissionTester(user, self, self.fund.foundation_id)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -214,6 +231,9 @@ class FundingCallPage(Page):
 
     class Meta:
         verbose_name = _("funding call page")
+
+    def permissions_for_user(self, user):
+        return FoundationPagePermissionTester(user, self, self.funding_call.fund.foundation_id)
 
     def get_questions(self):
         return questions_from_stream(self.questions)

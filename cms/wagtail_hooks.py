@@ -2,8 +2,9 @@
 
 Wagtail grants page permissions per group (role), and all funds share one fund index, so these
 hooks add the foundation check: a fund page or funding call page of another foundation cannot be
-edited, deleted, unpublished or get children (404, as for every other object of another
-foundation). Shared pages (home, fund index, standard pages) stay editable by page permission.
+edited, deleted, unpublished, moved, copied or get children (404, as for every other object of
+another foundation), and no page can be moved under one. Shared pages (home, fund index,
+standard pages) stay editable by page permission.
 """
 
 from django.http import Http404
@@ -47,3 +48,14 @@ def before_unpublish_page(request, page):
 @hooks.register("before_create_page")
 def before_create_page(request, parent_page, page_class):
     _check(request, parent_page)
+
+
+@hooks.register("before_move_page")
+def before_move_page(request, page_to_move, destination):
+    _check(request, page_to_move)
+    _check(request, destination)
+
+
+@hooks.register("before_copy_page")
+def before_copy_page(request, page):
+    _check(request, page)

@@ -5,10 +5,12 @@ Stripe, email printed to the console. Setting ``DJANGO_DEBUG=0`` switches to pro
 behaviour, which refuses to start without a real ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 """
 
+import base64
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -80,18 +82,25 @@ INSTALLED_APPS = [
     "django.forms",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "grants.middleware_headers.ContentSecurityPolicyMiddleware",  # django-csp, admin policy by path
+    "grants.middleware_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "grants.middleware.RejectNulBytesMiddleware",  # NUL in a path, query or form field: 400 (translated)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "grants.middleware_roles.StaffRolesMemoMiddleware",  # a user's staff roles read once per request
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "grants.middleware.StaffSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -124,7 +133,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0")),
+        # Each process keeps its connection for a minute (checked before reuse) instead of
+        # opening one per request; the tests open and close their own.
+        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "0" if TESTING else "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -257,11 +269,25 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: forms carry the token, Wagtail's admin gets it in its page.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+# The "__Host-" prefix makes browsers refuse these cookies unless they are Secure, for "/" and
+# without a Domain: a neighbouring subdomain cannot set or shadow them. HTTPS only, so not in
+# the demo (which runs on plain http).
+if not DEBUG:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = 0 if DEBUG else int(env("SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Our pages open no window that must reach back (Stripe's pages are reached by redirect).
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"  # Wagtail marks its own preview views SAMEORIGIN
 
 LOGGING = {
@@ -304,6 +330,143 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 600
 # --- end of applicant accounts ------------------------------------------------------------
 
+# --- encryption at rest ---
+# Fernet keys for encrypted database fields (sensitive answers, stored Stripe secrets), comma
+# separated: the first key encrypts, every key decrypts. To rotate, put a new key first, deploy,
+# run `manage.py rotate_encryption_keys`, then remove the old key. `manage.py
+# generate_encryption_key` prints a new key. With DEBUG on and no key set (demo, tests), one key
+# is derived from SECRET_KEY (grants.crypto.demo_key): changing SECRET_KEY then makes the demo
+# database's encrypted values unreadable.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+FIELD_ENCRYPTION_DEMO_KEY = DEBUG and not FIELD_ENCRYPTION_KEYS
+if not DEBUG and not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must be set when DJANGO_DEBUG=0: make a key with "
+        "`DJANGO_DEBUG=1 manage.py generate_encryption_key` and keep it with your other secrets."
+    )
+for _position, _key in enumerate(FIELD_ENCRYPTION_KEYS, start=1):
+    try:
+        _valid_key = len(base64.urlsafe_b64decode(_key.encode())) == 32
+    except ValueError:
+        _valid_key = False
+    if not _valid_key:
+        # The key itself is never repeated in the message: it may end up in a log.
+        raise ImproperlyConfigured(
+            f"Key number {_position} of FIELD_ENCRYPTION_KEYS is not a Fernet key (44 characters "
+            "of URL-safe base64); make one with `manage.py generate_encryption_key`."
+        )
+# --- end of encryption at rest ---
+
+# --- staff security ---
+# Staff (anyone with a staff role, admin access or superuser rights) sign in on allauth's page
+# like applicants, then must pass a second factor: an authenticator app (TOTP) with recovery
+# codes (grants.middleware.StaffSecurityMiddleware guards /admin/). Applicants may turn it on.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = WAGTAIL_SITE_NAME
+# One 30-second step either side: phones' clocks drift, and a code typed just as it changes
+# still works. Each code is accepted once.
+MFA_TOTP_TOLERANCE = 1
+MFA_FORMS = {"authenticate": "grants.forms.mfa.AuthenticateForm"}
+# /admin/login/ sends people to allauth's sign-in page (grants.views.accounts.staff_login).
+WAGTAILADMIN_LOGIN_URL = "/admin/login/"
+# Staff reset a forgotten password on allauth's (rate-limited) page, not Wagtail's.
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+# A staff session ends after this many minutes without a request (0: never). Applicants'
+# sessions keep Django's SESSION_COOKIE_AGE.
+STAFF_SESSION_IDLE_MINUTES = int(env("STAFF_SESSION_IDLE_MINUTES", "30"))
+# Throttling (allauth.core.ratelimit; counted in the cache, so use Redis with several
+# processes). "N/period/per": per "ip", per "key" (the email address or account) or per "user".
+LOGIN_LOCKOUT_ATTEMPTS = int(env("LOGIN_LOCKOUT_ATTEMPTS", "5"))
+LOGIN_LOCKOUT_MINUTES = int(env("LOGIN_LOCKOUT_MINUTES", "15"))
+ACCOUNT_RATE_LIMITS = {
+    # Any sign-in form post, from one address.
+    "login": "30/m/ip",
+    # Failed sign-ins: from one address, and per account. An account with too many failures is
+    # locked for LOGIN_LOCKOUT_MINUTES even for the right password. Wrong authenticator codes
+    # count here too (allauth's 2FA stage uses this limit, keyed by the account).
+    "login_failed": f"20/10m/ip,{LOGIN_LOCKOUT_ATTEMPTS}/{LOGIN_LOCKOUT_MINUTES}m/key",
+    # Emailed sign-in codes: from one address, and per email address (a code lasts 10 minutes).
+    "request_login_code": "20/10m/ip,3/10m/key",
+    # Password reset emails: from one address, and per email address.
+    "reset_password": "20/10m/ip,3/h/key",
+    # The page the reset email links to (carries a secret key).
+    "reset_password_from_key": "20/m/ip",
+    # New accounts from one address (a community centre may sign up a room of people).
+    "signup": "30/h/ip",
+    # Signed-in people changing their password or confirming it again.
+    "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
+    # Ours: opening or using one-time sign-in links (grants.views.accounts.login_link).
+    "login_link": "20/10m/ip",
+    # Ours: donors asking for a new link to manage a monthly gift (sends email).
+    "donor_manage_link": "10/h/ip,3/h/key",
+}
+# --- end of staff security ---
+
+# --- content security policy ---
+# django-csp sends the policy; grants.middleware_headers picks the admin one under /admin/.
+# Public pages: no inline script or style at all (the brand colour comes from /branding.css).
+# Forms may post only to us, and to Stripe's hosted Checkout and Connect onboarding when the
+# real gateway is on: browsers check the redirect that follows a form post against form-action.
+_CSP_REPORT_URI = env("CSP_REPORT_URI")
+# Origins other than ours that serve images (e.g. an S3 bucket or CDN holding Wagtail images).
+_CSP_IMG_HOSTS = env_list("CSP_IMG_HOSTS")
+_CSP_FORM_ACTION = [csp_constants.SELF]
+if STRIPE_GATEWAY == "stripe":
+    _CSP_FORM_ACTION += ["https://checkout.stripe.com", "https://connect.stripe.com"]
+_CSP_PUBLIC_DIRECTIVES = {
+    "default-src": [csp_constants.SELF],
+    "script-src": [csp_constants.SELF],
+    "style-src": [csp_constants.SELF],
+    "img-src": [csp_constants.SELF, "data:", *_CSP_IMG_HOSTS],
+    "font-src": [csp_constants.SELF],
+    "connect-src": [csp_constants.SELF],
+    "form-action": _CSP_FORM_ACTION,
+    "frame-ancestors": [csp_constants.NONE],
+    "base-uri": [csp_constants.SELF],
+    "object-src": [csp_constants.NONE],
+}
+if _CSP_REPORT_URI:
+    _CSP_PUBLIC_DIRECTIVES["report-uri"] = [_CSP_REPORT_URI]
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_PUBLIC_DIRECTIVES}
+# Wagtail's admin: scripts still only from our files or with this response's nonce (Wagtail's
+# few inline scripts get it: templates/wagtailadmin/ and grants.middleware_headers), but inline
+# styles are allowed: Wagtail writes style="" attributes all over its markup and its widgets.
+# blob: shows an image being uploaded before it is saved.
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "DIRECTIVES": {
+        **_CSP_PUBLIC_DIRECTIVES,
+        "script-src": [csp_constants.SELF, csp_constants.NONCE],
+        "style-src": [csp_constants.SELF, csp_constants.UNSAFE_INLINE],
+        "img-src": [csp_constants.SELF, "data:", "blob:", *_CSP_IMG_HOSTS],
+    }
+}
+# Browser features no page of the portal uses are switched off for it and anything it embeds.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": ["self"],
+    "usb": [],
+}
+# Staff browsers ask no third party anything: no Gravatar (it would send a hash of each
+# person's email address), no check for new Wagtail releases.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+# --- end of content security policy ---
+
+# --- performance ---
+# Public pages (home, funds, calls) are kept whole in the cache for visitors who are not signed
+# in (cms.page_cache), for at most this many seconds; any change they show clears them at once.
+# 0 turns the page cache off (the test suite's default: tests that need it turn it on).
+PUBLIC_PAGE_CACHE_SECONDS = int(env("PUBLIC_PAGE_CACHE_SECONDS", "0" if TESTING else "300"))
+# --- end of performance ---
+
 if TESTING:
     # Search indexing on every page save only slows tests down; nothing here searches.
     WAGTAILSEARCH_BACKENDS["default"]["AUTO_UPDATE"] = False
@@ -311,3 +474,5 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", "/tmp/fundportal-test-private"))
     STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT
+    # Public uploads made by tests (CMS documents, images) stay out of the checkout.
+    MEDIA_ROOT = Path(env("MEDIA_ROOT", "/tmp/fundportal-test-media"))

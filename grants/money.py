@@ -54,7 +54,15 @@ def minor_unit(currency: str) -> Decimal:
 
 
 def is_whole_in_minor_units(value: Decimal, currency: str) -> bool:
-    return value == value.quantize(minor_unit(currency))
+    """Whether ``value`` has no digits below the currency's minor unit (1.10 USD yes, 1.001 no).
+
+    Read from the digits, not by quantizing: 1E+99 or 30 significant digits would overflow the
+    decimal context and raise instead of answering."""
+    if not value.is_finite():
+        return False
+    _sign, digits, exponent = value.as_tuple()
+    below_minor_unit = -exponent - currency_exponent(currency)
+    return below_minor_unit <= 0 or not any(digits[-below_minor_unit:])
 
 
 def check_money(value, *, currency: str | None = None, field: str = "amount") -> Money:

@@ -5,8 +5,11 @@ existence is not revealed.
 """
 
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from .models import (
@@ -19,13 +22,57 @@ from .models import (
     StaffMembership,
 )
 
+# The user's staff memberships, read once per request (``grants.middleware_roles``): maps a
+# user's pk to its (foundation_id, role) pairs, and "all" to every foundation's id (superusers).
+# None outside a request: every question then goes to the database.
+_roles_memo: ContextVar[dict | None] = ContextVar("staff_roles_memo", default=None)
+
+
+@contextmanager
+def roles_memo():
+    """Answer role questions from one read of the memberships while the block runs."""
+    token = _roles_memo.set({})
+    try:
+        yield
+    finally:
+        _roles_memo.reset(token)
+
+
+def _forget_roles(**kwargs):
+    memo = _roles_memo.get()
+    if memo is not None:
+        memo.clear()
+
+
+def _memberships(user) -> list[tuple[int, str]] | None:
+    """The user's (foundation_id, role) pairs from the request's memo, or None outside a request."""
+    memo = _roles_memo.get()
+    if memo is None:
+        return None
+    if user.pk not in memo:
+        memo[user.pk] = list(StaffMembership.objects.filter(user=user).values_list("foundation_id", "role"))
+    return memo[user.pk]
+
+
+def _all_foundation_ids() -> set[int]:
+    memo = _roles_memo.get()
+    if memo is None:
+        return set(Foundation.objects.values_list("pk", flat=True))
+    if "all" not in memo:
+        memo["all"] = set(Foundation.objects.values_list("pk", flat=True))
+    return set(memo["all"])
+
 
 def foundation_ids(user, roles: Iterable[str] | None = None) -> set[int]:
     """Ids of the foundations ``user`` works for (in one of ``roles`` when given)."""
     if not getattr(user, "is_authenticated", False):
         return set()
     if user.is_superuser:
-        return set(Foundation.objects.values_list("pk", flat=True))
+        return _all_foundation_ids()
+    memberships = _memberships(user)
+    if memberships is not None:
+        wanted = None if roles is None else {str(role) for role in roles}
+        return {foundation for foundation, role in memberships if wanted is None or role in wanted}
     memberships = StaffMembership.objects.filter(user=user)
     if roles is not None:
         memberships = memberships.filter(role__in=list(roles))
@@ -39,9 +86,16 @@ def has_role(user, foundation: Foundation | int, *roles: Role) -> bool:
     if user.is_superuser:
         return True
     foundation_id = foundation if isinstance(foundation, int) else foundation.pk
-    return StaffMembership.objects.filter(
-        user=user, foundation_id=foundation_id, role__in=[str(role) for role in roles]
-    ).exists()
+    wanted = {str(role) for role in roles}
+    memberships = _memberships(user)
+    if memberships is not None:
+        return any(held == foundation_id and role in wanted for held, role in memberships)
+    return StaffMembership.objects.filter(user=user, foundation_id=foundation_id, role__in=wanted).exists()
+
+
+for _model in (StaffMembership, Foundation):
+    post_save.connect(_forget_roles, sender=_model, dispatch_uid=f"forget_roles_{_model.__name__}")
+    post_delete.connect(_forget_roles, sender=_model, dispatch_uid=f"forget_roles_delete_{_model.__name__}")
 
 
 def scope_to_foundations(queryset: QuerySet, user, foundation_path: str, roles=None) -> QuerySet:
@@ -105,3 +159,11 @@ def applications_visible_to_staff(user, queryset=None):
     queryset = queryset if queryset is not None else Application.objects.all()
     queryset = queryset.exclude(status=ApplicationStatus.DRAFT)
     return scope_to_foundations(queryset, user, "call__fund__foundation", APPLICATION_STAFF_ROLES)
+
+
+# --- Privacy --------------------------------------------------------------------------------
+
+# Foundation admins run the retention preview and decide deletion requests; auditors read the
+# Privacy area (settings, runs, access log, requests) and change nothing.
+PRIVACY_ADMIN_ROLES = (Role.FOUNDATION_ADMIN,)
+PRIVACY_READ_ROLES = (Role.FOUNDATION_ADMIN, Role.AUDITOR)

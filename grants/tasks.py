@@ -275,3 +275,36 @@ from grants.services.exports import build_export  # noqa: E402, F401
 def purge_expired_exports() -> int:
     """Delete export files whose download link expired (run daily; safe to repeat)."""
     return exports.purge_expired_exports()
+
+
+# --- Retention -----------------------------------------------------------------------------
+# Imported here, with its task, so that this block stays self-contained (appended by the
+# privacy work).
+from grants.services import retention  # noqa: E402
+
+
+@task()
+def purge_retention_task() -> int:
+    """Apply every foundation's retention rule as of today (run daily; safe to repeat). Returns
+    how many applications and donors were erased or anonymised (see ``grants.services.retention``)."""
+    results = retention.purge_all(today=timezone.localdate())
+    return sum(result.applications + result.donors for result in results.values())
+
+
+# --- Stripe events -------------------------------------------------------------------------
+
+
+@task()
+def apply_webhook_event(event_id: int) -> str | None:
+    """Apply one stored Stripe event (see ``grants.payments.webhooks.apply_event``); safe to repeat."""
+    from grants.payments.webhooks import apply_event
+
+    return apply_event(event_id)
+
+
+@task()
+def apply_pending_webhook_events() -> int:
+    """Apply Stripe events stored over a minute ago whose task was lost (run daily and on demand)."""
+    from grants.payments.webhooks import apply_pending
+
+    return apply_pending()

@@ -7,9 +7,11 @@ from .admin.donations import DonationsViewSet
 from .admin.exports import ExportsViewSet
 from .admin.money import FundMoneyViewSet
 from .admin.payments import PaymentsViewSet
+from .admin.privacy import PrivacyViewSet
 from .admin.reports import ReportsViewSet
 from .admin.reviews import DecisionMessageViewSet, ReviewsViewSet
 from .admin.stipends import StipendViewSet
+from .admin.stripe_keys import StripeKeysViewSet
 from .admin.viewsets import GrantsViewSetGroup
 
 
@@ -61,3 +63,20 @@ def register_activity_viewset():
 @hooks.register("register_admin_viewset")
 def register_exports_viewset():
     return ExportsViewSet("exports")
+
+
+@hooks.register("register_admin_viewset")
+def register_privacy_viewset():
+    return PrivacyViewSet("privacy")
+
+
+@hooks.register("register_admin_viewset")
+def register_stripe_keys_viewset():
+    return StripeKeysViewSet("stripe_keys")
+
+
+@hooks.register("construct_reports_menu")
+def hide_site_history_from_staff(request, menu_items):
+    """Wagtail's site history spans every foundation: superusers only (grants/admin/site_history.py)."""
+    if not request.user.is_superuser:
+        menu_items[:] = [item for item in menu_items if item.name != "site-history"]

@@ -1,8 +1,11 @@
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.utils import translation
 
 from tests import factories, pages
+from tests.security_helpers import force_login_without_second_factor, record_second_factor
 
 
 @pytest.fixture(autouse=True)
@@ -11,6 +14,28 @@ def _english_unless_a_test_says_otherwise():
     in the thread, which would otherwise leak into the next test on the same worker."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _force_login_means_fully_signed_in(monkeypatch):
+    """``client.force_login(user)`` signs in as after a real sign-in with the authenticator code,
+    so staff reach the admin (grants.middleware). Tests of the missing second factor use
+    ``tests.security_helpers.force_login_without_second_factor``."""
+
+    def force_login(self, user, backend=None):
+        force_login_without_second_factor(self, user, backend)
+        record_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Rate limits (allauth counts attempts in the cache) start from zero in every test, as all
+    test requests come from the same address."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

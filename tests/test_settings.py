@@ -11,6 +11,8 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x7!q-production-like-secret-key-for-tests-0123456789-abcdefghijklmnop",
     "ALLOWED_HOSTS": "grants.example.org",
     "DATABASE_URL": "sqlite:////tmp/fundportal-deploy-check.sqlite3",
+    # A Fernet key (32 bytes, URL-safe base64), required with DJANGO_DEBUG=0.
+    "FIELD_ENCRYPTION_KEYS": "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5ISE=",
 }
 
 

@@ -4,12 +4,14 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from django import template
 from django.conf import settings
-from django.urls import translate_url
+from django.urls import reverse, translate_url
 from django.utils import translation
 from django.utils.http import urlencode
 from moneyed import Money
 from moneyed.l10n import format_money
 from wagtail.models import Page
+
+from cms import branding
 
 register = template.Library()
 
@@ -84,3 +86,11 @@ def _with_next_translated(url: str, current: str, code: str) -> str:
 @register.filter
 def tagline(branding, language_code) -> str:
     return branding.tagline_for(language_code) if branding else ""
+
+
+@register.simple_tag(takes_context=True)
+def branding_stylesheet_url(context) -> str:
+    """Address of the brand-colour stylesheet, fingerprinted so browsers may keep it a year."""
+    request = context.get("request")
+    color = branding.brand_color(request) if request is not None else branding.DEFAULT_BRAND_COLOR
+    return f"{reverse('branding_css')}?v={branding.fingerprint(color)}"

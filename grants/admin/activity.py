@@ -14,12 +14,11 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.admin.viewsets.base import ViewSet
 
 from grants.admin.applications import ACTIVITY_LABELS as APPLICATION_LABELS
 from grants.admin.awards import ACTIVITY_LABELS as AWARD_LABELS
 from grants.admin.donations import DONATION_ACTIVITY
-from grants.admin.payments import RoleMenuItem
+from grants.admin.payments import RoleViewSet
 from grants.forms.awards import date_field
 from grants.models import ActivityEntry, Role
 from grants.permissions import foundation_ids
@@ -42,6 +41,21 @@ SUBJECT_LABELS = {
     "stipend_batch": _("Stipend month"),
     "stipend_shifts": _("Stipend shifts"),
     "volunteer": _("Volunteer"),
+    "organization": _("Organization"),
+    "retention_run": _("Retention rule"),
+    "foundation": _("Foundation"),
+}
+
+# Privacy and security actions (retention, deletion requests, data downloads, Stripe keys).
+PRIVACY_ACTIVITY = {
+    "retention_purge": _("Retention rule applied"),
+    "deletion_requested": _("Asked to delete its data"),
+    "deletion_approved": _("Deletion request approved"),
+    "deletion_done": _("Data deleted"),
+    "deletion_rejected": _("Deletion request rejected"),
+    "organization_anonymised": _("Organization anonymised"),
+    "data_downloaded": _("Data downloaded by the organization"),
+    "stripe_keys_changed": _("Stripe keys replaced"),
 }
 
 # Where the subject of an entry is read in admin (those without a page of their own have none).
@@ -74,6 +88,8 @@ def action_label(entry: ActivityEntry) -> str:
         return " ".join((str(label) % {"number": ""}).split())
     if entry.subject_type == "donation" and entry.action in DONATION_ACTIVITY:
         return str(DONATION_ACTIVITY[entry.action])
+    if entry.action in PRIVACY_ACTIVITY:
+        return str(PRIVACY_ACTIVITY[entry.action])
     return entry.action
 
 
@@ -158,24 +174,15 @@ class ActivityIndexView(WagtailAdminTemplateMixin, TemplateView):
         return context
 
 
-class ActivityViewSet(ViewSet):
+class ActivityViewSet(RoleViewSet):
     """ "Activity": the log of the user's foundations, for admins, finance officers and auditors."""
 
     icon = "history"
     menu_label = _("Activity")
     menu_order = 190
-    add_to_admin_menu = True
     url_prefix = "activity"
 
-    def get_menu_item(self, order=None):
-        return RoleMenuItem(
-            self.menu_label,
-            reverse("activity:index"),
-            name="activity",
-            icon_name=self.icon,
-            order=self.get_menu_item_order(order),
-            roles=ACTIVITY_ROLES,
-        )
+    menu_roles = ACTIVITY_ROLES
 
     def get_urlpatterns(self):
         return [path("", ActivityIndexView.as_view(), name="index")]

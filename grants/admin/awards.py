@@ -29,6 +29,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from cms.models import agreement_texts
 from cms.templatetags.portal_tags import money
 from grants.admin.money import journal_entries
+from grants.admin.paging import ModelChoiceFilter
 from grants.admin.reviews import error_messages, form_error_messages
 from grants.forms.awards import (
     AmendForm,
@@ -94,7 +95,7 @@ def _funds_for(request):
 
 
 class AwardFilterSet(WagtailFilterSet):
-    fund = django_filters.ModelChoiceFilter(queryset=_funds_for, label=_("Fund"))
+    fund = ModelChoiceFilter(queryset=_funds_for, label=_("Fund"))
     status = django_filters.ChoiceFilter(choices=AwardStatus.choices, label=_("Status"))
 
     class Meta:

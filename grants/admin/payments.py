@@ -500,6 +500,24 @@ class RoleMenuItem(MenuItem):
         return bool(foundation_ids(request.user, self.roles))
 
 
+class RoleViewSet(ViewSet):
+    """An admin area with one menu item, shown to people holding one of ``menu_roles`` somewhere;
+    the item opens the URL named ``<url_prefix>:index``."""
+
+    menu_roles: tuple = ()
+    add_to_admin_menu = True
+
+    def get_menu_item(self, order=None):
+        return RoleMenuItem(
+            self.menu_label,
+            reverse(f"{self.url_prefix}:index"),
+            name=self.url_prefix,
+            icon_name=self.icon,
+            order=self.get_menu_item_order(order),
+            roles=self.menu_roles,
+        )
+
+
 class PaymentsViewSet(ViewSet):
     """ "Payments": a submenu of the pages above, each shown to the roles that may open it."""
 

@@ -27,6 +27,7 @@ from grants.forms.reports import ConfirmReturnForm, RequestChangesForm
 from grants.models import AwardStatus, Fund, GrantReturn, ReportDueDate, ReportStatus, ReturnStatus, Role
 from grants.permissions import foundation_ids, has_role, scope_to_foundations
 from grants.services import reports as service
+from grants.services.access_log import record_access
 from grants.services.errors import DomainError
 from grants.views.reports import category_labels
 
@@ -140,6 +141,7 @@ class ReportView(_ReportAdminView):
 
     def get_context_data(self, changes_form=None, confirm_forms=None, **kwargs):
         context = super().get_context_data(**kwargs)
+        record_access(self.request, "spending_report", self.due, self.due.award.fund.foundation_id)
         award, report = self.due.award, self.report
         language = translation.get_language()
         labels = dict(category_labels(award, language))

@@ -39,6 +39,7 @@ from grants.models import (
 )
 from grants.permissions import EDITOR_ROLES, foundation_ids, has_role
 from grants.services import reviews as review_service
+from grants.services.access_log import record_access
 from grants.services.errors import DomainError
 from grants.views.applications import answer_rows, attachment_response, sections_for
 
@@ -287,6 +288,7 @@ class ReviewDetailView(ReviewerAreaMixin, TemplateView):
         )
         if assignment.status not in (status.REVIEWING, status.SUBMITTED):
             return context  # nothing of the application before declaring no conflict
+        record_access(self.request, "application", application, application.call.fund.foundation_id)
         review = Review.objects.filter(assignment=assignment).first()
         rubric = rubric_for(application)
         saved = review.scores if review else {}
@@ -393,6 +395,7 @@ def reviewer_attachment(request, application_id: int, attachment_id: int):
     sensitive = {q.id for s in sections_for(application) for q in s.questions if q.sensitive}
     if attachment.question_id in sensitive:
         raise Http404
+    record_access(request, "attachment", attachment, application.call.fund.foundation_id)
     return attachment_response(attachment)
 
 

@@ -9,6 +9,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.views.generic import history, usage
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
+from grants.admin.paging import ModelChoiceFilter
 from grants.models import Foundation, Fund, FundingCall, FundStatus, ProgramType
 from grants.permissions import EDITOR_ROLES, foundation_ids, scope_to_foundations
 
@@ -82,6 +83,7 @@ class FoundationViewSet(FoundationScopedViewSet):
     form_fields = [
         "name", "slug", "legal_name", "tax_id", "default_currency",
         "contact_email", "contact_phone", "receipt_text",
+        "purge_declined_after_days", "anonymise_donors_after_years",
     ]  # fmt: skip
 
 
@@ -101,7 +103,7 @@ def _funds_for(request):
 class FundFilterSet(WagtailFilterSet):
     program_type = django_filters.ChoiceFilter(choices=ProgramType.choices, label=_("program type"))
     status = django_filters.ChoiceFilter(choices=FundStatus.choices, label=_("status"))
-    foundation = django_filters.ModelChoiceFilter(queryset=_foundations_for, label=_("foundation"))
+    foundation = ModelChoiceFilter(queryset=_foundations_for, label=_("foundation"))
 
     class Meta:
         model = Fund
@@ -109,7 +111,7 @@ class FundFilterSet(WagtailFilterSet):
 
 
 class FundingCallFilterSet(WagtailFilterSet):
-    fund = django_filters.ModelChoiceFilter(queryset=_funds_for, label=_("fund"))
+    fund = ModelChoiceFilter(queryset=_funds_for, label=_("fund"))
 
     class Meta:
         model = FundingCall

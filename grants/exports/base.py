@@ -11,6 +11,9 @@ turns sheets into a file:
 - ``CsvZipWriter``: the same sheets as CSV files (UTF-8 with a BOM so spreadsheet programs read
   accents right) in one .zip; totals rows carry the computed sums.
 
+Text typed by people outside the foundation never reaches a spreadsheet as a formula: XLSX text
+cells stay text, and CSV text starting with ``= + - @`` gets a leading quote (``safe_text``).
+
 Money cells are ``Money`` values: the writer takes the currency from each value. Rows are read
 from querysets with ``.iterator(chunk_size=...)`` by the concrete exporters, so memory holds one
 chunk at a time.
@@ -232,6 +235,8 @@ class WorkbookWriter:
     @staticmethod
     def _cell(worksheet, value, column: Column):
         cell = WriteOnlyCell(worksheet, value=plain(value, column.kind))
+        if cell.data_type == "f":  # text typed as "=..." stays text: data cells are never formulas
+            cell.data_type = "s"
         if isinstance(value, Money):
             cell.number_format = money_format(str(value.currency))
         elif column.kind == DATE:
@@ -288,10 +293,21 @@ class CsvZipWriter:
         return count
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: str) -> str:
+    """Text a spreadsheet will not run as a formula: a leading ``= + - @`` (or tab, carriage
+    return) gets a quote before it, as OWASP advises for CSV files ("=1+1" → "'=1+1")."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def _csv_value(value, column: Column):
     value = plain(value, column.kind)
     if value is None:
         return ""
+    if isinstance(value, str):
+        return safe_text(value)
     if isinstance(value, datetime.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, datetime.date):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from grants.forms.awards import date_field
+from grants.forms.choices import ModelChoiceField
 from grants.models import DonationStatus, Fund, GiftKind, PaymentChannel
 from grants.services.offline_gifts import OFFLINE_CHANNELS
 
@@ -24,7 +25,7 @@ class DonationFilterForm(forms.Form):
     """Filters of the donations list; every field is optional."""
 
     q = forms.CharField(label=_("Donor name or email"), required=False, max_length=200)
-    fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none(), required=False)
+    fund = ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none(), required=False)
     date_from = date_field(_("From"), required=False)
     date_to = date_field(_("To (included)"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=_with_all(GiftKind.choices), required=False)

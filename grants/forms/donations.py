@@ -4,9 +4,11 @@ Forms only shape input; which amounts a fund accepts is the service's rule (``ch
 whose message is shown on the amount the donor chose or typed.
 """
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
@@ -14,6 +16,7 @@ from grants.models import Fund, GiftKind
 from grants.services import donations
 
 OTHER = "other"
+GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
 
 
 def amount_key(amount: Money) -> str:
@@ -21,15 +24,41 @@ def amount_key(amount: Money) -> str:
     return f"{amount.amount.normalize():f}"
 
 
-def parse_amount(text: str) -> Decimal:
-    """A typed amount as a Decimal: "50", "50.25", "1,000", "$50" or "50,25" (decimal comma)."""
-    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "").lstrip("$€£¥")
-    if "," in cleaned and "." not in cleaned and len(cleaned.rsplit(",", 1)[1]) in (1, 2):
-        cleaned = cleaned.replace(",", ".")
+def _without_grouping(text: str) -> str:
+    """``text`` with thousands separators dropped and a decimal point ("1.000,50" → "1000.50").
+
+    With both marks, the last one is the decimal point; a lone comma followed by one or two
+    digits is a decimal comma; a lone dot followed by three digits groups thousands where the
+    page's language writes amounts that way ("1.000" is one thousand in Spanish). Groups must be
+    regular (1,000,000): anything else is refused rather than guessed."""
+    marks = [mark for mark in ",." if mark in text]
+    if not marks:
+        return text
+    if len(marks) == 2:
+        point = "." if text.rfind(".") > text.rfind(",") else ","
     else:
-        cleaned = cleaned.replace(",", "")
+        mark = marks[0]
+        tail = text.rsplit(mark, 1)[1]
+        if text.count(mark) > 1:
+            point = None
+        elif mark == ",":
+            point = "," if len(tail) in (1, 2) else None
+        else:
+            groups_with_dot = formats.get_format("DECIMAL_SEPARATOR") == ","
+            point = None if len(tail) == 3 and groups_with_dot else "."
+    whole, fraction = text.rsplit(point, 1) if point else (text, None)
+    group = {",": ".", ".": ","}.get(point, marks[0])
+    if group in whole and not GROUPED.fullmatch(whole.replace(group, ",")):
+        raise InvalidOperation(text)
+    whole = whole.replace(group, "")
+    return whole if fraction is None else f"{whole}.{fraction}"
+
+
+def parse_amount(text: str) -> Decimal:
+    """A typed amount as a Decimal: "50", "50.25", "1,000.50", "$50", "50,25" or "1.000,50"."""
+    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "").lstrip("$€£¥")
     try:
-        value = Decimal(cleaned)
+        value = Decimal(_without_grouping(cleaned))
     except InvalidOperation:
         raise forms.ValidationError(
             _("Enter the amount as a number, for example 50 or 50.25."), code="not_a_number"
@@ -105,7 +134,7 @@ class DonationForm(forms.Form):
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["name"].widget.attrs["autocomplete"] = "name"
         for name in ("name", "dedication", "message"):
-            self.fields[name].widget.attrs["style"] = "max-width: 40rem"
+            self.fields[name].widget.attrs["class"] = "readable-width"  # CSS: no style attributes
         self.gift: Money | None = None
 
     def clean(self):

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
+from grants.fields import EncryptedJSONField
+
 from .funds import FundingCall
 from .organizations import Organization
 
@@ -56,7 +58,8 @@ class Application(models.Model):
         currency_field_name="requested_currency",
     )
     answers = models.JSONField(default=dict, blank=True)
-    sensitive_answers = models.JSONField(default=dict, blank=True)
+    # Encrypted at rest; not queryable by content (see grants.fields).
+    sensitive_answers = EncryptedJSONField(default=dict, blank=True)
     question_snapshot = models.JSONField(default=list, blank=True)
     intake_channel = models.CharField(
         _("received"), max_length=16, choices=IntakeChannel.choices, default=IntakeChannel.ONLINE
@@ -88,7 +91,14 @@ class Application(models.Model):
     # Review summary, recomputed when a review is submitted (what the officers' list sorts by).
     review_score = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
     review_count = models.PositiveIntegerField(default=0)
+    # How many submitted reviews recommend funding, maybe, not funding.
+    fund_count = models.PositiveIntegerField(default=0)
+    maybe_count = models.PositiveIntegerField(default=0)
+    do_not_fund_count = models.PositiveIntegerField(default=0)
     decision_due_at = models.DateTimeField(null=True, blank=True)
+    # Set when the retention rule erased the attachments and sensitive answers (see
+    # grants.services.retention); the application itself, its reference and decision remain.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("application")

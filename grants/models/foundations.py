@@ -5,7 +5,7 @@ place that says which foundation a staff member works for and in which role.
 """
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from djmoney.settings import CURRENCY_CHOICES
@@ -52,12 +52,41 @@ class Foundation(models.Model):
         blank=True,
         help_text=_("Tax-deductibility statement printed on every donation receipt."),
     )
+    # Retention (grants.services.retention): applicants' files and sensitive answers of declined
+    # or withdrawn applications, and donors' contact details, are erased after these periods.
+    purge_declined_after_days = models.PositiveIntegerField(
+        _("erase declined and withdrawn applications' files after (days)"),
+        default=365,
+        validators=[MinValueValidator(30)],
+        help_text=_(
+            "Attachments and answers to sensitive questions of applications declined or withdrawn "
+            "longer ago than this are erased. At least 30 days."
+        ),
+    )
+    anonymise_donors_after_years = models.PositiveSmallIntegerField(
+        _("anonymise donors after (years)"),
+        default=7,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Contact details of donors whose last gift is older than this are erased; receipts "
+            "and amounts are kept for the tax records. Donors with an active monthly gift are kept."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("foundation")
         verbose_name_plural = _("foundations")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(purge_declined_after_days__gte=30), name="retention_days_at_least_30"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(anonymise_donors_after_years__gte=1),
+                name="donor_retention_at_least_1_year",
+            ),
+        ]
 
     def __str__(self):
         return self.name

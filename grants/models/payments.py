@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
+from grants.fields import EncryptedTextField
+
 from .awards import Award, Installment
 from .foundations import Foundation
 from .organizations import Organization
@@ -123,6 +125,7 @@ class Disbursement(models.Model):
 
 
 class WebhookEventStatus(models.TextChoices):
+    RECEIVED = "received", _("Received, being applied")
     PROCESSED = "processed", _("Processed")
     IGNORED = "ignored", _("Ignored")
     FLAGGED = "flagged", _("Flagged for review")
@@ -151,3 +154,36 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+
+class StripeAccountSecrets(models.Model):
+    """A foundation's Stripe keys as its admins entered them in admin; they take precedence over
+    the environment variables (``grants.payments.credentials``).
+
+    The secret key and both webhook signing secrets are encrypted at rest; an empty value means
+    "not set here" (the environment's value, if any, is used). The publishable key is public by
+    design. ``secret_key_last4`` lets the admin page say which key is in place without
+    decrypting it.
+    """
+
+    foundation = models.OneToOneField(Foundation, on_delete=models.CASCADE, related_name="stripe_secrets")
+    secret_key = EncryptedTextField(_("secret key"), blank=True)
+    publishable_key = models.CharField(_("publishable key"), max_length=255, blank=True)
+    webhook_secret = EncryptedTextField(_("webhook signing secret"), blank=True)
+    connect_webhook_secret = EncryptedTextField(_("Connect webhook signing secret"), blank=True)
+    secret_key_last4 = models.CharField(max_length=4, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("Stripe keys")
+        verbose_name_plural = _("Stripe keys")
+
+    def __str__(self):
+        return f"Stripe keys of {self.foundation_id}"
+
+    def __repr__(self):
+        # Never let a secret reach a log line or an error page.
+        return f"<StripeAccountSecrets foundation={self.foundation_id} secret_key=…{self.secret_key_last4}>"

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
+from grants.fields import EncryptedJSONField
+
 from .applications import Application
 from .foundations import Foundation
 
@@ -108,7 +110,7 @@ class ApplicationVersion(models.Model):
         max_digits=14, decimal_places=2, null=True, currency_field_name="requested_currency"
     )
     answers = models.JSONField(default=dict)
-    sensitive_answers = models.JSONField(default=dict)
+    sensitive_answers = EncryptedJSONField(default=dict)  # encrypted at rest (grants.fields)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

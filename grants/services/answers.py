@@ -17,6 +17,7 @@ from grants.questions import Question, Section
 TITLE_KEY = "_title"
 AMOUNT_KEY = "_requested_amount"
 BUDGET_MIN_ROWS = 5
+MAX_BUDGET_LINE = Decimal("1e12")
 
 
 def field_name(question: Question) -> str:
@@ -104,6 +105,8 @@ class BudgetField(forms.Field):
             try:
                 amount = Decimal(str(line.get("amount", "")).replace(",", ""))
                 if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:
+                    raise InvalidOperation
+                if amount >= MAX_BUDGET_LINE:  # wider than the amount columns (12 digits + cents)
                     raise InvalidOperation
             except InvalidOperation:
                 errors.append(

@@ -57,7 +57,7 @@ from grants.models import (
 )
 from grants.money import currency_exponent, from_minor_units, is_whole_in_minor_units, minor_unit, zero
 from grants.payments.gateway import PaymentError, get_gateway
-from grants.services import ledger, receipts
+from grants.services import ledger, page_cache, receipts
 from grants.services.errors import DomainError
 from grants.services.notifications import send_templated_email
 from grants.services.workflow import SYSTEM, Transition, check_transition, record
@@ -598,9 +598,11 @@ def fund_progress(fund: Fund) -> FundProgress:
 
 
 def invalidate_progress(fund: Fund) -> None:
-    """Forget the cached progress once the current transaction commits (call after any gift change)."""
+    """Forget the cached progress once the current transaction commits (call after any gift change),
+    and the cached public pages that show it."""
     key = _progress_key(fund.pk)
     transaction.on_commit(lambda: cache.delete(key))
+    page_cache.invalidate_public_pages()
 
 
 # --- Managing a monthly gift without an account ----------------------------------------------

@@ -9,7 +9,7 @@ writes the activity entry and sends emails after commit.
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -311,16 +311,29 @@ def save_review(
             locked.save(update_fields=["status"])
         review.save()
         if submit:
-            summary = Review.objects.filter(application=application, submitted_at__isnull=False).aggregate(
-                avg=Avg("weighted_score"), n=Count("pk")
-            )
-            Application.objects.filter(pk=application.pk).update(
-                review_score=summary["avg"].quantize(Decimal("0.01")) if summary["avg"] is not None else None,
-                review_count=summary["n"],
-            )
+            Application.objects.filter(pk=application.pk).update(**review_summary(application))
             record(subject=application, subject_type="application", action="review_submitted", actor=by,
                    foundation=application.call.fund.foundation, note=review.recommendation)  # fmt: skip
     return review
+
+
+def review_summary(application: Application) -> dict:
+    """The application's stored review summary, from its submitted reviews (one query): average
+    score, how many reviews, how many recommend each way."""
+    summary = Review.objects.filter(application=application, submitted_at__isnull=False).aggregate(
+        avg=Avg("weighted_score"),
+        n=Count("pk"),
+        fund=Count("pk", filter=Q(recommendation=Recommendation.FUND)),
+        maybe=Count("pk", filter=Q(recommendation=Recommendation.MAYBE)),
+        no=Count("pk", filter=Q(recommendation=Recommendation.DO_NOT_FUND)),
+    )
+    return {
+        "review_score": summary["avg"].quantize(Decimal("0.01")) if summary["avg"] is not None else None,
+        "review_count": summary["n"],
+        "fund_count": summary["fund"],
+        "maybe_count": summary["maybe"],
+        "do_not_fund_count": summary["no"],
+    }
 
 
 def reviews_visible_to(user, application: Application):

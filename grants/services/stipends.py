@@ -187,6 +187,13 @@ def programs_for_staff(user):
 # --- Coordinators: volunteers and shifts -----------------------------------------------------
 
 
+def coordinates_any_program(user) -> bool:
+    """Whether ``user`` coordinates any active program (one query)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return StipendProgram.objects.filter(active=True, coordinators__memberships__user=user).exists()
+
+
 def coordinated_programs(user) -> list[tuple[StipendProgram, Organization]]:
     """(program, organization) pairs ``user`` coordinates: active programs whose coordinating
     organizations include one of the user's organizations."""
@@ -350,7 +357,7 @@ def import_shifts_csv(
         raise ShiftImportError(
             _("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = _csv_rows(text)
     header = [cell.strip().lower() for cell in next(reader, [])]
     if tuple(header[:3]) != CSV_COLUMNS:
         raise ShiftImportError(_("The first row must be the column names: pseudonym,date,hours."))
@@ -393,6 +400,17 @@ def import_shifts_csv(
         record(subject=organization, subject_type="stipend_shifts", action="import", actor=by,
                foundation=program.fund.foundation, note=f"{len(shifts)} shifts, program {program.pk}")  # fmt: skip
     return shifts
+
+
+def _csv_rows(text: str):
+    """The rows of ``text``; a cell longer than the csv module reads (128 KiB) is refused."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        yield from reader
+    except csv.Error:
+        raise ShiftImportError(
+            _("Row %(row)s cannot be read: one of its values is far too long.") % {"row": reader.line_num}
+        ) from None
 
 
 def _row_values(cells, volunteers):

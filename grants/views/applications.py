@@ -8,8 +8,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,6 +21,7 @@ from django.views.decorators.http import require_POST
 from djmoney.money import Money
 
 from cms.models import call_page_for, call_titles, open_call_pages
+from cms.page_cache import public_fragment
 from grants.models import (
     ActivityEntry,
     Application,
@@ -37,6 +40,7 @@ from grants.services import answers as answer_forms
 from grants.services import applications as service
 from grants.services import reviews as review_service
 from grants.services import stipends as stipend_service
+from grants.services.access_log import record_access
 from grants.services.errors import DomainError, UploadRejected
 from grants.views import reports as report_views
 from grants.views.files import private_file_response
@@ -543,8 +547,10 @@ def application_withdraw(request, pk: int):
 @login_required
 def attachment_download(request, pk: int, attachment_id: int):
     """Serve a private upload after the permission check. Never cached by browsers or proxies."""
-    application, _actor = get_application_or_404(request.user, pk)
+    application, actor = get_application_or_404(request.user, pk)
     attachment = get_object_or_404(application.attachments, pk=attachment_id)
+    if actor != "applicant":  # staff opening an applicant's file is logged
+        record_access(request, "attachment", attachment, application.call.fund.foundation_id)
     return attachment_response(attachment)
 
 
@@ -634,6 +640,16 @@ def grantee_awards(org_ids) -> list[Award]:
     return awards
 
 
+DASHBOARD_PER_PAGE = 20
+# The columns the dashboard shows (and what it needs to show them); never the answers.
+DASHBOARD_FIELDS = (
+    "id", "call_id", "organization_id", "reference", "status", "title", "updated_at", "submitted_at",
+    "requested_currency", "requested_amount", "award_currency", "award_amount", "decision_reason",
+    "call__id", "call__title", "call__opens_at", "call__closes_at", "call__time_zone",
+    "organization__id", "organization__name",
+)  # fmt: skip
+
+
 @login_required
 @never_cache
 def dashboard(request):
@@ -642,11 +658,18 @@ def dashboard(request):
         OrganizationMembership.objects.filter(user=request.user).select_related("organization")
     )
     org_ids = [m.organization_id for m in memberships]
-    applications = list(
+    mine = (
         Application.objects.filter(organization_id__in=org_ids)
-        .select_related("call__fund__foundation", "organization")
-        .order_by("-updated_at")
+        .select_related("call", "organization")
+        .only(*DASHBOARD_FIELDS)  # what the page shows: lists stay light however long the answers
+        .order_by("-updated_at", "-pk")
     )
+    drafts = list(mine.filter(status=ApplicationStatus.DRAFT))
+    # Submitted applications, DASHBOARD_PER_PAGE at a time (an organization may have hundreds).
+    page = Paginator(mine.exclude(status=ApplicationStatus.DRAFT), DASHBOARD_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    applications = drafts + list(page.object_list)
     language = translation.get_language()
     titles = call_titles(language, {a.call_id for a in applications})
     waiting = [a.pk for a in applications if a.status == ApplicationStatus.MORE_INFO_REQUESTED]
@@ -656,12 +679,20 @@ def dashboard(request):
             application_id__in=waiting, answered_at__isnull=True
         ).order_by("created_at"):
             requests[info_request.application_id] = info_request  # the latest open one wins
-    award_ids = dict(Award.objects.filter(application__in=applications).values_list("application_id", "pk"))
+    # The questions they were asked, to link to the first step with one (one query).
+    snapshots = (
+        dict(Application.objects.filter(pk__in=list(requests)).values_list("pk", "question_snapshot"))
+        if requests
+        else {}
+    )
+    awards = grantee_awards(org_ids)  # every award of the organizations (one per application)
+    award_ids = {award.application_id: award.pk for award in awards}
     for application in applications:
         application.award_id_or_none = award_ids.get(application.pk)
         application.public_title = titles.get(application.call_id, application.call.title)
         application.info_request = requests.get(application.pk)
         if application.info_request is not None:
+            application.question_snapshot = snapshots.get(application.pk) or []
             application.info_step = first_step_for(
                 sections_for(application), application.info_request.question_ids
             )
@@ -669,13 +700,20 @@ def dashboard(request):
         request,
         "applications/dashboard.html",
         {
-            "awards": grantee_awards(org_ids),
-            "coordinates_stipends": bool(stipend_service.coordinated_programs(request.user)),
+            "awards": awards,
+            "coordinates_stipends": stipend_service.coordinates_any_program(request.user),
             "memberships": memberships,
-            "drafts": [a for a in applications if a.status == ApplicationStatus.DRAFT],
-            "applications": [a for a in applications if a.status != ApplicationStatus.DRAFT],
-            "open_calls": open_call_pages(language),
+            "drafts": drafts,
+            "applications": list(page.object_list),
+            "page": page,
+            "open_calls": public_fragment(
+                request,
+                "open-calls",
+                lambda: render_to_string(
+                    "applications/_open_calls.html", {"open_calls": open_call_pages(language)}, request
+                ),
+            ),
             "intake": IntakeChannel,
-            **report_views.dashboard_reports(org_ids),
+            **report_views.dashboard_reports(org_ids, awards),
         },
     )

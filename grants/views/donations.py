@@ -6,6 +6,7 @@ its URL (unguessable) and shows only that gift; the manage page by a signed, exp
 
 import datetime
 
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -155,7 +156,10 @@ def manage(request, token: str):
         context = {"form": ManageLinkForm(), "days": settings.DONOR_LINK_MAX_AGE_DAYS}
         return render(request, "donations/manage_invalid.html", context, status=403)
     if request.method == "POST":
-        gift = donations.monthly_gifts(donor).filter(pk=request.POST.get("gift") or 0).first()
+        gift_id = request.POST.get("gift", "")
+        # Anything but a row id (letters, 20 digits) names no gift: refused below, not a 500.
+        valid_id = gift_id.isascii() and gift_id.isdigit() and len(gift_id) < 19
+        gift = donations.monthly_gifts(donor).filter(pk=gift_id).first() if valid_id else None
         try:
             if gift is None:
                 raise donations.DonationRefused(_("This monthly gift is not active."))
@@ -174,6 +178,13 @@ def manage(request, token: str):
 def manage_request(request):
     form = ManageLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Each request sends email: throttled per IP address and per address asked for, the
+        # same whether or not the address belongs to a donor.
+        throttled = ratelimit.consume_or_429(
+            request, action="donor_manage_link", key=form.cleaned_data["email"].strip().lower()
+        )
+        if throttled:
+            return throttled
         donations.send_manage_links(
             email=form.cleaned_data["email"], language=translation.get_language() or settings.LANGUAGE_CODE
         )

@@ -23,6 +23,7 @@ from grants.forms.reports import ExpenditureForm, ReportForm, ReturnForm
 from grants.models import Award, Expenditure, ReportDueDate, Role
 from grants.permissions import has_role, is_organization_member
 from grants.services import reports as service
+from grants.services.access_log import record_access
 from grants.services.answers import choice_label
 from grants.services.errors import DomainError
 
@@ -158,7 +159,8 @@ def _report_post(request, report):
         return _render_again(request, report, form, problems=[error.message], status=400)
     back = reverse("report_detail", kwargs={"due_id": report.due_id})
     if remove_id:
-        expenditure = report.expenditures.filter(pk=remove_id).first()
+        valid_id = remove_id.isascii() and remove_id.isdigit() and len(remove_id) < 19
+        expenditure = report.expenditures.filter(pk=remove_id).first() if valid_id else None
         if expenditure is None:
             raise Http404
         try:
@@ -235,6 +237,8 @@ def report_receipt(request, due_id: int, expenditure_id: int):
     expenditure = Expenditure.objects.filter(pk=expenditure_id, report__due=due).first()
     if not allowed or expenditure is None or not expenditure.receipt:
         raise Http404
+    if not is_organization_member(request.user, award.application.organization_id):  # staff: logged
+        record_access(request, "receipt", expenditure, award.fund.foundation_id)
     return private_file_response(
         expenditure.receipt,
         filename=expenditure.receipt_name or "receipt",
@@ -298,6 +302,9 @@ def award_reports_context(award: Award) -> dict:
     }
 
 
-def dashboard_reports(organization_ids) -> dict:
-    """The dashboard's "Reports due" section."""
+def dashboard_reports(organization_ids, awards) -> dict:
+    """The dashboard's "Reports due" section. ``awards``: every award of the organizations; only
+    accepted or active ones have reports due, so without one there is nothing to read."""
+    if not any(award.status in service.REPORTING_AWARD_STATES for award in awards):
+        return {"reports_due": []}
     return {"reports_due": service.reports_due_for(list(organization_ids))}

@@ -27,7 +27,9 @@ def _year(request) -> int | None:
     text = request.GET.get("year", "").strip()
     if not text:
         return None
-    if not text.isdigit() or not FIRST_YEAR <= int(text) <= LAST_YEAR:
+    # Four ASCII digits at most: "²" is a digit to str.isdigit() but not to int(), and Python
+    # refuses to read numbers of thousands of digits.
+    if not (text.isascii() and text.isdigit() and len(text) <= 4) or not FIRST_YEAR <= int(text) <= LAST_YEAR:
         raise Http404
     return int(text)
 

@@ -92,6 +92,53 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+# Every document reports Content Security Policy violations to the console, where the fixture
+# below collects them (with Chromium's own "Refused to ..." messages).
+CSP_VIOLATION_TAG = "[csp-violation]"
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error(TAG + " " + JSON.stringify({
+    directive: event.effectiveDirective,
+    blocked: event.blockedURI,
+    source: event.sourceFile + ":" + event.lineNumber,
+    sample: event.sample,
+    page: document.location.href
+  }));
+}, true);
+""".replace("TAG", f'"{CSP_VIOLATION_TAG}"', 1)
+
+
+def _is_csp_violation(text: str) -> bool:
+    return text.startswith(CSP_VIOLATION_TAG) or "Content Security Policy" in text
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_csp_violations(browser):
+    """Every browser test fails if a page broke the Content Security Policy.
+
+    Watches every context the test opens (pytest-playwright's ``context``/``page`` and the ones
+    tests open themselves with ``browser.new_context``).
+    """
+    violations = []
+    new_context = browser.new_context
+
+    def watched_new_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.add_init_script(_REPORT_CSP_VIOLATIONS)
+        context.on(
+            "console",
+            lambda message: violations.append(message.text) if _is_csp_violation(message.text) else None,
+        )
+        return context
+
+    browser.new_context = watched_new_context
+    try:
+        yield violations
+    finally:
+        del browser.new_context  # back to the class's method
+    assert not violations, "Content Security Policy violations:\n" + "\n".join(violations)
+
+
 @pytest.fixture
 def page(page):
     """Playwright's page, failing fast: a missing element fails in 10 s, not 30."""

@@ -25,6 +25,7 @@ from grants.services import awards, installments, ledger
 from grants.services.staff import add_staff
 from tests import factories
 from tests.e2e.axe import assert_accessible
+from tests.e2e.staff_login import sign_in_staff
 
 pytestmark = pytest.mark.e2e
 
@@ -131,11 +132,7 @@ def test_grantee_sets_up_payouts_and_finance_releases_the_payment(accepted_award
 
     # 3. Finance signs in to the admin and opens Payments.
     office = new_page("en-US")
-    office.goto(url("/admin/login/"))
-    office.locator("input[name=username]").fill(finance.email)
-    office.locator("input[name=password]").fill(PASSWORD)
-    office.get_by_role("button", name="Sign in").click()
-    expect(office).to_have_url(url("/admin/"))
+    sign_in_staff(office, url, finance)
     menu = office.get_by_role("navigation", name="Main menu")
     menu.get_by_role("button", name="Payments").click()
     menu.get_by_role("link", name="Payments to release").click()

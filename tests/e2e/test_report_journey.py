@@ -21,6 +21,7 @@ from grants.services import awards, installments
 from grants.services.report_reminders import send_report_reminders
 from grants.services.staff import add_staff
 from tests.e2e.axe import assert_accessible
+from tests.e2e.staff_login import sign_in_staff
 from tests.factories import FoundationFactory, FundFactory, OrganizationFactory, UserFactory
 from tests.grants.money_fixtures import award_for, fund_with, usd
 from tests.grants.report_helpers import PDF, PNG, set_budget
@@ -84,14 +85,6 @@ def _grantee_sign_in(page, url):
     expect(page).to_have_url(url("/es/dashboard/"))
 
 
-def _admin_sign_in(page, url, user):
-    page.goto(url("/admin/login/"))
-    page.locator("input[name=username]").fill(user.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(url("/admin/"))
-
-
 def _add_expenditure(page, *, date, category, description, amount, receipt):
     page.locator("input[name=new-date]").fill(date)
     page.locator("select[name=new-category]").select_option(category)
@@ -137,7 +130,7 @@ def test_an_interim_report_from_draft_to_accepted(overdue_report, url, browser):
 
     # The officer asks for a change in the admin.
     context, page = _page(browser, "en-US", WIDE)
-    _admin_sign_in(page, url, overdue_report["officer"])
+    sign_in_staff(page, url, overdue_report["officer"])
     page.goto(url(f"/admin/reports/{due.pk}/"))
     expect(page.locator("main")).to_contain_text("Abogada para audiencias")
     page.locator("textarea[name=message]").fill("Digan cuántas audiencias hubo en total.")
@@ -160,7 +153,7 @@ def test_an_interim_report_from_draft_to_accepted(overdue_report, url, browser):
 
     # The officer accepts; the held payment can be released again.
     context, page = _page(browser, "en-US", WIDE)
-    _admin_sign_in(page, url, overdue_report["officer"])
+    sign_in_staff(page, url, overdue_report["officer"])
     page.goto(url(f"/admin/reports/{due.pk}/"))
     expect(page.locator("#versions")).to_contain_text("Version 2")
     page.get_by_role("button", name="Accept the report").click()

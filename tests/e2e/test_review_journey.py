@@ -35,6 +35,7 @@ from grants.services.staff import add_staff
 from grants.views.applications import sections_for
 from tests import pages
 from tests.e2e.axe import assert_accessible, axe_violations, format_violations
+from tests.e2e.staff_login import sign_in_staff
 from tests.factories import UserFactory
 from tests.grants.test_applications import make_setup
 
@@ -234,14 +235,6 @@ def new_page(browser):
         context.close()
 
 
-def admin_sign_in(page, url, user) -> None:
-    page.goto(url("/admin/login/"))
-    page.locator("input[name=username]").fill(user.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(url("/admin/"))
-
-
 def open_menu(page, label: str) -> None:
     """A link of Wagtail's main menu (the sidebar)."""
     page.get_by_role("navigation", name="Main menu").get_by_role("link", name=label).click()
@@ -273,7 +266,7 @@ def test_officer_reviewer_and_applicant_take_an_application_to_a_decision(journe
 
     # 1. The officer signs in, finds the application in the list and opens it.
     office = new_page("en-US")
-    admin_sign_in(office, url, officer)
+    sign_in_staff(office, url, officer)
     open_menu(office, "Applications")
     expect(office).to_have_url(url("/admin/applications/"))
     row = office.get_by_role("row").filter(has_text=reference)
@@ -310,7 +303,7 @@ def test_officer_reviewer_and_applicant_take_an_application_to_a_decision(journe
 
     # 3. The reviewer, in a browser of their own, sees nothing of the answers before declaring.
     desk = new_page("en-US")
-    admin_sign_in(desk, url, reviewer)
+    sign_in_staff(desk, url, reviewer)
     open_menu(desk, "My reviews")
     expect(desk).to_have_url(url("/admin/reviews/"))
     expect(

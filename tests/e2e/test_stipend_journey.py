@@ -24,6 +24,7 @@ from grants.services import stipends as stipend_service
 from grants.services.schedules import add_months
 from grants.services.staff import add_staff
 from tests.e2e.axe import assert_accessible
+from tests.e2e.staff_login import sign_in_staff
 from tests.factories import FoundationFactory, FundFactory, OrganizationFactory, UserFactory
 
 PASSWORD = "correct horse battery"  # tests.factories.UserFactory's password
@@ -73,14 +74,6 @@ def _page(browser, locale):
     return context, page
 
 
-def _admin_sign_in(page, url, user):
-    page.goto(url("/admin/login/"))
-    page.locator("input[name=username]").fill(user.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(url("/admin/"))
-
-
 def test_a_stipend_month_from_shift_to_payment(hotline, url, browser):
     program, group = hotline["program"], hotline["group"]
     last_month = add_months(datetime.date.today().replace(day=1), -1)
@@ -110,7 +103,7 @@ def test_a_stipend_month_from_shift_to_payment(hotline, url, browser):
 
     # The program officer computes last month and approves it after the confirmation.
     context, page = _page(browser, "en-US")
-    _admin_sign_in(page, url, hotline["officer"])
+    sign_in_staff(page, url, hotline["officer"])
     page.goto(url(f"/admin/stipends/{program.pk}/"))
     page.locator("select[name=organization]").select_option(label=group.name)
     page.locator("input[name=month]").fill(last_month.strftime("%Y-%m"))
@@ -126,7 +119,7 @@ def test_a_stipend_month_from_shift_to_payment(hotline, url, browser):
 
     # Finance pays it; Stripe's confirmation comes back through the webhook and the batch is paid.
     context, page = _page(browser, "en-US")
-    _admin_sign_in(page, url, hotline["finance"])
+    sign_in_staff(page, url, hotline["finance"])
     page.goto(url(f"/admin/stipends/batches/{batch.pk}/"))
     page.get_by_role("link", name="Pay…").click()
     expect(page.locator("#confirm")).to_contain_text(group.name)

@@ -15,6 +15,7 @@ from django.utils import translation
 
 from grants.models import User
 from tests.factories import UserFactory
+from tests.security_helpers import give_totp, totp_code
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase 42"
@@ -217,11 +218,21 @@ def test_logout(applicant):
     assert signed_in_user(client) is None
 
 
-def test_staff_sign_in_to_wagtail_admin_with_email(db):
+def test_staff_sign_in_to_wagtail_admin_with_email_and_authenticator_code(db):
     staff = User.objects.create_superuser(email="officer@example.org", password=PASSWORD)
+    EmailAddress.objects.create(user=staff, email=staff.email, primary=True, verified=True)
+    give_totp(staff)
     client = Client()
-    response = client.post("/admin/login/", {"username": "officer@example.org", "password": PASSWORD})
-    assert response.status_code == 302
+    # Wagtail's sign-in URL leads to the one sign-in page, which leads back to the admin.
+    response = client.get("/admin/login/")
+    assert response["Location"] == "/en/accounts/login/?next=%2Fadmin%2F"
+    response = client.post(
+        "/en/accounts/login/", {"login": "officer@example.org", "password": PASSWORD, "next": "/admin/"}
+    )
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert signed_in_user(client) is None
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(staff)})
+    assert response["Location"] == "/admin/"
     assert signed_in_user(client) == staff
 
 

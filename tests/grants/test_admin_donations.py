@@ -77,7 +77,7 @@ def not_found(client, url, method="get"):
 
 
 def listed(response) -> set[int]:
-    return {row.pk for row in response.context["rows"]}
+    return {row["pk"] for row in response.context["rows"]}
 
 
 # --- Who sees donors -----------------------------------------------------------------------

@@ -163,9 +163,7 @@ def bulk_applications(data, count, *, prefix, reviewers=(), **fields):
     for application in applications:
         for index, reviewer in enumerate(reviewers):
             submitted_review(application, reviewer, recommendations[index % 3], "3.00")
-        Application.objects.filter(pk=application.pk).update(
-            review_count=len(reviewers), review_score=Decimal("3.00") if reviewers else None
-        )
+        Application.objects.filter(pk=application.pk).update(**review_service.review_summary(application))
     return applications
 
 
@@ -176,7 +174,7 @@ def test_list_shows_score_reviews_recommendations_and_time_left(data, client):
     application = data["application"]
     submitted_review(application, data["reviewer"], Recommendation.FUND, "4.50")
     submitted_review(application, data["reviewer2"], Recommendation.MAYBE, "3.50")
-    Application.objects.filter(pk=application.pk).update(review_score=Decimal("4.00"), review_count=2)
+    Application.objects.filter(pk=application.pk).update(**review_service.review_summary(application))
     rapid = FundingCallFactory(fund=data["fund"], rapid_response=True, decision_target_hours=24)
     [late] = bulk_applications({**data, "call": rapid}, 1, prefix="LATE",
                                decision_due_at=timezone.now() - datetime.timedelta(hours=3))  # fmt: skip

@@ -7,6 +7,7 @@ as each call commits. Skipped on SQLite.
 import datetime
 
 import pytest
+from django.test import override_settings
 
 from grants.models import (
     Disbursement,
@@ -17,7 +18,10 @@ from grants.models import (
     PayeeAccount,
     PayoutStatus,
     SimulatedStripeObject,
+    WebhookEvent,
+    WebhookEventStatus,
 )
+from grants.payments import webhooks
 from grants.payments.simulated import SimulatedGateway
 from grants.services import awards, installments, payments
 from tests import pages
@@ -59,4 +63,27 @@ def test_two_finance_officers_releasing_the_same_payment_at_once_make_one_transf
     disbursement = Disbursement.objects.get()
     assert disbursement.status == DisbursementStatus.PAID
     assert disbursement.installment.status == InstallmentStatus.PAID
+    assert JournalEntry.objects.filter(cause=EntryCause.DISBURSEMENT).count() == 1
+
+
+def test_two_workers_applying_the_same_stored_event_apply_it_once(world):
+    """Stripe's transfer.created is stored and queued; two task workers pick it up at once."""
+    fund_with(world, 10000)
+    award = award_for(world, 1000)
+    awards.accept_award(award, by=world["grantee"], full_name="Ana López", agreed=True, language="es")
+    installments.mark_due_installments(today=datetime.date(2026, 3, 1))
+    payments.start_onboarding(
+        organization=world["organization"], foundation=world["foundation"], by=world["grantee"]
+    )
+    payee = PayeeAccount.objects.get()
+    SimulatedGateway(world["foundation"]).complete_onboarding(payee.stripe_account_id)
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
+        payments.release_installment(award.installments.get(), by=world["finance"])
+    stored = WebhookEvent.objects.get(type="transfer.created")
+    assert stored.status == WebhookEventStatus.RECEIVED, "queued, not applied, by the intake"
+
+    outcomes = race(lambda: webhooks.apply_event(stored.pk), lambda: webhooks.apply_event(stored.pk))
+
+    assert sorted(map(str, outcomes)) == ["None", "processed"], outcomes
+    assert Disbursement.objects.get().status == DisbursementStatus.PAID
     assert JournalEntry.objects.filter(cause=EntryCause.DISBURSEMENT).count() == 1

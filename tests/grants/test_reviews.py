@@ -218,6 +218,19 @@ def test_weighted_score_and_average_on_the_application(submitted):
     assert first.review.weighted_score == Decimal("4.00")
     assert application.review_score == Decimal("3.25")
     assert application.review_count == 2
+    # The recommendations the officers' list shows are stored with them.
+    assert (application.fund_count, application.maybe_count, application.do_not_fund_count) == (1, 1, 0)
+    # A review saved as a draft counts nowhere until it is submitted.
+    third = _reviewing(submitted, _staff(submitted["foundation"], Role.REVIEWER))
+    service.save_review(third, by=third.reviewer, rubric=RUBRIC, recommendation="do_not_fund", submit=False,
+                        scores={"impact": {"score": 1}, "feasible": {"score": 1}})  # fmt: skip
+    application.refresh_from_db()
+    assert (application.review_count, application.do_not_fund_count) == (2, 0)
+    service.save_review(third, by=third.reviewer, rubric=RUBRIC, recommendation="do_not_fund", submit=True,
+                        scores={"impact": {"score": 1}, "feasible": {"score": 1}})  # fmt: skip
+    application.refresh_from_db()
+    assert (application.review_count, application.fund_count, application.maybe_count,
+            application.do_not_fund_count) == (3, 1, 1, 1)  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -387,3 +400,21 @@ def test_split_sections_is_deterministic(setup):  # noqa: F811
         "About your group",
         "Budget and documents",
     ]
+
+
+def test_the_migration_counts_the_recommendations_of_reviews_submitted_before_it(submitted):
+    """Migration 0018 stores the counts the list used to compute per row, from the reviews."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("grants.migrations.0018_application_recommendation_counts")
+    first = _reviewing(submitted)
+    second = _reviewing(submitted, _staff(submitted["foundation"], Role.REVIEWER))
+    for assignment, recommendation, submit in ((first, "do_not_fund", True), (second, "fund", False)):
+        service.save_review(assignment, by=assignment.reviewer, rubric=RUBRIC, recommendation=recommendation,
+                            submit=submit, scores={"impact": {"score": 2}, "feasible": {"score": 2}})  # fmt: skip
+    Application.objects.update(fund_count=0, maybe_count=0, do_not_fund_count=0)  # as before the migration
+    migration.count_recommendations(apps, None)
+    application = Application.objects.get(pk=submitted["application"].pk)
+    assert (application.fund_count, application.maybe_count, application.do_not_fund_count) == (0, 0, 1)

@@ -3,11 +3,18 @@
 import io
 
 import pytest
+import time_machine
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import decrypt
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 
 from cms.models import FundingCallPage, FundPage, HomePage
+from grants.demo_mfa import DEMO_TOTP_SECRET, current_demo_code
 from grants.models import CallStatus, Foundation, Fund, FundingCall, ProgramType, StaffMembership, User
+from tests.security_helpers import give_totp
 
 
 def test_seed_demo_is_idempotent_and_complete(db, client):
@@ -42,6 +49,65 @@ def test_seed_demo_is_idempotent_and_complete(db, client):
     assert client.get("/es/").status_code == 200
     assert client.get("/en/funds/deportation-defense/rapid-legal-2026/").status_code == 200
     assert client.login(email="officer@demo.fundportal.org", password="demo-portal-2026")
+
+
+def test_demo_staff_sign_in_with_the_demo_authenticator_secret(db, settings):
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=io.StringIO())  # still one app per person
+    printed = out.getvalue()
+    assert DEMO_TOTP_SECRET in printed and "demo_totp" in printed
+    staff = User.objects.filter(is_staff=True)
+    assert staff.count() == 7
+    for user in staff:
+        [app] = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP)
+        assert decrypt(app.data["secret"]) == DEMO_TOTP_SECRET
+        assert Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).exists()
+    assert not Authenticator.objects.filter(user__email="applicant@demo.fundportal.org").exists()
+
+    # The real sign-in: password, then the code that `manage.py demo_totp` prints.
+    client = Client()
+    response = client.post(
+        "/en/accounts/login/",
+        {"login": "finance@demo.fundportal.org", "password": "demo-portal-2026", "next": "/admin/"},
+    )
+    assert response["Location"] == "/en/accounts/2fa/authenticate/"
+    page = client.get("/en/accounts/2fa/authenticate/").content.decode()
+    printed = io.StringIO()
+    call_command("demo_totp", stdout=printed)
+    code = printed.getvalue().strip()
+    assert code == current_demo_code() and len(code) == 6
+    assert code in page  # the demo note on the code page
+    response = client.post("/en/accounts/2fa/authenticate/", {"code": code})
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_demo_code_is_shown_only_to_demo_accounts_in_demo_mode(db, settings):
+    call_command("seed_demo", stdout=io.StringIO())
+    someone = User.objects.create_user(email="real@example.org", password="a long pass phrase 9")
+    EmailAddress.objects.create(user=someone, email=someone.email, primary=True, verified=True)
+    give_totp(someone)
+    with time_machine.travel(timezone.now(), tick=False):
+        code = current_demo_code()
+
+        def code_page(email, password):
+            client = Client()
+            client.post("/en/accounts/login/", {"login": email, "password": password})
+            return client.get("/en/accounts/2fa/authenticate/").content.decode()
+
+        assert "Demo portal" not in code_page("real@example.org", "a long pass phrase 9")
+        assert code in code_page("officer@demo.fundportal.org", "demo-portal-2026")
+        settings.DEMO_MODE = False
+        page = code_page("reviewer@demo.fundportal.org", "demo-portal-2026")
+    assert "Enter your authenticator code" in page
+    assert "Demo portal" not in page and code not in page
+
+
+def test_demo_totp_refuses_outside_demo_mode(settings):
+    settings.DEMO_MODE = False
+    with pytest.raises(CommandError):
+        call_command("demo_totp", stdout=io.StringIO())
 
 
 def test_seed_demo_refuses_outside_demo_mode(db, settings):

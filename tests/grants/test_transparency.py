@@ -419,3 +419,12 @@ def test_metrics_of_one_fund_cannot_be_subtracted_from_the_total():
     total, by_fund = build_metrics(values, {}, MIN)
     assert by_fund["small"][0].hidden == SMALL
     assert total[0].hidden or by_fund["big"][0].hidden
+
+
+@pytest.mark.parametrize("year", ["9" * 5000, "²⁰²⁶", "２０２６", "20260"])
+def test_a_year_that_is_not_four_plain_digits_is_404(client, year):
+    from tests.factories import FoundationFactory
+
+    foundation = FoundationFactory()
+    response = client.get(f"/en/transparency/{foundation.slug}/", {"year": year})
+    assert response.status_code == 404

@@ -2,7 +2,13 @@
 
 from django.core.management.base import BaseCommand
 
-from grants.tasks import mark_installments_due, purge_expired_exports, send_report_reminders_task
+from grants.tasks import (
+    apply_pending_webhook_events,
+    mark_installments_due,
+    purge_expired_exports,
+    purge_retention_task,
+    send_report_reminders_task,
+)
 
 
 class Command(BaseCommand):
@@ -10,7 +16,9 @@ class Command(BaseCommand):
         "Run the portal's daily work: installments whose due date has come become due (so finance "
         "sees them in the payments to release), and grantees are reminded of spending reports due "
         "in 7 days, due today or overdue (weekly), with the next payment held where the call says "
-        "so; expired export files are deleted. Safe to run more than once a day. Example cron line: "
+        "so; expired export files are deleted; each foundation's retention rule is applied (files "
+        "and sensitive answers of old declined or withdrawn applications, contact details of donors "
+        "gone quiet); Stripe events whose task was lost are applied. Safe to run more than once a day. Example cron line: "
         "'5 6 * * * cd /srv/fundportal && .venv/bin/python manage.py run_daily'. With --enqueue the "
         "work goes to the task worker."
     )
@@ -20,13 +28,23 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["enqueue"]:
-            for task in (mark_installments_due, send_report_reminders_task, purge_expired_exports):
+            for task in (
+                mark_installments_due,
+                send_report_reminders_task,
+                purge_expired_exports,
+                purge_retention_task,
+                apply_pending_webhook_events,
+            ):
                 result = task.enqueue()
                 self.stdout.write(f"Queued {task.name} ({result.id}).")
             return
         due = mark_installments_due.call()
         reminders = send_report_reminders_task.call()
         purged = purge_expired_exports.call()
+        retained = purge_retention_task.call()
+        applied = apply_pending_webhook_events.call()
         self.stdout.write(
             f"{due} installments became due. {reminders} report reminders sent. {purged} expired exports deleted."
+            f" {retained} applications and donors erased under the retention rule."
+            f" {applied} Stripe events left waiting were applied."
         )

@@ -24,6 +24,7 @@ from cms.models import (
     StandardPage,
     agreement_texts,
 )
+from grants.demo_mfa import DEMO_TOTP_SECRET, give_demo_authenticator
 from grants.demo_questions import demo_answers, eligibility_json, questions_json
 from grants.models import (
     Application,
@@ -331,6 +332,9 @@ class Command(BaseCommand):
             )
             if role not in (None, "superuser"):
                 add_staff(user, foundation=foundations[foundation_slug], role=role)
+            if role is not None:
+                # Staff need a second factor: every demo staff login shares the demo app secret.
+                give_demo_authenticator(user)
 
     def _money_story(self, funds, calls):
         """Money in the Deportation Defense Fund, and three approved applications from the demo
@@ -484,4 +488,10 @@ class Command(BaseCommand):
             )
             where = f" at {foundation_slug}" if foundation_slug else ""
             self.stdout.write(f"  {email:42} {label}{where}")
-        self.stdout.write("Staff sign in at /admin/ on the portal.")
+        self.stdout.write(
+            "Staff sign in at /admin/ on the portal, then type a code from an authenticator app."
+        )
+        self.stdout.write(
+            f"  Demo authenticator secret (add it to any authenticator app): {DEMO_TOTP_SECRET}\n"
+            "  No app at hand? `manage.py demo_totp` prints the current code; the code page shows it too."
+        )
