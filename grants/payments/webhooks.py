@@ -282,7 +282,7 @@ def _apply_event_once(event_pk: int) -> str | None:
     """
     with transaction.atomic():
         event = (
-            WebhookEvent.objects.select_for_update()
+            WebhookEvent.objects.select_for_update(of=("self",))
             .select_related("foundation")
             .filter(pk=event_pk, status=RECEIVED)
             .first()

@@ -297,7 +297,7 @@ def submit_application(application: Application, *, sections: list[Section], by,
     """
     with transaction.atomic():
         locked = (
-            Application.objects.select_for_update()
+            Application.objects.select_for_update(of=("self",))
             .select_related("call__fund__foundation")
             .get(pk=application.pk)
         )
@@ -344,7 +344,7 @@ def withdraw_application(application: Application, *, by, actor: str, note: str 
     """Withdraw a draft or an application under consideration. Withdrawn is final."""
     with transaction.atomic():
         locked = (
-            Application.objects.select_for_update()
+            Application.objects.select_for_update(of=("self",))
             .select_related("call__fund__foundation")
             .get(pk=application.pk)
         )

@@ -73,7 +73,9 @@ def is_award_officer(user, award_or_fund) -> bool:
 
 def _lock_award(award: Award) -> Award:
     return (
-        Award.objects.select_for_update().select_related("fund__foundation", "application").get(pk=award.pk)
+        Award.objects.select_for_update(of=("self",))
+        .select_related("fund__foundation", "application")
+        .get(pk=award.pk)
     )
 
 
@@ -131,7 +133,7 @@ def make_award(
     report_dates = report_dates or []
     with transaction.atomic():
         locked = (
-            Application.objects.select_for_update()
+            Application.objects.select_for_update(of=("self",))
             .select_related("call__fund__foundation")
             .get(pk=application.pk)
         )

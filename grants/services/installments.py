@@ -44,7 +44,7 @@ PAYABLE_AWARD_STATES = (AwardStatus.ACCEPTED, AwardStatus.ACTIVE)
 
 def _lock(installment: Installment) -> Installment:
     return (
-        Installment.objects.select_for_update()
+        Installment.objects.select_for_update(of=("self",))
         .select_related("award__fund__foundation", "award__application")
         .get(pk=installment.pk)
     )

@@ -300,7 +300,11 @@ def check_invite_open(*, invite: OrganizationInvite) -> None:
 
 def _close_invite(invite: OrganizationInvite, *, by: User, to_state: str, for_invitee: bool):
     """Lock the invitation and check it may move from pending to ``to_state``."""
-    invite = OrganizationInvite.objects.select_for_update().select_related("organization").get(pk=invite.pk)
+    invite = (
+        OrganizationInvite.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=invite.pk)
+    )
     if for_invitee:
         check_invite_for(invite=invite, user=by)
     else:

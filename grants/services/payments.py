@@ -195,7 +195,7 @@ def _problem(installment: Installment, payee: PayeeAccount | None) -> str | None
 
 def _lock_installment(installment: Installment) -> Installment:
     return (
-        Installment.objects.select_for_update()
+        Installment.objects.select_for_update(of=("self",))
         .select_related("award__fund__foundation", "award__application__organization")
         .get(pk=installment.pk)
     )

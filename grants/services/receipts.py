@@ -102,7 +102,9 @@ def issue_receipt(donation: Donation, extra_context: dict | None = None) -> None
     """
     with transaction.atomic():
         Foundation.objects.select_for_update().get(pk=donation.foundation_id)
-        current = Donation.objects.select_for_update().select_related("foundation", "fund", "donor")
+        current = Donation.objects.select_for_update(of=("self",)).select_related(
+            "foundation", "fund", "donor"
+        )
         current = current.get(pk=donation.pk)
         if current.status not in RECEIPTABLE_STATES or current.receipt_number is not None:
             return
@@ -134,7 +136,9 @@ def resend_receipt(donation: Donation, *, by, extra_context: dict | None = None)
         issue_receipt(donation, extra_context)
         return
     with transaction.atomic():
-        current = Donation.objects.select_for_update().select_related("foundation", "fund", "donor")
+        current = Donation.objects.select_for_update(of=("self",)).select_related(
+            "foundation", "fund", "donor"
+        )
         current = current.get(pk=donation.pk)
         current.receipt_sent_at = timezone.now()
         current.save(update_fields=["receipt_sent_at"])
@@ -208,7 +212,12 @@ def summary_sent(donor_id: int, year: int) -> bool:
 def send_donor_summary(donor_id: int, year: int) -> bool:
     """Send one donor their summary of ``year`` unless it was sent or there is nothing in it."""
     with transaction.atomic():
-        donor = Donor.objects.select_for_update().select_related("foundation").filter(pk=donor_id).first()
+        donor = (
+            Donor.objects.select_for_update(of=("self",))
+            .select_related("foundation")
+            .filter(pk=donor_id)
+            .first()
+        )
         if donor is None or summary_sent(donor.pk, year):
             return False
         gifts = donor_year_gifts(donor, year)

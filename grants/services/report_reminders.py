@@ -88,7 +88,7 @@ def remind(due_id: int, *, today: datetime.date) -> bool:
     """Send ``due``'s reminder for today if one is called for; hold a payment if overdue."""
     with transaction.atomic():
         due = (
-            ReportDueDate.objects.select_for_update()
+            ReportDueDate.objects.select_for_update(of=("self",))
             .select_related("award__application__call", "award__fund__foundation")
             .get(pk=due_id)
         )

@@ -123,7 +123,7 @@ def _officer(by, award: Award) -> str:
 
 def _lock(report: SpendingReport) -> SpendingReport:
     return (
-        SpendingReport.objects.select_for_update()
+        SpendingReport.objects.select_for_update(of=("self",))
         .select_related("award__fund__foundation", "award__application__call", "due")
         .get(pk=report.pk)
     )
@@ -655,7 +655,9 @@ def announce_return(award: Award, *, by, amount: Money, method: str, reference: 
     if not method:
         raise ReportError(_("Say how the money is sent back (check, bank transfer...)."), field="method")
     with transaction.atomic():
-        locked = Award.objects.select_for_update().select_related("fund__foundation").get(pk=award.pk)
+        locked = (
+            Award.objects.select_for_update(of=("self",)).select_related("fund__foundation").get(pk=award.pk)
+        )
         money = award_money(locked)
         pending = _sum((r.amount for r in locked.returns.filter(status=ReturnStatus.ANNOUNCED)), currency)
         unspent = money.remaining - pending
@@ -684,7 +686,7 @@ def confirm_return(grant_return: GrantReturn, *, by, received_on: datetime.date)
         raise ReportError(_("The date received cannot be in the future."), field="received_on")
     with transaction.atomic():
         locked = (
-            GrantReturn.objects.select_for_update()
+            GrantReturn.objects.select_for_update(of=("self",))
             .select_related("award__fund__foundation")
             .get(pk=grant_return.pk)
         )

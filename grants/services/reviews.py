@@ -54,7 +54,7 @@ def _officer(by, application: Application) -> str:
 
 def _locked(application: Application) -> Application:
     return (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("call__fund__foundation")
         .get(pk=application.pk)
     )
@@ -278,7 +278,7 @@ def save_review(
         raise ReviewError(errors if len(errors) > 1 else errors[0])
     with transaction.atomic():
         locked = (
-            ReviewAssignment.objects.select_for_update()
+            ReviewAssignment.objects.select_for_update(of=("self",))
             .select_related("application__call__fund__foundation")
             .get(pk=assignment.pk)
         )

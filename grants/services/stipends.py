@@ -119,7 +119,7 @@ def _transition(batch: StipendBatch, name: str, *, by, actor: str, note: str = "
 
 def _lock_batch(batch: StipendBatch) -> StipendBatch:
     return (
-        StipendBatch.objects.select_for_update()
+        StipendBatch.objects.select_for_update(of=("self",))
         .select_related("program__fund__foundation", "organization")
         .get(pk=batch.pk)
     )
@@ -521,7 +521,7 @@ def compute_batch(
     with transaction.atomic():
         Organization.objects.select_for_update().get(pk=organization.pk)
         live = (
-            StipendBatch.objects.select_for_update()
+            StipendBatch.objects.select_for_update(of=("self",))
             .select_related("program__fund__foundation")
             .filter(program=program, organization=organization, month=month, status__in=LIVE_BATCH_STATES)
             .first()
@@ -702,7 +702,7 @@ def _prepare_payments(batch: StipendBatch, *, by) -> tuple[StipendBatch, list[Di
             raise StipendError(" ".join(problems))
         foundation = locked.program.fund.foundation
         to_submit = []
-        for payment in locked.payments.select_for_update().select_related("payee"):
+        for payment in locked.payments.select_for_update(of=("self",)).select_related("payee"):
             disbursement = payment.disbursement
             if disbursement is None:
                 disbursement = Disbursement.objects.create(
