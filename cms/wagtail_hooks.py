@@ -24,7 +24,8 @@ def _foundation_id(page):
     return None
 
 
-def _check(request, page):
+def check_page_foundation(request, page):
+    """404 unless ``page`` is shared or belongs to one of the user's foundations."""
     foundation_id = _foundation_id(page)
     if foundation_id is not None and foundation_id not in foundation_ids(request.user):
         raise Http404
@@ -32,30 +33,30 @@ def _check(request, page):
 
 @hooks.register("before_edit_page")
 def before_edit_page(request, page):
-    _check(request, page)
+    check_page_foundation(request, page)
 
 
 @hooks.register("before_delete_page")
 def before_delete_page(request, page):
-    _check(request, page)
+    check_page_foundation(request, page)
 
 
 @hooks.register("before_unpublish_page")
 def before_unpublish_page(request, page):
-    _check(request, page)
+    check_page_foundation(request, page)
 
 
 @hooks.register("before_create_page")
 def before_create_page(request, parent_page, page_class):
-    _check(request, parent_page)
+    check_page_foundation(request, parent_page)
 
 
 @hooks.register("before_move_page")
 def before_move_page(request, page_to_move, destination):
-    _check(request, page_to_move)
-    _check(request, destination)
+    check_page_foundation(request, page_to_move)
+    check_page_foundation(request, destination)
 
 
 @hooks.register("before_copy_page")
 def before_copy_page(request, page):
-    _check(request, page)
+    check_page_foundation(request, page)

@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "grants.middleware.StaffSecurityMiddleware",
+    "cms.middleware.ForeignPageContentMiddleware",  # other foundations' page drafts and history: 404
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]

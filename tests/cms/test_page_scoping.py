@@ -41,3 +41,37 @@ def test_officer_cannot_add_a_call_under_another_foundations_fund(client, tree):
     assert client.get(f"/admin/pages/add/cms/fundingcallpage/{mine_fund_page.pk}/").status_code == 200
     response = client.get(f"/admin/pages/add/cms/fundingcallpage/{theirs_fund_page.pk}/", follow=True)
     assert response.status_code == 404
+
+
+def _draft(page, title):
+    page = page.specific
+    page.title = title
+    return page.save_revision()
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_another_foundations_unpublished_draft_revisions_and_history_are_not_found(client, tree, index):
+    client.force_login(tree["officer"])
+    secret = "Fondo todavía sin anunciar"
+    views = [
+        "view_draft/",
+        "revisions/{revision}/view/",
+        "revisions/compare/earliest...{revision}/",
+        "history/",
+        "workflow_history/",
+        "revisions/{revision}/unschedule/",
+    ]
+    for key in ("mine", "theirs"):
+        page = tree[key][index]
+        revision = _draft(page, f"{secret} ({key})")
+        for view in views:
+            # follow: a 404 under /admin/ first goes by the language-prefixed path
+            response = client.get(f"/admin/pages/{page.pk}/{view.format(revision=revision.pk)}", follow=True)
+            body = response.content.decode()
+            if key == "mine":
+                assert response.status_code == 200, view
+            else:
+                assert response.status_code == 404, view
+                assert secret not in body, view
+    mine_draft = client.get(f"/admin/pages/{tree['mine'][index].pk}/view_draft/").content.decode()
+    assert f"{secret} (mine)" in mine_draft
