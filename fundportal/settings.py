@@ -363,6 +363,7 @@ for _position, _key in enumerate(FIELD_ENCRYPTION_KEYS, start=1):
 # like applicants, then must pass a second factor: an authenticator app (TOTP) with recovery
 # codes (grants.middleware.StaffSecurityMiddleware guards /admin/). Applicants may turn it on.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "grants.adapters.MFAAdapter"  # secrets encrypted with FIELD_ENCRYPTION_KEYS
 MFA_TOTP_ISSUER = WAGTAIL_SITE_NAME
 # One 30-second step either side: phones' clocks drift, and a code typed just as it changes
 # still works. Each code is accepted once.

@@ -1,13 +1,16 @@
 """How allauth treats applicants: emails in the recipient's language, a one-time sign-in
-link next to the sign-in code, the sign-up extras, and where people land after signing in."""
+link next to the sign-in code, the sign-up extras, and where people land after signing in; and
+how the second factor's secrets are kept (encrypted with the portal's field keys)."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.utils import filter_users_by_email
 from allauth.core import context as allauth_context
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse, translate_url
 from django.utils import translation
 
+from grants import crypto
 from grants.services.accounts import login_link_max_age, make_login_link_token
 
 LOGIN_CODE_EMAIL = "account/email/login_code"
@@ -64,3 +67,18 @@ class AccountAdapter(DefaultAccountAdapter):
         if request is not None:
             return request.build_absolute_uri(path)
         return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Authenticator app secrets and recovery-code seeds are stored as Fernet tokens under
+    FIELD_ENCRYPTION_KEYS (rotated by ``manage.py rotate_encryption_keys``), as the sensitive
+    answers and Stripe secrets are. A value stored in the clear before encryption was turned on
+    is still read; the rotation command encrypts it."""
+
+    def encrypt(self, text: str) -> str:
+        return crypto.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        if not crypto.is_token(encrypted_text):
+            return encrypted_text  # stored in the clear by an earlier version
+        return crypto.decrypt(encrypted_text, what="A second-factor secret")

@@ -90,6 +90,9 @@ def _undecryptable(what: str) -> DecryptionError:
     )
 
 
+FERNET_TOKEN_START = "gAAAAA"
+
+
 def encrypt(plaintext: str) -> str:
     """A Fernet token (ASCII text) of ``plaintext``, under the current key."""
     return _current_key().encrypt(plaintext.encode()).decode("ascii")
@@ -101,6 +104,12 @@ def decrypt(token: str, *, what: str = "A stored value") -> str:
         return _all_keys().decrypt(token.encode("ascii")).decode()
     except (InvalidToken, UnicodeError):
         raise _undecryptable(what) from None
+
+
+def is_token(value: str) -> bool:
+    """Whether ``value`` has the form of a Fernet token (version byte 0x80, so "gAAAAA…"):
+    plaintext secrets (base32, hex or digits) never do."""
+    return isinstance(value, str) and value.startswith(FERNET_TOKEN_START)
 
 
 def is_current(token: str) -> bool:

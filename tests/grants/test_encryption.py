@@ -11,6 +11,9 @@ import time
 from io import StringIO
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
 from django.core.exceptions import FieldError, ImproperlyConfigured, ValidationError
@@ -35,7 +38,7 @@ from grants.payments.credentials import credentials_for, save_stripe_secrets, si
 from grants.payments.signing import sign_payload
 from grants.services import applications as application_service
 from tests import pages
-from tests.factories import FoundationFactory, FundingCallFactory
+from tests.factories import FoundationFactory, FundingCallFactory, UserFactory
 from tests.grants.money_fixtures import staff
 from tests.grants.test_applications import _draft
 
@@ -603,3 +606,83 @@ def test_the_migration_encrypts_existing_answers_and_back(site, world):
     for model, pk in ((Application, application.pk), (ApplicationVersion, version_pk)):
         assert raw(model, "sensitive_answers", pk).startswith("gAAAAA")
         assert model.objects.get(pk=pk).sensitive_answers == {"demo-a5": SENSITIVE}
+
+
+# --- Second factor ----------------------------------------------------------------------------
+
+APP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def _code(secret: str) -> str:
+    from allauth.mfa import app_settings as mfa_settings
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
+
+
+def _authenticator_data(authenticator) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT data FROM mfa_authenticator WHERE id = %s", [authenticator.pk])
+        value = cursor.fetchone()[0]
+    return value if isinstance(value, dict) else json.loads(value)
+
+
+def test_an_authenticator_app_secret_and_recovery_seed_are_tokens_in_the_database():
+    user = UserFactory()
+    app = TOTP.activate(user, APP_SECRET)
+    codes = RecoveryCodes.activate(user)
+
+    stored_secret = _authenticator_data(app.instance)["secret"]
+    stored_seed = _authenticator_data(codes.instance)["seed"]
+    assert stored_secret.startswith(crypto.FERNET_TOKEN_START) and APP_SECRET not in stored_secret
+    assert stored_seed.startswith(crypto.FERNET_TOKEN_START)
+    assert crypto.decrypt(stored_secret) == APP_SECRET
+    # Signing in still works: the app's code and a recovery code are accepted.
+    assert TOTP(Authenticator.objects.get(pk=app.instance.pk)).validate_code(_code(APP_SECRET))
+    recovery = RecoveryCodes(Authenticator.objects.get(pk=codes.instance.pk))
+    assert len(recovery.get_unused_codes()) == 10
+    assert recovery.validate_code(recovery.get_unused_codes()[0])
+    wrong = "000000" if _code(APP_SECRET) != "000000" else "111111"
+    assert not TOTP(Authenticator.objects.get(pk=app.instance.pk)).validate_code(wrong)
+
+
+def test_a_secret_stored_in_the_clear_still_works_and_rotation_encrypts_it():
+    user = UserFactory()
+    legacy = Authenticator.objects.create(
+        user=user, type=Authenticator.Type.TOTP, data={"secret": APP_SECRET}
+    )
+
+    report = _rotate()
+    assert "mfa.Authenticator secrets: 1 re-encrypted, 0 already under the current key" in report
+    stored = _authenticator_data(legacy)["secret"]
+    assert stored.startswith(crypto.FERNET_TOKEN_START) and crypto.decrypt(stored) == APP_SECRET
+    assert TOTP(Authenticator.objects.get(pk=legacy.pk)).validate_code(_code(APP_SECRET))
+    assert "mfa.Authenticator secrets: 0 re-encrypted, 1 already under the current key" in _rotate()
+
+
+def test_an_authenticator_app_keeps_working_across_a_key_rotation(settings):
+    settings.FIELD_ENCRYPTION_KEYS = [OLD_KEY]
+    user = UserFactory()
+    app = TOTP.activate(user, APP_SECRET)
+    RecoveryCodes.activate(user)
+    old_token = _authenticator_data(app.instance)["secret"]
+
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, OLD_KEY]
+    assert "mfa.Authenticator secrets: 2 to re-encrypt" in _rotate("--dry-run")
+    assert _authenticator_data(app.instance)["secret"] == old_token
+    assert "mfa.Authenticator secrets: 2 re-encrypted" in _rotate("--batch-size", "1")
+
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
+    new_token = _authenticator_data(app.instance)["secret"]
+    assert Fernet(NEW_KEY).decrypt(new_token.encode()).decode() == APP_SECRET
+    assert TOTP(Authenticator.objects.get(pk=app.instance.pk)).validate_code(_code(APP_SECRET))
+
+
+def test_an_authenticator_secret_no_key_opens_is_a_clear_error(settings):
+    settings.FIELD_ENCRYPTION_KEYS = [OLD_KEY]
+    app = TOTP.activate(UserFactory(), APP_SECRET)
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
+    with pytest.raises(crypto.DecryptionError, match="second-factor secret"):
+        TOTP(Authenticator.objects.get(pk=app.instance.pk)).validate_code(_code(APP_SECRET))
+    with pytest.raises(CommandError, match=f"mfa.Authenticator secrets rows {app.instance.pk}"):
+        _rotate()
+    assert _authenticator_data(app.instance)["secret"].startswith(crypto.FERNET_TOKEN_START)

@@ -5,7 +5,9 @@ Runbook: add the new key first in FIELD_ENCRYPTION_KEYS (keeping the old one aft
 everywhere, run this command until it reports nothing left to re-encrypt and no errors, then
 remove the old key and deploy again.
 
-Every encrypted column of every model is found through the app registry. Rows are read in
+Every encrypted column of every model is found through the app registry; the second factor's
+secrets (allauth's authenticator rows: an app's secret, the recovery codes' seed) are rotated
+too, and any still stored in the clear from before encryption are encrypted. Rows are read in
 batches by primary key; each batch is one transaction that locks its rows (PostgreSQL), so a
 value the portal writes meanwhile is never overwritten with an older one. Values already under
 the current key are left alone, so the command can be stopped and run again at any time. A
@@ -15,6 +17,7 @@ command then exits with an error, and the old key must stay until those rows are
 
 from dataclasses import dataclass, field
 
+from allauth.mfa.models import Authenticator
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.db.models.functions import Cast
@@ -79,6 +82,61 @@ def rotate_field(model, model_field, *, dry_run: bool = False, batch_size: int =
     return result
 
 
+AUTHENTICATOR_SECRETS = ("secret", "seed")  # the app's TOTP secret; the recovery codes' seed
+
+
+def _renewed(value: str, *, what: str) -> str | None:
+    """``value`` under the current key, or ``None`` when it already is."""
+    if not crypto.is_token(value):
+        return crypto.encrypt(value)  # stored in the clear before encryption was turned on
+    if crypto.is_current(value):
+        return None
+    return crypto.rotate(value, what=what)
+
+
+def rotate_authenticators(*, dry_run: bool = False, batch_size: int = 500) -> FieldRotation:
+    """Re-encrypt (or encrypt, if still in the clear) each authenticator's secrets under the
+    current key, counting values; rows are locked batch by batch as for the model fields."""
+    result = FieldRotation("mfa.Authenticator secrets")
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            queryset = Authenticator.objects.filter(pk__gt=last_pk).order_by("pk")
+            if not dry_run:
+                queryset = queryset.select_for_update()
+            rows = list(queryset[:batch_size])
+            if not rows:
+                break
+            for authenticator in rows:
+                data, changed = dict(authenticator.data or {}), False
+                values = [(name, data.get(name)) for name in AUTHENTICATOR_SECRETS]
+                values += [
+                    (("migrated_codes", i), code) for i, code in enumerate(data.get("migrated_codes") or [])
+                ]
+                for where, value in values:
+                    if not value:
+                        continue
+                    try:
+                        renewed = _renewed(value, what=f"{result.label} of row {authenticator.pk}")
+                    except crypto.DecryptionError:
+                        result.failed.append(authenticator.pk)
+                        continue
+                    if renewed is None:
+                        result.current += 1
+                        continue
+                    result.rotated += 1
+                    changed = True
+                    if isinstance(where, tuple):
+                        data["migrated_codes"] = list(data["migrated_codes"])
+                        data["migrated_codes"][where[1]] = renewed
+                    else:
+                        data[where] = renewed
+                if changed and not dry_run:
+                    Authenticator.objects.filter(pk=authenticator.pk).update(data=data)
+            last_pk = rows[-1].pk
+    return result
+
+
 class Command(BaseCommand):
     help = (
         "Re-encrypt every encrypted value (sensitive answers, stored Stripe secrets...) with the "
@@ -103,10 +161,12 @@ class Command(BaseCommand):
                 "Only one key is configured: values written under any other key cannot be opened."
             )
         rotated_word = "to re-encrypt" if dry_run else "re-encrypted"
-        results = []
-        for model, model_field in encrypted_fields():
-            result = rotate_field(model, model_field, dry_run=dry_run, batch_size=batch_size)
-            results.append(result)
+        results = [
+            rotate_field(model, model_field, dry_run=dry_run, batch_size=batch_size)
+            for model, model_field in encrypted_fields()
+        ]
+        results.append(rotate_authenticators(dry_run=dry_run, batch_size=batch_size))
+        for result in results:
             line = (
                 f"{result.label}: {result.rotated} {rotated_word}, {result.current} already under the "
                 f"current key, {result.empty} empty"
