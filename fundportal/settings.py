@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
+CSRF_FAILURE_VIEW = "grants.views.errors.csrf_failure"  # translated, no inline styles
 ROOT_URLCONF = "fundportal.urls"
 # Form widgets may use project templates (e.g. the budget table).
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"

@@ -579,3 +579,30 @@ def test_every_wagtail_template_with_an_inline_script_is_overridden_with_the_non
                 if not override.exists() or 'nonce="{% csp_nonce %}"' not in override.read_text():
                     missing.append(str(relative))
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("en", "Your form could not be sent"), ("es", "No se pudo enviar su formulario")],
+)
+def test_a_form_sent_without_its_token_gets_a_translated_strict_page_and_changes_nothing(
+    public, language, heading
+):
+    from django.test import Client
+
+    from grants.models import Donation
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        donate_url(public["fund"], language),
+        {"amount": "50", "frequency": "one_time", "name": "Dana", "email": "dana@example.org"},
+    )
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert heading in html and f'lang="{language}"' in html
+    assert Donation.objects.count() == 0
+    policy = directives(response["Content-Security-Policy"])
+    assert policy["style-src"] == ["'self'"] and policy["script-src"] == ["'self'"]
+    found = inline_code(html)
+    assert found.style_elements == 0 and found.style_attributes == []
+    assert found.executable_inline_scripts() == []
