@@ -51,6 +51,7 @@ COUNT_LABELS = {
     "versions": _("Versions with sensitive answers"),
     "review_notes": _("Reviewers' notes"),
     "donors": _("Donors"),
+    "access_log_entries": _("Access log entries"),
     "applications_deleted": _("Applications deleted"),
     "applications_anonymised": _("Applications kept without their content"),
     "files_deleted": _("Files deleted"),
@@ -124,6 +125,7 @@ class PrivacyIndexView(PrivacyPage):
         context.update(
             application_cutoff=retention.application_cutoff(foundation, today),
             donor_cutoff=retention.donor_cutoff(foundation, today),
+            access_log_cutoff=retention.access_log_cutoff(foundation, today),
             edit_url=reverse("foundations:edit", args=[foundation.pk]),
             preview=labelled_counts(preview.as_dict()) if preview is not None else None,
             page=page,

@@ -83,7 +83,7 @@ class FoundationViewSet(FoundationScopedViewSet):
     form_fields = [
         "name", "slug", "legal_name", "tax_id", "default_currency",
         "contact_email", "contact_phone", "receipt_text",
-        "purge_declined_after_days", "anonymise_donors_after_years",
+        "purge_declined_after_days", "anonymise_donors_after_years", "keep_access_log_years",
     ]  # fmt: skip
 
 

@@ -72,6 +72,15 @@ class Foundation(models.Model):
             "and amounts are kept for the tax records. Donors with an active monthly gift are kept."
         ),
     )
+    keep_access_log_years = models.PositiveSmallIntegerField(
+        _("keep the access log for (years)"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Entries of the access log (who opened which application, file or donor) older than "
+            "this are deleted. At least 1 year."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -85,6 +94,9 @@ class Foundation(models.Model):
             models.CheckConstraint(
                 condition=models.Q(anonymise_donors_after_years__gte=1),
                 name="donor_retention_at_least_1_year",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(keep_access_log_years__gte=1), name="access_log_retention_at_least_1_year"
             ),
         ]
 

@@ -27,6 +27,12 @@ gift's receipt number, date, amount, fees, refunds, currency and fund, and the d
 a receipt was issued to them (it is printed on the receipt, so a copy the donor shows can still
 be matched); a donor who never got a receipt loses the name too.
 
+Access log
+----------
+Entries of the access log older than ``keep_access_log_years`` years are deleted: the log is
+itself a record of who looked at whom, and is kept only as long as it may be needed to answer
+"who opened this file?".
+
 Every run writes a ``RetentionRun`` with the counts only (a dry run too, marked as such), and a
 real run that changed something writes one activity entry for the foundation.
 """
@@ -40,6 +46,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from grants.models import (
+    AccessLogEntry,
     Application,
     ApplicationStatus,
     Donation,
@@ -65,6 +72,7 @@ class PurgeResult:
     versions: int = 0
     review_notes: int = 0
     donors: int = 0
+    access_log_entries: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -106,6 +114,15 @@ def applications_due(foundation: Foundation, today: datetime.date):
         Q(status=ApplicationStatus.DECLINED, decided_at__lt=cutoff)
         | Q(status=ApplicationStatus.WITHDRAWN, withdrawn_at__lt=cutoff)
     )
+
+
+def access_log_cutoff(foundation: Foundation, today: datetime.date) -> datetime.datetime:
+    """Access log entries written before this instant are past the retention period."""
+    return _start_of(_years_before(today, foundation.keep_access_log_years))
+
+
+def access_log_due(foundation: Foundation, today: datetime.date):
+    return AccessLogEntry.objects.filter(foundation=foundation, at__lt=access_log_cutoff(foundation, today))
 
 
 def is_anonymised(donor: Donor) -> bool:
@@ -234,6 +251,9 @@ def purge(foundation: Foundation, *, today: datetime.date, dry_run: bool, by=Non
                 continue
             result.add(anonymise_donor(donor, dry_run=dry_run))
     with transaction.atomic():
+        due = access_log_due(foundation, today)
+        # A queryset delete: the entries are append-only for people, not for the retention rule.
+        result.access_log_entries = due.count() if dry_run else due.delete()[0]
         run = RetentionRun.objects.create(
             foundation=foundation, today=today, dry_run=dry_run, counts=result.as_dict(), started_by=by
         )

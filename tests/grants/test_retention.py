@@ -13,7 +13,9 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from grants.models import (
+    AccessLogEntry,
     ActivityEntry,
+    AppendOnlyError,
     Application,
     ApplicationAttachment,
     ApplicationStatus,
@@ -148,6 +150,7 @@ def test_purge_erases_old_declined_and_withdrawn_files_and_sensitive_answers_onl
         "versions": 2,
         "review_notes": 2,
         "donors": 0,
+        "access_log_entries": 0,
     }
     after = snapshot(old)
     assert not private_storage().exists(file_name)  # the file is gone from storage
@@ -329,7 +332,54 @@ def test_run_daily_applies_the_rule(world_apps, capsys):
 
 
 def test_retention_periods_have_minimums(db):
-    foundation = FoundationFactory.build(purge_declined_after_days=29, anonymise_donors_after_years=0)
+    foundation = FoundationFactory.build(
+        purge_declined_after_days=29, anonymise_donors_after_years=0, keep_access_log_years=0
+    )
     with pytest.raises(ValidationError) as error:
         foundation.full_clean()
-    assert set(error.value.message_dict) >= {"purge_declined_after_days", "anonymise_donors_after_years"}
+    assert set(error.value.message_dict) >= {
+        "purge_declined_after_days",
+        "anonymise_donors_after_years",
+        "keep_access_log_years",
+    }
+
+
+# --- Access log -------------------------------------------------------------------------------
+
+
+def log_entry(foundation, *, days, label):
+    entry = AccessLogEntry.objects.create(foundation=foundation, kind="donor", object_id=1, label=label)
+    AccessLogEntry.objects.filter(pk=entry.pk).update(at=days_ago(days))
+    return entry
+
+
+def test_access_log_entries_older_than_the_period_are_deleted_per_foundation(db):
+    foundation = FoundationFactory(slug="bay", keep_access_log_years=2)
+    other = FoundationFactory(slug="other", keep_access_log_years=5)
+    log_entry(foundation, days=3 * 365, label="old")
+    log_entry(foundation, days=2 * 365 + 2, label="just past")
+    log_entry(foundation, days=2 * 365 - 2, label="just inside")
+    log_entry(foundation, days=10, label="recent")
+    log_entry(other, days=3 * 365, label="other foundation, within its 5 years")
+
+    preview = retention.purge(foundation, today=TODAY, dry_run=True)
+    assert preview.access_log_entries == 2
+    assert AccessLogEntry.objects.count() == 5  # a dry run deletes nothing
+
+    result = retention.purge(foundation, today=TODAY, dry_run=False)
+    assert result.access_log_entries == 2
+    assert set(AccessLogEntry.objects.values_list("label", flat=True)) == {
+        "just inside",
+        "recent",
+        "other foundation, within its 5 years",
+    }
+    run = RetentionRun.objects.filter(foundation=foundation, dry_run=False).get()
+    assert run.counts["access_log_entries"] == 2
+    assert retention.purge(foundation, today=TODAY, dry_run=False).access_log_entries == 0
+    assert retention.purge(other, today=TODAY, dry_run=False).access_log_entries == 0
+
+
+def test_access_log_entries_still_cannot_be_deleted_one_by_one(db):
+    entry = log_entry(FoundationFactory(), days=5000, label="kept by people")
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
