@@ -569,3 +569,12 @@ def test_budget_is_shown_as_money_with_its_total(setup, client):
     html = client.get(f"/es/applications/{application.pk}/review/").content.decode().replace("\xa0", " ")
     assert "4.000,00 US$" in html and "1.000,00 US$" in html
     assert "Total" in html and "5.000,00 US$" in html
+
+
+@pytest.mark.parametrize(("language", "link_text"), [("en", "Two-factor authentication (optional)"),
+                                                     ("es", "Autenticación de doble factor (opcional)")])  # fmt: skip
+def test_the_dashboard_offers_an_applicant_the_optional_authenticator_app(setup, client, language, link_text):
+    client.force_login(setup["applicant"])
+    html = client.get(f"/{language}/dashboard/").content.decode()
+    assert f'<a href="/{language}/accounts/2fa/">{link_text}</a>' in html
+    assert client.get(f"/{language}/accounts/2fa/").status_code == 200
