@@ -383,3 +383,39 @@ def test_access_log_entries_still_cannot_be_deleted_one_by_one(db):
     entry = log_entry(FoundationFactory(), days=5000, label="kept by people")
     with pytest.raises(AppendOnlyError):
         entry.delete()
+
+
+def _foundation_form(foundation, **changes):
+    data = {
+        "name": foundation.name,
+        "slug": foundation.slug,
+        "legal_name": foundation.legal_name or foundation.name,
+        "tax_id": foundation.tax_id,
+        "default_currency": foundation.default_currency,
+        "contact_email": foundation.contact_email or "grants@example.org",
+        "contact_phone": foundation.contact_phone,
+        "receipt_text": foundation.receipt_text,
+        "purge_declined_after_days": foundation.purge_declined_after_days,
+        "anonymise_donors_after_years": foundation.anonymise_donors_after_years,
+        "keep_access_log_years": foundation.keep_access_log_years,
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_foundation_admin_sets_the_access_log_period_and_zero_is_refused(client, db):
+    foundation = FoundationFactory(slug="bay", keep_access_log_years=3)
+    admin = staff(foundation, Role.FOUNDATION_ADMIN)
+    client.force_login(admin)
+    url = f"/admin/foundations/edit/{foundation.pk}/"
+
+    refused = client.post(url, _foundation_form(foundation, keep_access_log_years="0"))
+    assert refused.status_code == 200
+    assert "Ensure this value is greater than or equal to 1." in refused.content.decode()
+    foundation.refresh_from_db()
+    assert foundation.keep_access_log_years == 3
+
+    saved = client.post(url, _foundation_form(foundation, keep_access_log_years="5"))
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    foundation.refresh_from_db()
+    assert foundation.keep_access_log_years == 5
