@@ -283,6 +283,7 @@ def _submit(disbursement: Disbursement) -> Disbursement:
 
 def _record_failure(disbursement: Disbursement, error: PaymentError) -> None:
     with transaction.atomic():
+        installment = _lock_installment(disbursement.installment)  # first, as a release does
         locked = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
         if locked.status != DisbursementStatus.PENDING:
             return
@@ -293,7 +294,6 @@ def _record_failure(disbursement: Disbursement, error: PaymentError) -> None:
             locked.key_generation += 1
             fields.append("key_generation")
         _move(locked, "fail", note=error.kind, fields=fields)
-        installment = _lock_installment(locked.installment)
         if installment.status == InstallmentStatus.APPROVED:
             installments.transition(installment, "fail", by=None, actor=SYSTEM, note=locked.failure_message)
 
@@ -376,14 +376,22 @@ def release_preview(installment_list, *, by) -> tuple[list[PreviewRow], dict[str
 def find_disbursement(
     foundation: Foundation, *, disbursement_id=None, transfer_id: str = ""
 ) -> Disbursement | None:
-    """Our disbursement of a transfer, locked: by the id in its metadata, else by the transfer id."""
-    rows = Disbursement.objects.select_for_update().filter(foundation=foundation)
+    """Our disbursement of a transfer, locked: by the id in its metadata, else by the transfer id.
+
+    Locks in the order a release does (its installment, then the disbursement), so a Stripe
+    event and a finance officer's release of the same payment queue up instead of deadlocking.
+    """
+    rows = Disbursement.objects.filter(foundation=foundation).only("pk", "installment_id")
     found = None
     if disbursement_id and str(disbursement_id).isdigit():
         found = rows.filter(pk=int(disbursement_id)).first()
     if found is None and transfer_id:
         found = rows.filter(stripe_transfer_id=transfer_id).first()
-    return found
+    if found is None:
+        return None
+    if found.installment_id is not None:
+        list(Installment.objects.select_for_update().filter(pk=found.installment_id).values_list("pk"))
+    return Disbursement.objects.select_for_update().filter(pk=found.pk).first()
 
 
 def transfer_mismatch(

@@ -87,3 +87,47 @@ def test_two_workers_applying_the_same_stored_event_apply_it_once(world):
     assert sorted(map(str, outcomes)) == ["None", "processed"], outcomes
     assert Disbursement.objects.get().status == DisbursementStatus.PAID
     assert JournalEntry.objects.filter(cause=EntryCause.DISBURSEMENT).count() == 1
+
+
+def _locked_tables(queries) -> list[str]:
+    """The tables locked FOR UPDATE, in the order the statements ran (first time each)."""
+    order = []
+    for query in queries:
+        sql = query["sql"]
+        if "FOR UPDATE" not in sql:
+            continue
+        table = sql.split(" FROM ", 1)[1].split()[0].strip('"')
+        if table not in order:
+            order.append(table)
+    return order
+
+
+def test_a_release_and_a_stripe_event_lock_the_installment_before_the_disbursement(world):
+    """Both take the same order, so a release and Stripe's answer about the same payment queue up
+    instead of deadlocking."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fund_with(world, 10000)
+    award = award_for(world, 1000)
+    awards.accept_award(award, by=world["grantee"], full_name="Ana López", agreed=True, language="es")
+    installments.mark_due_installments(today=datetime.date(2026, 3, 1))
+    payments.start_onboarding(
+        organization=world["organization"], foundation=world["foundation"], by=world["grantee"]
+    )
+    SimulatedGateway(world["foundation"]).complete_onboarding(PayeeAccount.objects.get().stripe_account_id)
+    with (
+        override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}),
+        CaptureQueriesContext(connection) as release,
+    ):
+        payments.release_installment(award.installments.get(), by=world["finance"])
+    stored = WebhookEvent.objects.get(type="transfer.created")
+    with CaptureQueriesContext(connection) as event:
+        assert webhooks.apply_event(stored.pk) == "processed"
+
+    for queries in (release.captured_queries, event.captured_queries):
+        tables = _locked_tables(queries)
+        assert "grants_installment" in tables and "grants_disbursement" in tables, tables
+        assert tables.index("grants_installment") < tables.index("grants_disbursement"), tables
+        assert "grants_foundation" not in tables, tables
+    assert Disbursement.objects.get().status == DisbursementStatus.PAID
