@@ -361,9 +361,13 @@ for _position, _key in enumerate(FIELD_ENCRYPTION_KEYS, start=1):
 
 # --- staff security ---
 # Staff (anyone with a staff role, admin access or superuser rights) sign in on allauth's page
-# like applicants, then must pass a second factor: an authenticator app (TOTP) with recovery
-# codes (grants.middleware.StaffSecurityMiddleware guards /admin/). Applicants may turn it on.
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# like applicants, then must pass a second factor: an authenticator app (TOTP) or a security
+# key / passkey (WebAuthn), with recovery codes (grants.middleware.StaffSecurityMiddleware
+# guards /admin/). Applicants may turn it on.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# Browsers only offer WebAuthn on HTTPS pages, or on http://localhost / 127.0.0.1 (the demo and
+# the browser tests); production is HTTPS, so insecure origins are never accepted there.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or TESTING
 MFA_ADAPTER = "grants.adapters.MFAAdapter"  # secrets encrypted with FIELD_ENCRYPTION_KEYS
 MFA_TOTP_ISSUER = WAGTAIL_SITE_NAME
 # One 30-second step either side: phones' clocks drift, and a code typed just as it changes

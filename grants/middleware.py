@@ -76,8 +76,13 @@ def passed_second_factor(request: HttpRequest, user) -> bool:
     return any(record.get("method") == "mfa" for record in get_authentication_records(request, user))
 
 
+# What counts as a second factor of one's own (recovery codes only back these up).
+SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
 def has_authenticator_app(user) -> bool:
-    return Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists()
+    """Whether ``user`` set up an authenticator app or a security key / passkey."""
+    return Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_FACTORS).exists()
 
 
 def sign_in_url(next_url: str) -> str:
@@ -176,8 +181,9 @@ def _mark_staff_session(sender, request, user, **kwargs):
 
 @receiver(authenticator_added, dispatch_uid="staff_security_authenticator_added")
 def _second_factor_set_up(sender, request, user, authenticator, **kwargs):
-    """Setting up the authenticator app took a code from it: that session passed a second factor."""
-    if request is not None and authenticator.type == Authenticator.Type.TOTP:
+    """Setting up the authenticator app took a code from it (a security key, its touch): that
+    session passed a second factor."""
+    if request is not None and authenticator.type in SECOND_FACTORS:
         request.session[SECOND_FACTOR_ADDED_KEY] = str(user.pk)
         request.session.pop(SECOND_FACTOR_REMOVED_KEY, None)
 
@@ -185,7 +191,7 @@ def _second_factor_set_up(sender, request, user, authenticator, **kwargs):
 @receiver(authenticator_removed, dispatch_uid="staff_security_authenticator_removed")
 def _second_factor_removed(sender, request, user, authenticator, **kwargs):
     """Without the app, a staff session must set up a new one before using the staff area."""
-    if request is not None and authenticator.type == Authenticator.Type.TOTP:
+    if request is not None and authenticator.type in SECOND_FACTORS and not has_authenticator_app(user):
         request.session[SECOND_FACTOR_REMOVED_KEY] = str(user.pk)
         request.session.pop(SECOND_FACTOR_ADDED_KEY, None)
 

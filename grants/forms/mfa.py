@@ -1,6 +1,7 @@
 """allauth's two-factor sign-in form, which in demo mode also knows the demo accounts' code."""
 
 from allauth.mfa.base.forms import AuthenticateForm as AllauthAuthenticateForm
+from allauth.mfa.models import Authenticator
 
 from grants.demo_mfa import current_demo_code, uses_demo_authenticator
 
@@ -12,3 +13,9 @@ class AuthenticateForm(AllauthAuthenticateForm):
     def demo_code(self) -> str:
         """The current demo code when this is a seeded demo account in demo mode, else ""."""
         return current_demo_code() if uses_demo_authenticator(self.user) else ""
+
+    @property
+    def has_security_key(self) -> bool:
+        """Whether the person signing in registered a security key or passkey (then the page
+        offers it next to the code)."""
+        return Authenticator.objects.filter(user_id=self.user.pk, type=Authenticator.Type.WEBAUTHN).exists()

@@ -2,6 +2,8 @@
 sign-in and of the pages that send mail or take a secret."""
 
 import datetime
+import json
+import pathlib
 import re
 import time
 
@@ -547,3 +549,71 @@ def test_weak_password_is_refused_when_changing_it(applicant, client):
     assert "This password is entirely numeric." in text(response)
     applicant.refresh_from_db()
     assert applicant.check_password(PASSWORD)
+
+
+# --- Security keys and passkeys (WebAuthn; the browser ceremony is in tests/e2e/test_security_keys.py)
+
+
+# A registration as Chromium's virtual authenticator answered it (no secret: a public key).
+CREDENTIAL = json.loads((pathlib.Path(__file__).parent / "data" / "webauthn_credential.json").read_text())
+
+
+def security_key(user, name="Office key") -> Authenticator:
+    return Authenticator.objects.create(
+        user=user, type=Authenticator.Type.WEBAUTHN, data={"name": name, "credential": CREDENTIAL}
+    )
+
+
+def test_staff_with_only_a_security_key_are_asked_to_sign_in_with_it_not_to_set_up_an_app(officer):
+    security_key(officer)
+    client = Client()
+    force_login_without_second_factor(client, officer)
+    response = client.get("/admin/")
+    assert response["Location"] == f"{LOGIN}?next=%2Fadmin%2F"
+    assert signed_in_user_id(client) is None
+
+
+def test_a_security_key_is_offered_at_sign_in_only_to_its_owner(officer, applicant):
+    security_key(officer)
+    give_totp(officer)
+    client = Client()
+    sign_in(client, officer)
+    page = text(client.get(MFA_AUTHENTICATE))
+    assert "Use my security key or passkey" in page and 'id="js_data"' in page
+    give_totp(applicant)
+    other = Client()
+    sign_in(other, applicant, next_url="/en/dashboard/")
+    assert "Use my security key or passkey" not in text(other.get(MFA_AUTHENTICATE))
+
+
+def test_nobody_can_rename_or_remove_someone_elses_key(officer, applicant):
+    key = security_key(applicant, name="Ana's key")
+    mine = security_key(officer)
+    give_totp(officer)
+    client = Client()
+    sign_in(client, officer)
+    client.post(MFA_AUTHENTICATE, {"code": totp_code(officer)})
+    client.post("/en/accounts/reauthenticate/", {"password": PASSWORD})
+    for action in ("edit", "remove"):
+        assert client.get(f"/en/accounts/2fa/webauthn/keys/{key.pk}/{action}/").status_code == 404
+        assert (
+            client.post(f"/en/accounts/2fa/webauthn/keys/{key.pk}/{action}/", {"name": "x"}).status_code
+            == 404
+        )
+    assert client.get(f"/en/accounts/2fa/webauthn/keys/{mine.pk}/edit/").status_code == 200
+    key.refresh_from_db()
+    assert key.data["name"] == "Ana's key"
+    assert "Ana's key" not in text(client.get("/en/accounts/2fa/webauthn/"))
+
+
+def test_removing_a_key_while_the_app_remains_keeps_the_staff_session(officer):
+    give_totp(officer)
+    key = security_key(officer)
+    client = Client()
+    sign_in(client, officer)
+    client.post(MFA_AUTHENTICATE, {"code": totp_code(officer)})
+    client.post("/en/accounts/reauthenticate/", {"password": PASSWORD})
+    response = client.post(f"/en/accounts/2fa/webauthn/keys/{key.pk}/remove/")
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(pk=key.pk).exists()
+    assert client.get("/admin/").status_code == 200

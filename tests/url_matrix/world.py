@@ -12,6 +12,7 @@ staff, and org2 (another organization) applied there: B's staff and org2's membe
 import datetime
 import io
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -242,9 +243,16 @@ def build_world(site) -> dict:
     OrganizationMembership.objects.create(organization=org3, user=leaver, role="owner")
     approved_application(fund, decided_by=users["officer_A"], amount=Money(1500, "USD"), organization=org3)
     (deletion,) = data_deletion.request_deletion(org3, by=leaver)
+    # A security key of someone who is none of the roles: nobody else may see, rename or remove it.
+    security_key = Authenticator.objects.create(
+        user=UserFactory(email="key-owner@example.org"),
+        type=Authenticator.Type.WEBAUTHN,
+        data={"name": "Key of someone else", "credential": {}},
+    )
     return {
         **a,
         "deletion": deletion,
+        "security_key": security_key,
         "b": b,
         "users": users,
         "org1": org1,
