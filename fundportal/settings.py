@@ -373,7 +373,10 @@ MFA_TOTP_ISSUER = WAGTAIL_SITE_NAME
 # One 30-second step either side: phones' clocks drift, and a code typed just as it changes
 # still works. Each code is accepted once.
 MFA_TOTP_TOLERANCE = 1
-MFA_FORMS = {"authenticate": "grants.forms.mfa.AuthenticateForm"}
+MFA_FORMS = {
+    "authenticate": "grants.forms.mfa.AuthenticateForm",
+    "add_webauthn": "grants.forms.mfa.AddWebAuthnForm",
+}
 # /admin/login/ sends people to allauth's sign-in page (grants.views.accounts.staff_login).
 WAGTAILADMIN_LOGIN_URL = "/admin/login/"
 # Staff reset a forgotten password on allauth's (rate-limited) page, not Wagtail's.

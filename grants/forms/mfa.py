@@ -2,6 +2,8 @@
 
 from allauth.mfa.base.forms import AuthenticateForm as AllauthAuthenticateForm
 from allauth.mfa.models import Authenticator
+from allauth.mfa.webauthn.forms import AddWebAuthnForm as AllauthAddWebAuthnForm
+from django.utils.translation import gettext_lazy as _
 
 from grants.demo_mfa import current_demo_code, uses_demo_authenticator
 
@@ -19,3 +21,13 @@ class AuthenticateForm(AllauthAuthenticateForm):
         """Whether the person signing in registered a security key or passkey (then the page
         offers it next to the code)."""
         return Authenticator.objects.filter(user_id=self.user.pk, type=Authenticator.Type.WEBAUTHN).exists()
+
+
+class AddWebAuthnForm(AllauthAddWebAuthnForm):
+    """Adding a security key or passkey (``MFA_FORMS["add_webauthn"]``): the name field gets a
+    translated label and a hint (allauth's has neither)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("Name of this key")
+        self.fields["name"].help_text = _("So you can tell your keys apart, for example “Office key”.")

@@ -71,7 +71,7 @@ def test_staff_member_adds_a_security_key_and_signs_in_with_it(officer, url, bro
     page.locator("form button[type=submit]").first.click()
     expect(page).to_have_url(url("/en/accounts/2fa/webauthn/add/"))
     assert_accessible(page)
-    page.get_by_label("Name").fill("Office key")
+    page.get_by_label("Name of this key").fill("Office key")
     page.locator("#mfa_webauthn_add").click()
     expect(page).not_to_have_url(url("/en/accounts/2fa/webauthn/add/"))
     key = Authenticator.objects.get(user=officer, type=Authenticator.Type.WEBAUTHN)
