@@ -49,6 +49,15 @@ def _virtual_authenticator(context, page) -> None:
     )
 
 
+def _password_step(page, url, user, language: str) -> None:
+    """Sign in with the password, up to the page asking for the second factor."""
+    page.goto(url(f"/{language}/accounts/login/?next=/admin/"))
+    page.locator("input[name=login]").fill(user.email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form[action$='/accounts/login/'] button[type=submit]").click()
+    expect(page).to_have_url(url(f"/{language}/accounts/2fa/authenticate/"))
+
+
 def _es(text: str) -> str:
     with translation.override("es"):
         return translation.gettext(text)
@@ -79,11 +88,7 @@ def test_staff_member_adds_a_security_key_and_signs_in_with_it(officer, url, bro
 
     # Signed out (same browser, same authenticator), then in again in Spanish with the key.
     context.clear_cookies()
-    page.goto(url("/es/accounts/login/?next=/admin/"))
-    page.locator("input[name=login]").fill(officer.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form[action$='/accounts/login/'] button[type=submit]").click()
-    expect(page).to_have_url(url("/es/accounts/2fa/authenticate/"))
+    _password_step(page, url, officer, "es")
     button = page.get_by_role("button", name=_es("Use my security key or passkey"))
     expect(button).to_be_visible()
     assert_accessible(page)
@@ -98,11 +103,7 @@ def test_the_sign_in_page_offers_no_key_to_someone_who_has_none(officer, url, br
     page.set_default_timeout(10_000)
     sign_in_staff(page, url, officer)
     context.clear_cookies()
-    page.goto(url("/en/accounts/login/?next=/admin/"))
-    page.locator("input[name=login]").fill(officer.email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form[action$='/accounts/login/'] button[type=submit]").click()
-    expect(page).to_have_url(url("/en/accounts/2fa/authenticate/"))
+    _password_step(page, url, officer, "en")
     expect(page.locator("input[name=code]")).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("security key"))).to_have_count(0)
     context.close()

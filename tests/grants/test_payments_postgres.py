@@ -37,7 +37,8 @@ def _page_tree(transactional_db):
     pages.build_site()
 
 
-def test_two_finance_officers_releasing_the_same_payment_at_once_make_one_transfer(world):
+def _accepted_award_due_with_payee(world):
+    """An accepted award of $1,000 due now, its organization onboarding to Stripe (not yet ready)."""
     fund_with(world, 10000)
     award = award_for(world, 1000)
     awards.accept_award(award, by=world["grantee"], full_name="Ana López", agreed=True, language="es")
@@ -45,6 +46,11 @@ def test_two_finance_officers_releasing_the_same_payment_at_once_make_one_transf
     payments.start_onboarding(
         organization=world["organization"], foundation=world["foundation"], by=world["grantee"]
     )
+    return award
+
+
+def test_two_finance_officers_releasing_the_same_payment_at_once_make_one_transfer(world):
+    award = _accepted_award_due_with_payee(world)
     payee = PayeeAccount.objects.get()
     SimulatedGateway(world["foundation"]).complete_onboarding(payee.stripe_account_id)
     payee.refresh_from_db()
@@ -68,13 +74,7 @@ def test_two_finance_officers_releasing_the_same_payment_at_once_make_one_transf
 
 def test_two_workers_applying_the_same_stored_event_apply_it_once(world):
     """Stripe's transfer.created is stored and queued; two task workers pick it up at once."""
-    fund_with(world, 10000)
-    award = award_for(world, 1000)
-    awards.accept_award(award, by=world["grantee"], full_name="Ana López", agreed=True, language="es")
-    installments.mark_due_installments(today=datetime.date(2026, 3, 1))
-    payments.start_onboarding(
-        organization=world["organization"], foundation=world["foundation"], by=world["grantee"]
-    )
+    award = _accepted_award_due_with_payee(world)
     payee = PayeeAccount.objects.get()
     SimulatedGateway(world["foundation"]).complete_onboarding(payee.stripe_account_id)
     with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
@@ -108,13 +108,7 @@ def test_a_release_and_a_stripe_event_lock_the_installment_before_the_disburseme
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    fund_with(world, 10000)
-    award = award_for(world, 1000)
-    awards.accept_award(award, by=world["grantee"], full_name="Ana López", agreed=True, language="es")
-    installments.mark_due_installments(today=datetime.date(2026, 3, 1))
-    payments.start_onboarding(
-        organization=world["organization"], foundation=world["foundation"], by=world["grantee"]
-    )
+    award = _accepted_award_due_with_payee(world)
     SimulatedGateway(world["foundation"]).complete_onboarding(PayeeAccount.objects.get().stripe_account_id)
     with (
         override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}),
