@@ -249,14 +249,26 @@ PAYMENT_ERROR_KINDS = {
     "idempotency_conflict": False,
     "authentication": False,
     "api": True,
+    # 409: another request with the same idempotency key is still being processed by Stripe.
+    "conflict": True,
 }
+
+# Kinds that do not say whether Stripe did the work: a timeout or dropped connection (the request
+# may have been executed), a 5xx (Stripe may have executed it before failing, and replays the 5xx
+# to the same key for 24 hours), a 409 (the first request with the key is still running), a 429
+# or a key already used with other parameters (an earlier request with the key may have done it).
+# After one of these the caller must not use a new key until Stripe (a lookup or an event) says
+# what happened: see ``grants.services.disbursements``.
+OUTCOME_UNKNOWN_KINDS = frozenset({"network", "api", "conflict", "rate_limit", "idempotency_conflict"})
 
 
 def _message_for(kind: str) -> str:
     # Built at raise time so the message is in the language of the person who acted.
     messages = {
         "card_declined": gettext("Your card was declined. Nothing was charged; try another card."),
-        "network": gettext("The payment processor could not be reached. Nothing was paid; try again."),
+        # Not "nothing was paid": after a timeout Stripe may have done the work. Services that
+        # move money say what happens next in their own words.
+        "network": gettext("The payment processor did not answer in time; try again in a moment."),
         "rate_limit": gettext("The payment processor is busy. Nothing was paid; try again in a minute."),
         "insufficient_balance": gettext(
             "The foundation's Stripe balance is too low for this payment. Nothing was paid; "
@@ -274,7 +286,8 @@ def _message_for(kind: str) -> str:
             "The portal's payment settings are not valid. Nothing was paid; an administrator must "
             "check the Stripe keys."
         ),
-        "api": gettext("The payment processor had a problem. Nothing was paid; try again."),
+        "api": gettext("The payment processor had a problem; try again in a moment."),
+        "conflict": gettext("The payment processor is still working on this request; try again in a moment."),
     }
     return messages[kind]
 
@@ -294,6 +307,12 @@ class PaymentError(DomainError):
         self.kind = kind
         self.retryable = PAYMENT_ERROR_KINDS[kind]
         self.code = code
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """Whether Stripe may have done the work although the call failed (see
+        ``OUTCOME_UNKNOWN_KINDS``): only a definite refusal allows a new idempotency key."""
+        return self.kind in OUTCOME_UNKNOWN_KINDS
 
     def __repr__(self):
         return f"PaymentError(kind={self.kind!r}, code={self.code!r})"
@@ -356,8 +375,16 @@ class PaymentGateway(abc.ABC):
         """
 
     @abc.abstractmethod
-    def list_transfers(self, *, created_from: datetime, created_to: datetime) -> Iterator[Transfer]:
-        """Every transfer created in ``[created_from, created_to)``, newest first, all pages."""
+    def list_transfers(
+        self,
+        *,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        transfer_group: str | None = None,
+    ) -> Iterator[Transfer]:
+        """Every transfer created in ``[created_from, created_to)`` (either bound optional) and, when
+        ``transfer_group`` is given, only those of that group; newest first, all pages. Moves no
+        money. Settling a payment whose outcome is unknown relies on the group filter."""
 
     @abc.abstractmethod
     def create_checkout_session(

@@ -446,11 +446,19 @@ class SimulatedGateway(PaymentGateway):
         reversal = self._idempotent("reverse_transfer", "POST", path, params, idempotency_key, perform)
         return reversal_from_json(reversal)
 
-    def list_transfers(self, *, created_from, created_to) -> Iterator[Transfer]:
+    def list_transfers(
+        self, *, created_from=None, created_to=None, transfer_group=None
+    ) -> Iterator[Transfer]:
         self._maybe_fail("list_transfers")
-        start, end = created_from.timestamp(), created_to.timestamp()
+        start = created_from.timestamp() if created_from is not None else float("-inf")
+        end = created_to.timestamp() if created_to is not None else float("inf")
         rows = SimulatedStripeObject.objects.filter(platform=self.platform, kind="transfer")
-        transfers = [row.data for row in rows if start <= row.data["created"] < end]
+        transfers = [
+            row.data
+            for row in rows
+            if start <= row.data["created"] < end
+            and (not transfer_group or row.data.get("transfer_group") == transfer_group)
+        ]
         transfers.sort(key=lambda transfer: transfer["created"], reverse=True)
         return iter([transfer_from_json(transfer) for transfer in transfers])
 

@@ -45,6 +45,10 @@ def payment_error_from_stripe(exc: stripe.StripeError) -> PaymentError:
         kind = "authentication"
     elif isinstance(exc, stripe.InvalidRequestError):
         kind = "insufficient_balance" if code == "balance_insufficient" else "invalid_request"
+    elif getattr(exc, "http_status", None) == 409:
+        # The library raises APIError for 409 (after its own retries): the first request with the
+        # key is still running at Stripe, so whether it paid is not known yet.
+        kind = "conflict"
     else:
         kind = "api"
     return PaymentError(kind, code=code)
@@ -151,11 +155,19 @@ class StripeGateway(PaymentGateway):
             )
         return reversal_from_json(_plain(reversal))
 
-    def list_transfers(self, *, created_from, created_to) -> Iterator[Transfer]:
-        params = {
-            "created": {"gte": int(created_from.timestamp()), "lt": int(created_to.timestamp())},
-            "limit": 100,
-        }
+    def list_transfers(
+        self, *, created_from=None, created_to=None, transfer_group=None
+    ) -> Iterator[Transfer]:
+        params: dict = {"limit": 100}
+        created = {}
+        if created_from is not None:
+            created["gte"] = int(created_from.timestamp())
+        if created_to is not None:
+            created["lt"] = int(created_to.timestamp())
+        if created:
+            params["created"] = created
+        if transfer_group:
+            params["transfer_group"] = transfer_group
         with self._calling("list_transfers"):
             page = self.client.v1.transfers.list(params)
             for transfer in page.auto_paging_iter():
