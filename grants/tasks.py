@@ -40,7 +40,7 @@ from grants.models import (
     StaffMembership,
     User,
 )
-from grants.services import installments
+from grants.services import installments, payouts
 from grants.services.notifications import send_templated_email
 from grants.services.reviews import OFFICER_ROLES
 from grants.services.workflow import OPEN_STATES, record
@@ -289,6 +289,15 @@ def purge_retention_task() -> int:
     how many applications and donors were erased or anonymised (see ``grants.services.retention``)."""
     results = retention.purge_all(today=timezone.localdate())
     return sum(result.applications + result.donors for result in results.values())
+
+
+# --- Payouts Stripe has not settled ----------------------------------------------------------
+
+
+@task()
+def settle_payouts_task() -> dict:
+    """Ask Stripe what happened to payments it left unsettled (see ``payouts.settle_open_disbursements``)."""
+    return payouts.settle_open_disbursements()
 
 
 # --- Stripe events -------------------------------------------------------------------------

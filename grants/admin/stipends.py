@@ -23,6 +23,7 @@ from grants.forms.stipends import ComputeBatchForm, ProgramForm
 from grants.models import Fund, ProgramType, StipendBatch, StipendBatchStatus, Volunteer
 from grants.money import zero
 from grants.permissions import foundation_ids, has_role
+from grants.services import stipend_payments
 from grants.services import stipends as service
 from grants.services.errors import DomainError
 
@@ -249,7 +250,7 @@ class BatchView(_StipendAdminView):
             context["confirm_rows"] = self.preview()
         elif self.action == "pay":
             context["confirm_rows"] = [{"label": p.label, "amount": p.amount} for p in payments]
-            context["problems"] = service.payment_problems(batch)
+            context["problems"] = stipend_payments.payment_problems(batch)
         return context
 
     def post(self, request, *args, **kwargs):
@@ -264,7 +265,7 @@ class BatchView(_StipendAdminView):
                 service.cancel_batch(batch, by=user)
                 messages.success(request, _t("The computation was cancelled; its shifts can change again."))
             else:
-                result = service.pay_batch(batch, by=user)
+                result = stipend_payments.pay_batch(batch, by=user)
                 for label, message in result.failures:
                     messages.error(request, f"{label}: {message}")
                 if not result.failures:

@@ -61,6 +61,9 @@ class PayeeAccount(models.Model):
 class DisbursementStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SUBMITTED = "submitted", _("Sent to Stripe")
+    # Stripe gave no definite answer (timeout, connection error, 5xx, 409): it may have paid.
+    # Only Stripe (a lookup or an event) can settle it; no new idempotency key until then.
+    UNKNOWN = "unknown", _("Outcome unknown, being checked with Stripe")
     PAID = "paid", _("Paid")
     FAILED = "failed", _("Failed")
     REVERSED = "reversed", _("Reversed")
@@ -92,10 +95,15 @@ class Disbursement(models.Model):
     # Stripe answered (declined, insufficient balance...), the next attempt needs a new key.
     # Network and rate-limit failures keep the key, so a retry can never pay twice.
     key_generation = models.PositiveIntegerField(default=0)
+    # Fixed when the disbursement is created, so every attempt sends the same parameters (Stripe
+    # refuses a key reused with other parameters) and a lookup at Stripe can find the transfer.
+    transfer_group = models.CharField(max_length=80, blank=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("released by")
     )
     released_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    outcome_unknown_since = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     reversed_at = models.DateTimeField(null=True, blank=True)
@@ -118,10 +126,6 @@ class Disbursement(models.Model):
         if self.key_generation:
             return f"disbursement:{self.pk}:{self.key_generation}"
         return f"disbursement:{self.pk}"
-
-    @property
-    def transfer_group(self) -> str:
-        return f"award:{self.award_id}" if self.award_id else f"disbursement:{self.pk}"
 
 
 class WebhookEventStatus(models.TextChoices):

@@ -340,6 +340,8 @@ class PaymentGateway(abc.ABC):
     ) -> ConnectedAccount:
         """Create an Express connected account with the ``transfers`` capability requested.
 
+        ``email`` may be empty (a hotline volunteer's account: Stripe collects their own).
+
         Moves no money. The grantee completes it on Stripe's onboarding page
         (``create_onboarding_link``); ``account.updated`` webhooks report progress.
         """

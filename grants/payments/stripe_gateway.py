@@ -109,10 +109,11 @@ class StripeGateway(PaymentGateway):
         params = {
             "type": "express",
             "country": country,
-            "email": email,
             "capabilities": {"transfers": {"requested": True}},
             "metadata": dict(metadata),
         }
+        if email:  # a volunteer's account is created without one: Stripe asks them for theirs
+            params["email"] = email
         with self._calling("create_connected_account"):
             account = self.client.v1.accounts.create(params, {"idempotency_key": idempotency_key})
         return account_from_json(_plain(account))

@@ -27,10 +27,9 @@ from django_tasks.base import TaskResultStatus
 from moneyed import CurrencyDoesNotExist
 
 from grants.middleware import reads_raw_body
-from grants.models import Foundation, PayeeAccount, WebhookEvent, WebhookEventStatus
+from grants.models import Foundation, WebhookEvent, WebhookEventStatus
 from grants.payments.credentials import credentials_for
-from grants.payments.gateway import payout_status_from_account_object, transfer_from_json
-from grants.services import donations, payments, stipends
+from grants.services import donations, payouts
 
 logger = logging.getLogger(__name__)
 
@@ -42,77 +41,6 @@ RECEIVED, PROCESSED, IGNORED, FLAGGED = (
     WebhookEventStatus.IGNORED,
     WebhookEventStatus.FLAGGED,
 )
-
-
-# --- Handlers: payouts -----------------------------------------------------------------------
-
-
-def handle_account_updated(event: WebhookEvent) -> tuple[str, str]:
-    obj = event.payload["data"]["object"]
-    if event.endpoint != CONNECT or event.account != obj.get("id"):
-        # A grantee's account speaks only through the Connect endpoint, about itself.
-        return IGNORED, "not an event of this connected account"
-    payee = PayeeAccount.objects.filter(foundation=event.foundation, stripe_account_id=event.account).first()
-    if payee is None:
-        return IGNORED, "unknown account"
-    requirements = obj.get("requirements") or {}
-    due = list(requirements.get("currently_due") or [])
-    due += [item for item in requirements.get("past_due") or [] if item not in due]
-    applied = payments.update_payee_status(
-        payee,
-        status=payout_status_from_account_object(obj),
-        requirements_due=due,
-        event_created=event.created,
-    )
-    return (PROCESSED, "") if applied else (IGNORED, "older than the status applied")
-
-
-def _our_transfer(event: WebhookEvent):
-    transfer = transfer_from_json(event.payload["data"]["object"])
-    disbursement = payments.find_disbursement(
-        event.foundation, disbursement_id=transfer.metadata.get("disbursement"), transfer_id=transfer.id
-    )
-    if disbursement is None:
-        return transfer, None, "unknown transfer"
-    mismatch = payments.transfer_mismatch(
-        disbursement, amount=transfer.amount, destination=transfer.destination, transfer_id=transfer.id
-    )
-    return transfer, disbursement, mismatch
-
-
-def handle_transfer_created(event: WebhookEvent) -> tuple[str, str]:
-    transfer, disbursement, problem = _our_transfer(event)
-    if disbursement is None:
-        return FLAGGED, problem
-    if problem:
-        return FLAGGED, problem
-    if disbursement.installment_id is None and stipends.stipend_payment_of(disbursement) is not None:
-        changed = stipends.record_stipend_transfer_paid(disbursement, transfer_id=transfer.id)
-    else:
-        changed = payments.record_transfer_paid(disbursement, transfer_id=transfer.id)
-    return (PROCESSED, "") if changed else (IGNORED, f"disbursement already {disbursement.status}")
-
-
-def handle_transfer_reversed(event: WebhookEvent) -> tuple[str, str]:
-    transfer, disbursement, problem = _our_transfer(event)
-    if disbursement is None or problem:
-        return FLAGGED, problem
-    if disbursement.installment_id is None and stipends.stipend_payment_of(disbursement) is not None:
-        changed = stipends.record_stipend_transfer_reversed(
-            disbursement, transfer_id=transfer.id, amount_reversed=transfer.amount_reversed
-        )
-    else:
-        changed = payments.record_transfer_reversed(
-            disbursement, transfer_id=transfer.id, amount_reversed=transfer.amount_reversed
-        )
-    return (PROCESSED, "") if changed else (IGNORED, "reversal already recorded")
-
-
-PAYOUT_HANDLERS = {
-    "account.updated": handle_account_updated,
-    "transfer.created": handle_transfer_created,
-    "transfer.reversed": handle_transfer_reversed,
-}
 
 
 # --- Handlers: donations (stored only, for now; the donations issue fills these in) ----------
@@ -131,7 +59,7 @@ DONATION_HANDLERS = {
     "customer.subscription.deleted": donations.on_subscription_deleted,
 }
 
-HANDLERS = {**DONATION_HANDLERS, **PAYOUT_HANDLERS}
+HANDLERS = {**DONATION_HANDLERS, **payouts.HANDLERS}
 
 
 # --- The view --------------------------------------------------------------------------------

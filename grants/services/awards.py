@@ -32,6 +32,7 @@ from grants.permissions import has_role, is_organization_member
 from grants.services import ledger
 from grants.services.applications import notify_members
 from grants.services.errors import DomainError, IllegalTransition
+from grants.services.locks import retry_on_deadlock
 from grants.services.schedules import add_months, validate_schedule
 from grants.services.workflow import Transition, check_transition, record
 
@@ -266,6 +267,7 @@ def _cancel_unpaid_installments(award: Award, *, by) -> Money:
     return total
 
 
+@retry_on_deadlock
 def decline_award(award: Award, *, by, reason: str = "") -> Award:
     """The grantee turns the offer down: the whole amount goes back to the fund."""
     if not is_organization_member(by, award.application.organization_id):
@@ -273,8 +275,8 @@ def decline_award(award: Award, *, by, reason: str = "") -> Award:
     with transaction.atomic():
         locked = _lock_award(award)
         check_transition(AWARD_TRANSITIONS, "decline", locked.status, GRANTEE, states=AwardStatus)
+        released = _cancel_unpaid_installments(locked, by=by)  # installments before the fund
         ledger.lock_fund(locked.fund)
-        released = _cancel_unpaid_installments(locked, by=by)
         _release(locked, released, by=by, memo=_("Award %(reference)s declined by the grantee") % {
             "reference": locked.reference}, key=f"award:{locked.pk}:release")  # fmt: skip
         locked.closed_at = timezone.now()
@@ -284,6 +286,7 @@ def decline_award(award: Award, *, by, reason: str = "") -> Award:
     return locked
 
 
+@retry_on_deadlock
 def cancel_award(award: Award, *, by, reason: str) -> Award:
     """Cancel an award: unpaid installments are cancelled and their money goes back to the fund."""
     reason = (reason or "").strip()
@@ -294,8 +297,8 @@ def cancel_award(award: Award, *, by, reason: str) -> Award:
     with transaction.atomic():
         locked = _lock_award(award)
         check_transition(AWARD_TRANSITIONS, "cancel", locked.status, OFFICER, states=AwardStatus)
+        released = _cancel_unpaid_installments(locked, by=by)  # installments before the fund
         ledger.lock_fund(locked.fund)
-        released = _cancel_unpaid_installments(locked, by=by)
         _release(locked, released, by=by, memo=_("Award %(reference)s cancelled: %(reason)s") % {
             "reference": locked.reference, "reason": reason[:200]}, key=f"award:{locked.pk}:release")  # fmt: skip
         locked.closed_at = timezone.now()
@@ -329,6 +332,7 @@ def complete_award(award: Award, *, by, note: str = "") -> Award:
     return locked
 
 
+@retry_on_deadlock
 def amend_award(
     award: Award, *, by, new_amount: Money, reason: str, due_date: datetime.date | None = None
 ) -> Award:
@@ -351,8 +355,9 @@ def amend_award(
         previous = locked.amount
         if new_amount == previous:
             raise AwardError(_("The new amount is the same as the current one."))
-        ledger.lock_fund(locked.fund)
+        # The portal's lock order: award, installments, then the fund (grants/services/locks.py).
         installments = list(locked.installments.select_for_update().order_by("number"))
+        ledger.lock_fund(locked.fund)
         unpaid = [i for i in installments if i.status in UNPAID_INSTALLMENT_STATES]
         change = new_amount - previous
         if change.amount > 0:

@@ -32,7 +32,8 @@ INSTALLMENT_TRANSITIONS = {
         Transition("lift_hold_scheduled", (I.ON_HOLD,), I.SCHEDULED, (OFFICER, FINANCE, SYSTEM)),
         Transition("lift_hold_due", (I.ON_HOLD,), I.DUE, (OFFICER, FINANCE, SYSTEM)),
         Transition("approve", (I.DUE, I.FAILED), I.APPROVED, (FINANCE,)),
-        Transition("pay", (I.APPROVED,), I.PAID, (FINANCE, SYSTEM)),
+        # Stripe's word that it made the transfer wins over a failure (or a hold after it).
+        Transition("pay", (I.APPROVED, I.FAILED, I.ON_HOLD), I.PAID, (FINANCE, SYSTEM)),
         Transition("fail", (I.APPROVED,), I.FAILED, (SYSTEM,)),
         Transition("pay_outside_processor", (I.SCHEDULED, I.DUE, I.FAILED), I.PAID, (FINANCE,)),
         # Stripe gave the money back: the payment waits on hold for finance to decide.

@@ -34,12 +34,13 @@ from grants.models import (
     PayoutStatus,
 )
 from grants.money import zero
-from grants.payments.gateway import PaymentError, get_gateway
+from grants.payments.gateway import get_gateway
 from grants.permissions import is_organization_member
-from grants.services import installments, ledger
+from grants.services import disbursements, installments, ledger
 from grants.services.awards import activate_on_first_payment
 from grants.services.errors import DomainError
-from grants.services.workflow import SYSTEM, Transition, check_transition, record
+from grants.services.locks import retry_on_deadlock
+from grants.services.workflow import SYSTEM, record
 
 
 class PaymentRefused(DomainError):
@@ -47,47 +48,24 @@ class PaymentRefused(DomainError):
 
 
 D = DisbursementStatus
-DISBURSEMENT_TRANSITIONS = {
-    t.name: t
-    for t in (
-        Transition("submit", (D.PENDING,), D.SUBMITTED, (SYSTEM,)),
-        Transition("retry", (D.FAILED,), D.PENDING, (installments.FINANCE,)),
-        Transition("fail", (D.PENDING,), D.FAILED, (SYSTEM,)),
-        Transition("confirm", (D.PENDING, D.SUBMITTED), D.PAID, (SYSTEM,)),
-        Transition("reverse", (D.PENDING, D.SUBMITTED, D.PAID), D.REVERSED, (SYSTEM,)),
-    )
-}
-
 PAYMENT_REVERSED = installments.INSTALLMENT_TRANSITIONS["payment_reversed"]
-# Failures Stripe answered (and would replay for the same key): the next attempt gets a new key.
-ANSWERED_FAILURES = (
-    "card_declined",
-    "insufficient_balance",
-    "invalid_request",
-    "api",
-    "idempotency_conflict",
-)
-
-
-def _move(disbursement: Disbursement, name: str, *, by=None, actor: str = SYSTEM, note: str = "", fields=()):
-    previous = disbursement.status
-    target = check_transition(
-        DISBURSEMENT_TRANSITIONS, name, previous, actor, states=DisbursementStatus
-    ).target
-    disbursement.status = target
-    disbursement.save(update_fields=["status", *fields])
-    record(subject=disbursement, subject_type="disbursement", action=name, actor=by,
-           foundation=disbursement.foundation, from_state=previous, to_state=target, note=note[:500])  # fmt: skip
+PAY = installments.INSTALLMENT_TRANSITIONS["pay"]
 
 
 # --- Payee accounts --------------------------------------------------------------------------
 
 
+def organization_payee(foundation_id: int, organization_id: int) -> PayeeAccount | None:
+    """The organization's own connected account at the foundation — never one of its volunteers'
+    personal accounts (those carry a pseudonym and are paid only their own stipends)."""
+    return PayeeAccount.objects.filter(
+        foundation_id=foundation_id, organization_id=organization_id, volunteer_pseudonym=""
+    ).first()
+
+
 def payee_for(award: Award) -> PayeeAccount | None:
     """The connected account the award's payments go to (``None`` until the grantee onboards)."""
-    return PayeeAccount.objects.filter(
-        foundation_id=award.fund.foundation_id, organization_id=award.application.organization_id
-    ).first()
+    return organization_payee(award.fund.foundation_id, award.application.organization_id)
 
 
 def has_award_from(organization: Organization, foundation: Foundation) -> bool:
@@ -114,7 +92,7 @@ def start_onboarding(*, organization: Organization, foundation: Foundation, by, 
     with transaction.atomic():
         # The organization row serialises two members clicking at once.
         Organization.objects.select_for_update().get(pk=organization.pk)
-        payee = PayeeAccount.objects.filter(foundation=foundation, organization=organization).first()
+        payee = organization_payee(foundation.pk, organization.pk)
         if payee is None:
             account = gateway.create_connected_account(
                 email=by.email,
@@ -194,6 +172,8 @@ def _problem(installment: Installment, payee: PayeeAccount | None) -> str | None
 
 
 def _lock_installment(installment: Installment) -> Installment:
+    """Lock the installment after its award (the portal's lock order, see ``disbursements``)."""
+    list(Award.objects.select_for_update().filter(pk=installment.award_id).values_list("pk"))
     return (
         Installment.objects.select_for_update(of=("self",))
         .select_related("award__fund__foundation", "award__application__organization")
@@ -202,7 +182,7 @@ def _lock_installment(installment: Installment) -> Installment:
 
 
 def _existing(installment: Installment) -> Disbursement | None:
-    return Disbursement.objects.select_for_update().filter(installment=installment).first()
+    return Disbursement.objects.select_for_update(of=("self",)).filter(installment=installment).first()
 
 
 def _prepare(installment: Installment, *, by) -> tuple[Disbursement, bool]:
@@ -212,90 +192,39 @@ def _prepare(installment: Installment, *, by) -> tuple[Disbursement, bool]:
         actor = installments.finance_actor(by, locked)
         existing = _existing(locked)
         if locked.status in (InstallmentStatus.APPROVED, InstallmentStatus.PAID) and existing is not None:
-            # Double click, or a second officer: the first release stands. A pending one was
-            # never answered by Stripe (crash, timeout): ask again with the same key.
-            return existing, existing.status == DisbursementStatus.PENDING
+            # Double click, or a second officer: the first release stands. One Stripe has not
+            # settled (never answered, or answered without saying) is looked up and asked again
+            # with the same key.
+            return existing, existing.status in (D.PENDING, D.UNKNOWN)
         payee = payee_for(locked.award)
         problem = _problem(locked, payee)
         if problem:
             raise PaymentRefused(problem)
-        ledger.lock_fund(locked.award.fund)
         if existing is None:
-            disbursement = Disbursement.objects.create(
+            disbursement = disbursements.create(
                 foundation=locked.award.fund.foundation,
                 award=locked.award,
                 installment=locked,
                 payee=payee,
                 amount=locked.amount,
-                released_by=by,
+                by=by,
+                transfer_group=f"award:{locked.award_id}",
             )
-            record(subject=disbursement, subject_type="disbursement", action="release", actor=by,
-                   foundation=disbursement.foundation, to_state=disbursement.status)  # fmt: skip
         else:
             disbursement = existing
-            disbursement.amount = locked.amount
-            disbursement.released_by = by
-            disbursement.failure_kind = disbursement.failure_message = ""
-            _move(disbursement, "retry", by=by, actor=actor,
-                  fields=("amount", "currency", "released_by", "failure_kind", "failure_message"))  # fmt: skip
+            if disbursement.payee_id != payee.pk:
+                # Same key generation rules; a new destination needs the new key the failure gave.
+                disbursement.payee = payee
+                disbursement.save(update_fields=["payee"])
+            disbursements.restart(disbursement, by=by, actor=actor, amount=locked.amount)
         locked.approved_by = by
         locked.approved_at = timezone.now()
         installments.transition(locked, "approve", by=by, actor=actor, fields=("approved_by", "approved_at"))
     return disbursement, True
 
 
-def _submit(disbursement: Disbursement) -> Disbursement:
-    """Ask Stripe for the transfer (outside any lock) and record the answer."""
-    with transaction.atomic():
-        Disbursement.objects.filter(pk=disbursement.pk).select_for_update().update(
-            attempts=disbursement.attempts + 1
-        )
-    payee = disbursement.payee
-    try:
-        transfer = get_gateway(disbursement.foundation).create_transfer(
-            amount=disbursement.amount,
-            destination=payee.stripe_account_id,
-            transfer_group=disbursement.transfer_group,
-            metadata={
-                "disbursement": disbursement.pk,
-                "installment": disbursement.installment_id,
-                "award": disbursement.award_id,
-            },
-            idempotency_key=disbursement.idempotency_key,
-        )
-    except PaymentError as error:
-        _record_failure(disbursement, error)
-        raise
-    with transaction.atomic():
-        locked = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
-        fields = []
-        if not locked.stripe_transfer_id:
-            locked.stripe_transfer_id = transfer.id
-            locked.submitted_at = timezone.now()
-            fields += ["stripe_transfer_id", "submitted_at"]
-        if locked.status == DisbursementStatus.PENDING:
-            # The webhook may already have confirmed it (it can arrive before this answer).
-            _move(locked, "submit", note=transfer.id, fields=fields)
-        elif fields:
-            locked.save(update_fields=fields)
-    return locked
-
-
-def _record_failure(disbursement: Disbursement, error: PaymentError) -> None:
-    with transaction.atomic():
-        installment = _lock_installment(disbursement.installment)  # first, as a release does
-        locked = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
-        if locked.status != DisbursementStatus.PENDING:
-            return
-        locked.failure_kind = error.kind
-        locked.failure_message = str(error.message)[:500]
-        fields = ["failure_kind", "failure_message"]
-        if error.kind in ANSWERED_FAILURES:
-            locked.key_generation += 1
-            fields.append("key_generation")
-        _move(locked, "fail", note=error.kind, fields=fields)
-        if installment.status == InstallmentStatus.APPROVED:
-            installments.transition(installment, "fail", by=None, actor=SYSTEM, note=locked.failure_message)
+def _confirm(disbursement: Disbursement, transfer) -> bool:
+    return record_transfer_paid(disbursement, transfer_id=transfer.id)
 
 
 def release_installment(installment: Installment, *, by) -> Disbursement:
@@ -304,16 +233,24 @@ def release_installment(installment: Installment, *, by) -> Disbursement:
     Refused (``IllegalTransition`` or ``PaymentRefused``, with the reason) unless ``by`` is finance
     staff of the foundation who did not approve or make the award, the award is accepted or active,
     the installment is due or failed, and the payee account is ready. Releasing an installment that
-    was already released returns its disbursement without asking Stripe again (unless Stripe never
-    answered, then it asks again with the same key). When Stripe refuses, the failure is recorded
-    on the disbursement and the installment becomes "failed" (a later release retries with the
-    same key), then the ``PaymentError`` is raised. Must not run inside the caller's transaction
-    in production: the disbursement must be committed before Stripe is called.
+    was already released returns its disbursement without asking Stripe again — unless Stripe has
+    not settled it: then Stripe is asked what happened first (and asked again with the same key
+    only when it has no transfer). When Stripe refuses, the failure is recorded on the
+    disbursement, the installment becomes "failed" and the ``PaymentError`` is raised; when Stripe
+    does not say (timeout, 5xx, 409), the disbursement's outcome is "unknown" and the
+    ``PaymentError`` is raised too. Must not run inside the caller's transaction in production:
+    the disbursement must be committed before Stripe is called.
     """
-    disbursement, ask_stripe = _prepare(installment, by=by)
+    disbursement, ask_stripe = retry_on_deadlock(_prepare)(installment, by=by)
     if not ask_stripe:
         return disbursement
-    return _submit(disbursement)
+    if disbursement.status == D.UNKNOWN or disbursement.last_attempt_at is not None:
+        attempt = disbursements.settle(disbursement, confirm=_confirm)
+    else:
+        attempt = disbursements.submit(disbursement)
+    if attempt.error is not None:
+        raise attempt.error
+    return attempt.disbursement
 
 
 @dataclass(frozen=True)
@@ -332,7 +269,10 @@ def release_installments(installment_list, *, by) -> list[ReleaseResult]:
             disbursement = release_installment(installment, by=by)
         except DomainError as error:
             disbursement = Disbursement.objects.filter(installment=installment).first()
-            results.append(ReleaseResult(installment, False, str(error.message), disbursement))
+            message = str(error.message)
+            if disbursement is not None and disbursement.status == D.UNKNOWN:
+                message = disbursements.UNKNOWN_MESSAGE()
+            results.append(ReleaseResult(installment, False, message, disbursement))
         else:
             results.append(ReleaseResult(installment, True, "", disbursement))
     return results
@@ -376,12 +316,9 @@ def release_preview(installment_list, *, by) -> tuple[list[PreviewRow], dict[str
 def find_disbursement(
     foundation: Foundation, *, disbursement_id=None, transfer_id: str = ""
 ) -> Disbursement | None:
-    """Our disbursement of a transfer, locked: by the id in its metadata, else by the transfer id.
-
-    Locks in the order a release does (its installment, then the disbursement), so a Stripe
-    event and a finance officer's release of the same payment queue up instead of deadlocking.
-    """
-    rows = Disbursement.objects.filter(foundation=foundation).only("pk", "installment_id")
+    """Our disbursement of a transfer, locked in the portal's lock order: by the id in its
+    metadata, else by the transfer id."""
+    rows = Disbursement.objects.filter(foundation=foundation).only("pk")
     found = None
     if disbursement_id and str(disbursement_id).isdigit():
         found = rows.filter(pk=int(disbursement_id)).first()
@@ -389,22 +326,10 @@ def find_disbursement(
         found = rows.filter(stripe_transfer_id=transfer_id).first()
     if found is None:
         return None
-    if found.installment_id is not None:
-        list(Installment.objects.select_for_update().filter(pk=found.installment_id).values_list("pk"))
-    return Disbursement.objects.select_for_update().filter(pk=found.pk).first()
+    return disbursements.lock(found.pk)
 
 
-def transfer_mismatch(
-    disbursement: Disbursement, *, amount: Money, destination: str, transfer_id: str
-) -> str:
-    """Why a transfer Stripe reports cannot be ours ("" when it matches)."""
-    if amount != disbursement.amount:
-        return f"amount {amount} != {disbursement.amount}"
-    if destination != disbursement.payee.stripe_account_id:
-        return f"destination {destination} != {disbursement.payee.stripe_account_id}"
-    if disbursement.stripe_transfer_id and transfer_id != disbursement.stripe_transfer_id:
-        return f"transfer {transfer_id} != {disbursement.stripe_transfer_id}"
-    return ""
+transfer_mismatch = disbursements.transfer_mismatch
 
 
 def _post_paid(disbursement: Disbursement, installment: Installment, transfer_id: str) -> None:
@@ -415,20 +340,25 @@ def _post_paid(disbursement: Disbursement, installment: Installment, transfer_id
 def record_transfer_paid(disbursement: Disbursement, *, transfer_id: str) -> bool:
     """Stripe created the transfer: the disbursement and installment are paid, the ledger posts it.
 
-    ``disbursement`` is locked by the caller. Never moves backwards (ignored once paid or
-    reversed). Returns whether anything changed.
+    ``disbursement`` is locked by the caller. Stripe's word wins over what we believed (pending,
+    sent, unknown, even failed); never moves backwards (ignored once paid or reversed). Returns
+    whether anything changed.
     """
-    if disbursement.status not in (D.PENDING, D.SUBMITTED):
+    if disbursement.status not in (*disbursements.OPEN_STATES, D.FAILED):
         return False
     now = timezone.now()
     disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
     disbursement.submitted_at = disbursement.submitted_at or now
     disbursement.paid_at = now
-    _move(disbursement, "confirm", note=transfer_id, fields=("stripe_transfer_id", "submitted_at", "paid_at"))
+    disbursement.failure_kind = disbursement.failure_message = ""
+    disbursement.outcome_unknown_since = None
+    disbursements.move(disbursement, "confirm", note=transfer_id,
+                       fields=("stripe_transfer_id", "submitted_at", "paid_at", "failure_kind",
+                               "failure_message", "outcome_unknown_since"))  # fmt: skip
     installment = _lock_installment(disbursement.installment)
     ledger.lock_fund(installment.award.fund)
     _post_paid(disbursement, installment, transfer_id)
-    if installment.status == InstallmentStatus.APPROVED:
+    if installment.status in PAY.sources:
         installment.paid_at = now
         installment.payment_reference = transfer_id[:120]
         installments.transition(installment, "pay", by=None, actor=SYSTEM, note=transfer_id,
@@ -465,7 +395,7 @@ def record_money_returned(
     if disbursement.status == D.REVERSED:
         disbursement.save(update_fields=fields)
     else:
-        _move(disbursement, "reverse", note=str(amount_reversed), fields=fields)
+        disbursements.move(disbursement, "reverse", note=str(amount_reversed), fields=fields)
 
 
 def record_transfer_reversed(disbursement: Disbursement, *, transfer_id: str, amount_reversed: Money) -> bool:
@@ -477,7 +407,7 @@ def record_transfer_reversed(disbursement: Disbursement, *, transfer_id: str, am
     changed (an older or repeated reversal changes nothing).
     """
     already = disbursement.amount_reversed or zero(str(disbursement.amount.currency))
-    if amount_reversed.amount <= already.amount or disbursement.status == D.FAILED:
+    if amount_reversed.amount <= already.amount:
         return False
     installment = _lock_installment(disbursement.installment)
     fund = ledger.lock_fund(installment.award.fund)

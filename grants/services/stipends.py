@@ -6,21 +6,15 @@ Who does what:
   (which commits the money in the fund's ledger, refused when the fund is short);
 - members of a coordinating organization register volunteers by pseudonym and log shifts,
   one by one or from a CSV file (all rows or none);
-- finance staff who did not approve a batch pay it: one disbursement per payee (the
-  coordinating organization, or a volunteer's own connected account), each sent to Stripe with
-  its ``disbursement:<id>`` idempotency key after the row is committed, so a retry or a double
-  click never pays twice.
-
-Stripe's webhooks confirm or reverse each stipend disbursement through
-``record_stipend_transfer_paid`` / ``record_stipend_transfer_reversed``; the batch becomes paid
-once every payment is (``mark_batch_paid_if_complete``).
+- finance staff who did not approve a batch pay it (``grants.services.stipend_payments``, through
+  the payout engine shared with installments).
 """
 
 import csv
 import datetime
 import io
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
@@ -32,14 +26,11 @@ from djmoney.money import Money
 
 from grants.models import (
     AccountKind,
-    Disbursement,
-    DisbursementStatus,
     EntryCause,
     Foundation,
     Fund,
     Organization,
     PayeeAccount,
-    PayoutStatus,
     RateUnit,
     Role,
     Shift,
@@ -51,11 +42,9 @@ from grants.models import (
     Volunteer,
 )
 from grants.money import check_money, minor_unit, zero
-from grants.payments.gateway import PaymentError, get_gateway
 from grants.permissions import foundation_ids, has_role, is_organization_member
 from grants.services import ledger
 from grants.services.errors import DomainError, IllegalTransition
-from grants.services.payments import ANSWERED_FAILURES, DISBURSEMENT_TRANSITIONS, record_money_returned
 from grants.services.workflow import SYSTEM, Transition, check_transition, record
 
 
@@ -108,7 +97,7 @@ def month_label(month: datetime.date) -> str:
     return formats.date_format(month, "YEAR_MONTH_FORMAT")
 
 
-def _transition(batch: StipendBatch, name: str, *, by, actor: str, note: str = "", fields=()) -> None:
+def transition(batch: StipendBatch, name: str, *, by, actor: str, note: str = "", fields=()) -> None:
     previous = batch.status
     target = check_transition(BATCH_TRANSITIONS, name, previous, actor, states=StipendBatchStatus).target
     batch.status = target
@@ -117,7 +106,7 @@ def _transition(batch: StipendBatch, name: str, *, by, actor: str, note: str = "
            foundation=batch.program.fund.foundation, from_state=previous, to_state=target, note=note[:500])  # fmt: skip
 
 
-def _lock_batch(batch: StipendBatch) -> StipendBatch:
+def lock_batch(batch: StipendBatch) -> StipendBatch:
     return (
         StipendBatch.objects.select_for_update(of=("self",))
         .select_related("program__fund__foundation", "organization")
@@ -560,7 +549,7 @@ def compute_batch(
 
 def _release(batch: StipendBatch, *, by, note: str = "") -> None:
     """Cancel a locked draft batch and free its shifts."""
-    _transition(batch, "cancel", by=by, actor=OFFICER, note=note)
+    transition(batch, "cancel", by=by, actor=OFFICER, note=note)
     Shift.objects.filter(batch=batch).update(batch=None)
 
 
@@ -568,7 +557,7 @@ def cancel_batch(batch: StipendBatch, *, by, reason: str = "") -> StipendBatch:
     """Cancel a draft batch (officers): its shifts can be changed and computed again."""
     _require_officer(by, batch.program)
     with transaction.atomic():
-        locked = _lock_batch(batch)
+        locked = lock_batch(batch)
         _release(locked, by=by, note=reason)
     return locked
 
@@ -598,7 +587,7 @@ def approve_batch(batch: StipendBatch, *, by) -> StipendBatch:
     """
     _require_officer(by, batch.program)
     with transaction.atomic():
-        locked = _lock_batch(batch)
+        locked = lock_batch(batch)
         check_transition(BATCH_TRANSITIONS, "approve", locked.status, OFFICER, states=StipendBatchStatus)
         fund, foundation = locked.program.fund, locked.program.fund.foundation
         lines = list(locked.lines.select_related("volunteer__payee"))
@@ -631,246 +620,21 @@ def approve_batch(batch: StipendBatch, *, by) -> StipendBatch:
             StipendPayment(batch=locked, payee=payees[pk], amount=amount) for pk, amount in shares.items()
         )
         locked.approved_by, locked.approved_at = by, timezone.now()
-        _transition(locked, "approve", by=by, actor=OFFICER, note=str(locked.total),
+        transition(locked, "approve", by=by, actor=OFFICER, note=str(locked.total),
                     fields=("approved_by", "approved_at"))  # fmt: skip
     return locked
 
 
-# --- Paying ----------------------------------------------------------------------------------
+# --- Payees -------------------------------------------------------------------------------
 
 
 def payee_label(payee: PayeeAccount) -> str:
     if payee.volunteer_pseudonym:
-        return _("“%(name)s” (%(organization)s)") % {"name": payee.volunteer_pseudonym,
-                                                     "organization": payee.organization.name}  # fmt: skip
+        return _("“%(name)s” (%(organization)s)") % {
+            "name": payee.volunteer_pseudonym,
+            "organization": payee.organization.name,
+        }
     return payee.organization.name
-
-
-def _require_payer(by, batch: StipendBatch) -> None:
-    if not has_role(by, batch.program.fund.foundation_id, *FINANCE_ROLES):
-        raise IllegalTransition(_("Only finance staff of this foundation can pay stipends."))
-    if by.pk == batch.approved_by_id:
-        raise IllegalTransition(_("You approved these stipends, so another finance officer must pay them."))
-
-
-def payment_problems(batch: StipendBatch) -> list[str]:
-    """Why the batch's payments cannot be sent now (empty: they can). Changes nothing."""
-    problems = []
-    for payment in batch.payments.select_related("payee__organization", "disbursement"):
-        if payment.disbursement and payment.disbursement.status == DisbursementStatus.REVERSED:
-            problems.append(_("Stripe reversed the payment to %(payee)s; it cannot be sent again through Stripe.")
-                            % {"payee": payee_label(payment.payee)})  # fmt: skip
-        elif payment.payee.payout_status != PayoutStatus.READY:
-            problems.append(_("%(payee)s cannot receive payments yet: Stripe says “%(status)s”.") % {
-                "payee": payee_label(payment.payee), "status": PayoutStatus(payment.payee.payout_status).label})  # fmt: skip
-    return problems
-
-
-def _move(disbursement: Disbursement, name: str, *, by=None, actor: str = SYSTEM, note: str = "", fields=()):
-    previous = disbursement.status
-    target = check_transition(
-        DISBURSEMENT_TRANSITIONS, name, previous, actor, states=DisbursementStatus
-    ).target
-    disbursement.status = target
-    disbursement.save(update_fields=["status", *fields])
-    record(subject=disbursement, subject_type="disbursement", action=name, actor=by,
-           foundation=disbursement.foundation, from_state=previous, to_state=target, note=note[:500])  # fmt: skip
-
-
-@dataclass
-class PayResult:
-    """What ``pay_batch`` did: the disbursements of the batch and Stripe's refusals (by payee)."""
-
-    batch: StipendBatch
-    disbursements: list = field(default_factory=list)
-    failures: list = field(default_factory=list)  # (payee label, message)
-
-
-def _prepare_payments(batch: StipendBatch, *, by) -> tuple[StipendBatch, list[Disbursement]]:
-    with transaction.atomic():
-        locked = _lock_batch(batch)
-        _require_payer(by, locked)
-        if locked.status == B.PAID:
-            return locked, []
-        if locked.status != B.APPROVED:
-            raise IllegalTransition(
-                _("Stipends are paid once approved; these are “%(state)s”.")
-                % {"state": locked.get_status_display()}
-            )
-        problems = payment_problems(locked)
-        if problems:
-            raise StipendError(" ".join(problems))
-        foundation = locked.program.fund.foundation
-        to_submit = []
-        for payment in locked.payments.select_for_update(of=("self",)).select_related("payee"):
-            disbursement = payment.disbursement
-            if disbursement is None:
-                disbursement = Disbursement.objects.create(
-                    foundation=foundation, payee=payment.payee, amount=payment.amount, released_by=by
-                )
-                payment.disbursement = disbursement
-                payment.save(update_fields=["disbursement"])
-                record(subject=disbursement, subject_type="disbursement", action="release", actor=by,
-                       foundation=foundation, to_state=disbursement.status, note=f"stipend-batch:{locked.pk}")  # fmt: skip
-            else:
-                disbursement = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
-                if disbursement.status == DisbursementStatus.FAILED:
-                    disbursement.released_by = by
-                    disbursement.failure_kind = disbursement.failure_message = ""
-                    _move(disbursement, "retry", by=by, actor=FINANCE,
-                          fields=("released_by", "failure_kind", "failure_message"))  # fmt: skip
-            if disbursement.status == DisbursementStatus.PENDING:
-                to_submit.append(disbursement)
-    return locked, to_submit
-
-
-def _submit(disbursement: Disbursement, batch: StipendBatch) -> str:
-    """Ask Stripe for the transfer (outside any lock); record the answer. Returns an error or ""."""
-    with transaction.atomic():
-        Disbursement.objects.filter(pk=disbursement.pk).select_for_update().update(
-            attempts=disbursement.attempts + 1
-        )
-    try:
-        transfer = get_gateway(disbursement.foundation).create_transfer(
-            amount=disbursement.amount,
-            destination=disbursement.payee.stripe_account_id,
-            transfer_group=f"stipend-batch:{batch.pk}",
-            metadata={"disbursement": str(disbursement.pk), "stipend_batch": str(batch.pk)},
-            idempotency_key=disbursement.idempotency_key,
-        )
-    except PaymentError as error:
-        with transaction.atomic():
-            locked = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
-            if locked.status == DisbursementStatus.PENDING:
-                locked.failure_kind, locked.failure_message = error.kind, str(error.message)[:500]
-                fields = ["failure_kind", "failure_message"]
-                if error.kind in ANSWERED_FAILURES:
-                    # Stripe replays an answered failure for the same key: the retry needs a new one.
-                    locked.key_generation += 1
-                    fields.append("key_generation")
-                _move(locked, "fail", note=error.kind, fields=fields)
-        return str(error.message)
-    with transaction.atomic():
-        locked = Disbursement.objects.select_for_update().get(pk=disbursement.pk)
-        fields = []
-        if not locked.stripe_transfer_id:
-            locked.stripe_transfer_id, locked.submitted_at = transfer.id, timezone.now()
-            fields += ["stripe_transfer_id", "submitted_at"]
-        if locked.status == DisbursementStatus.PENDING:
-            _move(locked, "submit", note=transfer.id, fields=fields)
-        elif fields:
-            locked.save(update_fields=fields)
-    return ""
-
-
-def pay_batch(batch: StipendBatch, *, by) -> PayResult:
-    """Send an approved batch's payments: one disbursement (and one Stripe transfer) per payee.
-
-    Finance staff of the foundation who did not approve the batch; every payee must be ready for
-    payouts (else refused, naming who is not). A payment already sent is not sent again; one Stripe
-    never answered is asked again with the same key; one Stripe refused is retried with the next
-    key (``Disbursement.key_generation``), like installments. Stripe's refusals are recorded on the disbursement and returned in ``failures``. Must not
-    run inside the caller's transaction in production: rows are committed before Stripe is called.
-    """
-    locked, to_submit = _prepare_payments(batch, by=by)
-    result = PayResult(batch=locked)
-    for disbursement in to_submit:
-        error = _submit(disbursement, locked)
-        if error:
-            result.failures.append((payee_label(disbursement.payee), error))
-    result.disbursements = [
-        p.disbursement for p in locked.payments.select_related("disbursement") if p.disbursement_id
-    ]
-    return result
-
-
-# --- What Stripe tells us (the webhook handler calls these inside its transaction) -----------
-
-
-def stipend_payment_of(disbursement: Disbursement) -> StipendPayment | None:
-    return StipendPayment.objects.select_related("batch").filter(disbursement=disbursement).first()
-
-
-def _post_paid(disbursement: Disbursement, batch: StipendBatch, transfer_id: str) -> None:
-    fund = ledger.lock_fund(batch.program.fund)
-    ledger.post_entry(
-        foundation=disbursement.foundation,
-        cause=EntryCause.STIPEND,
-        memo=_("Stipends of %(month)s paid to %(payee)s")
-        % {"month": month_label(batch.month), "payee": payee_label(disbursement.payee)},
-        lines=[
-            ledger.debit(fund, AccountKind.GRANTS_PAYABLE, disbursement.amount),
-            ledger.credit(fund, AccountKind.PROCESSOR_CASH, disbursement.amount),
-        ],
-        reference=transfer_id,
-        disbursement=disbursement,
-        idempotency_key=f"disbursement:{disbursement.pk}:paid",
-    )
-
-
-def record_stipend_transfer_paid(disbursement: Disbursement, *, transfer_id: str) -> bool:
-    """Stripe created the transfer of a stipend payment (``disbursement`` locked by the caller):
-    the disbursement is paid, the ledger posts it, and the batch is paid once all its payments
-    are. Never moves backwards. Returns whether anything changed."""
-    payment = stipend_payment_of(disbursement)
-    if payment is None or disbursement.status not in (
-        DisbursementStatus.PENDING,
-        DisbursementStatus.SUBMITTED,
-    ):
-        return False
-    batch = _lock_batch(payment.batch)
-    now = timezone.now()
-    disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
-    disbursement.submitted_at = disbursement.submitted_at or now
-    disbursement.paid_at = now
-    _move(disbursement, "confirm", note=transfer_id, fields=("stripe_transfer_id", "submitted_at", "paid_at"))
-    _post_paid(disbursement, batch, transfer_id)
-    mark_batch_paid_if_complete(batch)
-    return True
-
-
-def record_stipend_transfer_reversed(
-    disbursement: Disbursement, *, transfer_id: str, amount_reversed: Money
-) -> bool:
-    """Stripe took (some of) a stipend transfer back (``disbursement`` locked by the caller): the
-    ledger posts the payment if not yet and the money returned; a paid batch is owed again.
-    A repeated or older reversal changes nothing. Returns whether anything changed."""
-    payment = stipend_payment_of(disbursement)
-    already = disbursement.amount_reversed or zero(str(disbursement.amount.currency))
-    if (
-        payment is None
-        or amount_reversed.amount <= already.amount
-        or disbursement.status == DisbursementStatus.FAILED
-    ):
-        return False
-    batch = _lock_batch(payment.batch)
-    _post_paid(disbursement, batch, transfer_id)
-    fund = ledger.lock_fund(batch.program.fund)
-    record_money_returned(
-        disbursement, fund=fund, transfer_id=transfer_id, amount_reversed=amount_reversed, already=already,
-        memo=_("Stipends of %(month)s to %(payee)s reversed by Stripe")
-        % {"month": month_label(batch.month), "payee": payee_label(disbursement.payee)},
-    )  # fmt: skip
-    if batch.status == B.PAID:
-        _transition(batch, "payment_reversed", by=None, actor=SYSTEM, note=payee_label(disbursement.payee))
-    return True
-
-
-def mark_batch_paid_if_complete(batch: StipendBatch) -> bool:
-    """Mark an approved batch paid when every one of its payments' disbursements is paid.
-    Safe to call any number of times; returns whether the batch became paid."""
-    with transaction.atomic():
-        locked = _lock_batch(batch)
-        if locked.status != B.APPROVED:
-            return False
-        statuses = [
-            (p.disbursement.status if p.disbursement_id else None)
-            for p in locked.payments.select_related("disbursement")
-        ]
-        if not statuses or any(status != DisbursementStatus.PAID for status in statuses):
-            return False
-        _transition(locked, "pay", by=None, actor=SYSTEM)
-    return True
 
 
 # --- Tax-reporting threshold -----------------------------------------------------------------

@@ -30,8 +30,11 @@ def start_volunteer_onboarding(volunteer: Volunteer, *, by, return_url: str) -> 
         locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
         payee = locked.payee
         if payee is None:
+            # Not the coordinator's email: Stripe writes to the account's email about the
+            # volunteer's own money and identity checks. The volunteer gives their own contact
+            # to Stripe during onboarding; the portal never learns it.
             account = gateway.create_connected_account(
-                email=by.email,
+                email="",
                 metadata={
                     "organization": organization.pk,
                     "volunteer": locked.pk,

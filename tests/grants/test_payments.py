@@ -18,11 +18,10 @@ from grants.models import (
     SimulatedIdempotencyKey,
     SimulatedStripeObject,
 )
-from grants.payments.gateway import PaymentError
+from grants.payments.gateway import OUTCOME_UNKNOWN_KINDS, PaymentError
 from grants.payments.simulated import FAILURE_KINDS, SimulatedGateway
 from grants.services import awards, installments, ledger, payments
 from grants.services.errors import DomainError, IllegalTransition
-from grants.services.payments import ANSWERED_FAILURES
 from tests.factories import OrganizationFactory, UserFactory
 from tests.grants.money_fixtures import award_for, fund_with, usd
 
@@ -261,7 +260,11 @@ def test_a_release_stranded_after_commit_is_resubmitted_with_the_same_key(
         amount=disbursement.amount,
         destination=disbursement.payee.stripe_account_id,
         transfer_group=disbursement.transfer_group,
-        metadata={"disbursement": disbursement.pk, "installment": installment.pk, "award": ready.pk},
+        metadata={
+            "disbursement": str(disbursement.pk),
+            "installment": str(installment.pk),
+            "award": str(ready.pk),
+        },
         idempotency_key=disbursement.idempotency_key,
     )
     assert Disbursement.objects.get().status == DisbursementStatus.PENDING
@@ -273,8 +276,8 @@ def test_a_release_stranded_after_commit_is_resubmitted_with_the_same_key(
     assert transfers().count() == 1
 
 
-@pytest.mark.parametrize("kind", FAILURE_KINDS)
-def test_a_stripe_failure_is_recorded_and_a_retry_pays_once(
+@pytest.mark.parametrize("kind", sorted(set(FAILURE_KINDS) - OUTCOME_UNKNOWN_KINDS))
+def test_a_refusal_stripe_answered_fails_the_payment_and_the_retry_uses_the_next_key(
     world, ready, django_capture_on_commit_callbacks, kind
 ):
     installment = ready.installments.get()
@@ -295,20 +298,41 @@ def test_a_stripe_failure_is_recorded_and_a_retry_pays_once(
 
     retried.refresh_from_db()
     assert retried.pk == failed.pk
-    # A failure Stripe answered would be replayed for the same key, so the retry gets a new one;
-    # after a network or rate-limit failure the same key is reused, so nothing can pay twice.
-    answered = kind in ANSWERED_FAILURES
-    expected_key = f"disbursement:{failed.pk}:1" if answered else f"disbursement:{failed.pk}"
-    assert retried.idempotency_key == expected_key
-    assert SimulatedIdempotencyKey.objects.filter(key=expected_key).count() == 1
+    # Stripe replays an answered refusal for the same key: the retry needs the next one.
+    assert retried.idempotency_key == f"disbursement:{failed.pk}:1"
+    assert SimulatedIdempotencyKey.objects.filter(key=retried.idempotency_key).count() == 1
     assert retried.status == DisbursementStatus.PAID
     assert retried.failure_kind == ""
     assert retried.attempts == 2
     assert transfers().count() == 1
-    assert SimulatedStripeObject.objects.get(kind="transfer").data["metadata"]["disbursement"] == str(
-        failed.pk
-    )
     assert ready.installments.get().status == InstallmentStatus.PAID
+    assert JournalEntry.objects.filter(cause=EntryCause.DISBURSEMENT).count() == 1
+
+
+@pytest.mark.parametrize("kind", sorted(set(FAILURE_KINDS) & OUTCOME_UNKNOWN_KINDS))
+def test_an_answer_that_does_not_say_leaves_the_outcome_unknown_and_keeps_the_key(
+    world, ready, django_capture_on_commit_callbacks, kind
+):
+    installment = ready.installments.get()
+    SimulatedGateway.fail_next(world["foundation"], kind, operation="create_transfer")
+
+    with pytest.raises(PaymentError):
+        _release(world, installment, django_capture_on_commit_callbacks)
+
+    unknown = Disbursement.objects.get()
+    assert unknown.status == DisbursementStatus.UNKNOWN
+    assert unknown.key_generation == 0
+    assert unknown.outcome_unknown_since is not None
+    # Not "failed": a person must not be invited to send it again as if nothing had happened.
+    assert ready.installments.get().status == InstallmentStatus.APPROVED
+    assert "Stripe did not say" in unknown.failure_message
+
+    retried = _release(world, installment, django_capture_on_commit_callbacks, by="finance2")
+
+    retried.refresh_from_db()
+    assert retried.idempotency_key == f"disbursement:{unknown.pk}"
+    assert retried.status == DisbursementStatus.PAID
+    assert transfers().count() == 1
     assert JournalEntry.objects.filter(cause=EntryCause.DISBURSEMENT).count() == 1
 
 

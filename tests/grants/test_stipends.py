@@ -25,7 +25,7 @@ from grants.models import (
     Volunteer,
 )
 from grants.payments.simulated import SimulatedGateway
-from grants.services import ledger, stipends
+from grants.services import ledger, stipend_payments, stipends
 from grants.services.errors import DomainError, IllegalTransition
 from grants.services.ledger import InsufficientFunds
 from tests.factories import OrganizationFactory, UserFactory
@@ -422,8 +422,8 @@ def approved(world, hotline):
 
 
 def test_paying_sends_one_transfer_per_payee_even_when_clicked_twice(world, approved):
-    result = stipends.pay_batch(approved, by=world["finance"])
-    again = stipends.pay_batch(approved, by=world["finance2"])
+    result = stipend_payments.pay_batch(approved, by=world["finance"])
+    again = stipend_payments.pay_batch(approved, by=world["finance2"])
 
     assert not result.failures and not again.failures
     assert transfers().count() == 2
@@ -442,13 +442,13 @@ def test_paying_sends_one_transfer_per_payee_even_when_clicked_twice(world, appr
 
 
 def test_the_batch_is_paid_once_stripe_confirms_every_payment(world, approved):
-    stipends.pay_batch(approved, by=world["finance"])
+    stipend_payments.pay_batch(approved, by=world["finance"])
     first, second = [p.disbursement for p in approved.payments.select_related("disbursement").order_by("pk")]
 
-    assert stipends.record_stipend_transfer_paid(first, transfer_id=first.stripe_transfer_id)
-    assert not stipends.mark_batch_paid_if_complete(approved)
-    assert stipends.record_stipend_transfer_paid(second, transfer_id=second.stripe_transfer_id)
-    assert not stipends.record_stipend_transfer_paid(second, transfer_id=second.stripe_transfer_id)
+    assert stipend_payments.record_stipend_transfer_paid(first, transfer_id=first.stripe_transfer_id)
+    assert not stipend_payments.mark_batch_paid_if_complete(approved)
+    assert stipend_payments.record_stipend_transfer_paid(second, transfer_id=second.stripe_transfer_id)
+    assert not stipend_payments.record_stipend_transfer_paid(second, transfer_id=second.stripe_transfer_id)
 
     approved.refresh_from_db()
     assert approved.status == StipendBatchStatus.PAID
@@ -457,15 +457,15 @@ def test_the_batch_is_paid_once_stripe_confirms_every_payment(world, approved):
 
 
 def test_a_reversed_stipend_payment_puts_the_money_back_and_the_batch_is_owed_again(world, approved):
-    stipends.pay_batch(approved, by=world["finance"])
+    stipend_payments.pay_batch(approved, by=world["finance"])
     for p in approved.payments.select_related("disbursement"):
-        stipends.record_stipend_transfer_paid(p.disbursement, transfer_id=p.disbursement.stripe_transfer_id)
+        stipend_payments.record_stipend_transfer_paid(p.disbursement, transfer_id=p.disbursement.stripe_transfer_id)
     luna = approved.payments.get(payee__volunteer_pseudonym="Luna").disbursement
 
-    assert stipends.record_stipend_transfer_reversed(
+    assert stipend_payments.record_stipend_transfer_reversed(
         luna, transfer_id=luna.stripe_transfer_id, amount_reversed=usd(50)
     )
-    assert not stipends.record_stipend_transfer_reversed(
+    assert not stipend_payments.record_stipend_transfer_reversed(
         luna, transfer_id=luna.stripe_transfer_id, amount_reversed=usd(50)
     )
 
@@ -475,7 +475,7 @@ def test_a_reversed_stipend_payment_puts_the_money_back_and_the_batch_is_owed_ag
     assert approved.status == StipendBatchStatus.APPROVED
     assert ledger.balances(world["fund"]).outstanding == usd(50)
     with pytest.raises(stipends.StipendError, match="reversed"):
-        stipends.pay_batch(approved, by=world["finance"])
+        stipend_payments.pay_batch(approved, by=world["finance"])
 
 
 def test_the_approver_cannot_pay(world, hotline):
@@ -485,9 +485,9 @@ def test_the_approver_cannot_pay(world, hotline):
     shift(world, hotline["Sol"], D(2026, 9, 3))
     batch = stipends.approve_batch(compute(world, hotline["program"]), by=admin)
     with pytest.raises(IllegalTransition, match="another finance officer"):
-        stipends.pay_batch(batch, by=admin)
+        stipend_payments.pay_batch(batch, by=admin)
     with pytest.raises(IllegalTransition):
-        stipends.pay_batch(batch, by=world["officer"])
+        stipend_payments.pay_batch(batch, by=world["officer"])
     assert not transfers().exists()
 
 
@@ -496,7 +496,7 @@ def test_payees_not_ready_are_named_and_nothing_is_sent(world, approved):
     luna.payout_status = PayoutStatus.RESTRICTED
     luna.save()
     with pytest.raises(stipends.StipendError) as raised:
-        stipends.pay_batch(approved, by=world["finance"])
+        stipend_payments.pay_batch(approved, by=world["finance"])
     assert "Luna" in raised.value.message and "Restricted" in raised.value.message
     assert not transfers().exists()
     assert not StipendPayment.objects.filter(disbursement__isnull=False).exists()
@@ -504,12 +504,12 @@ def test_payees_not_ready_are_named_and_nothing_is_sent(world, approved):
 
 def test_a_stripe_refusal_is_recorded_and_a_retry_reuses_the_disbursement(world, approved):
     SimulatedGateway.fail_next(world["foundation"], "insufficient_balance", operation="create_transfer")
-    result = stipends.pay_batch(approved, by=world["finance"])
+    result = stipend_payments.pay_batch(approved, by=world["finance"])
     assert len(result.failures) == 1
     failed = [p.disbursement for p in approved.payments.select_related("disbursement").order_by("pk")]
     assert sorted(d.status for d in failed) == [DisbursementStatus.FAILED, DisbursementStatus.SUBMITTED]
 
-    retry = stipends.pay_batch(approved, by=world["finance"])
+    retry = stipend_payments.pay_batch(approved, by=world["finance"])
 
     assert not retry.failures
     assert transfers().count() == 2
@@ -642,7 +642,7 @@ def test_stripe_confirmations_through_the_webhook_endpoint_mark_the_batch_paid(
     from grants.models import WebhookEvent
 
     with django_capture_on_commit_callbacks(execute=True):
-        result = stipends.pay_batch(approved, by=world["finance"])
+        result = stipend_payments.pay_batch(approved, by=world["finance"])
     assert not result.failures
     approved.refresh_from_db()
     assert approved.status == StipendBatchStatus.PAID

@@ -2,12 +2,14 @@
 
 from django.core.management.base import BaseCommand
 
+from grants.services.payouts import describe
 from grants.tasks import (
     apply_pending_webhook_events,
     mark_installments_due,
     purge_expired_exports,
     purge_retention_task,
     send_report_reminders_task,
+    settle_payouts_task,
 )
 
 
@@ -18,7 +20,8 @@ class Command(BaseCommand):
         "in 7 days, due today or overdue (weekly), with the next payment held where the call says "
         "so; expired export files are deleted; each foundation's retention rule is applied (files "
         "and sensitive answers of old declined or withdrawn applications, contact details of donors "
-        "gone quiet); Stripe events whose task was lost are applied. Safe to run more than once a day. Example cron line: "
+        "gone quiet); Stripe events whose task was lost are applied; payments Stripe left unsettled (a timeout, "
+        "an error that does not say whether it paid) are looked up at Stripe and settled. Safe to run more than once a day. Example cron line: "
         "'5 6 * * * cd /srv/fundportal && .venv/bin/python manage.py run_daily'. With --enqueue the "
         "work goes to the task worker."
     )
@@ -34,6 +37,7 @@ class Command(BaseCommand):
                 purge_expired_exports,
                 purge_retention_task,
                 apply_pending_webhook_events,
+                settle_payouts_task,
             ):
                 result = task.enqueue()
                 self.stdout.write(f"Queued {task.name} ({result.id}).")
@@ -43,8 +47,10 @@ class Command(BaseCommand):
         purged = purge_expired_exports.call()
         retained = purge_retention_task.call()
         applied = apply_pending_webhook_events.call()
+        settled = settle_payouts_task.call()
         self.stdout.write(
             f"{due} installments became due. {reminders} report reminders sent. {purged} expired exports deleted."
             f" {retained} applications and donors erased under the retention rule."
             f" {applied} Stripe events left waiting were applied."
+            f" Payments waiting for Stripe: {describe(settled)}"
         )
