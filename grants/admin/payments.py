@@ -46,9 +46,11 @@ from grants.models import (
     WebhookEventStatus,
 )
 from grants.permissions import foundation_ids, scope_to_foundations
+from grants.services import disbursements as disbursement_service
 from grants.services import installments as installment_service
 from grants.services import payments as payment_service
-from grants.services import reconciliation
+from grants.services import payouts, reconciliation
+from grants.services.errors import DomainError
 
 VIEW_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR)
 RELEASE_ROLES = installment_service.FINANCE_ROLES
@@ -65,12 +67,16 @@ DIFFERENCE_LABELS = {
     reconciliation.DESTINATION_MISMATCH: _("Paid to a different Stripe account"),
     reconciliation.REVERSED_AT_STRIPE_ONLY: _("Reversed at Stripe, not in the portal"),
     reconciliation.REVERSED_HERE_ONLY: _("Reversed in the portal, not at Stripe"),
+    reconciliation.SECOND_TRANSFER: _("Paid twice at Stripe"),
+    reconciliation.NOT_RECORDED_PAID: _("Paid at Stripe, not yet recorded as paid"),
+    reconciliation.OUTCOME_UNKNOWN: _("Outcome not known yet"),
 }
 DISBURSEMENT_ACTIVITY = {
     "release": _("Released"),
     "submit": _("Sent to Stripe"),
     "retry": _("Released again after a failure"),
     "fail": _("Stripe refused the transfer"),
+    "outcome_unknown": _("Stripe did not say whether it paid"),
     "confirm": _("Stripe confirmed the transfer"),
     "reverse": _("Stripe reversed the transfer"),
 }
@@ -357,8 +363,38 @@ class DisbursementView(PaymentsPage):
              "from": states.get(entry.from_state, entry.from_state), "to": states.get(entry.to_state, entry.to_state)}
             for entry in entries
         ]  # fmt: skip
-        context.update(disbursement=self.disbursement, activity=activity)
+        can_check = (
+            self.disbursement.status in disbursement_service.OPEN_STATES
+            and self.disbursement.foundation_id in self.release_foundations
+        )
+        context.update(disbursement=self.disbursement, activity=activity, can_check=can_check)
         return context
+
+
+class CheckWithStripeView(DisbursementView):
+    """POST only: ask Stripe now what happened to a payment it has not settled (finance)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        disbursement = self.disbursement
+        if disbursement.foundation_id not in self.release_foundations:
+            raise PermissionDenied
+        if disbursement.status not in disbursement_service.OPEN_STATES:
+            messages.info(request, _t("Stripe has already settled this payment: it is “%(status)s”.")
+                          % {"status": disbursement.get_status_display()})  # fmt: skip
+            return redirect("payments:disbursement", disbursement.pk)
+        try:
+            attempt = payouts.settle(disbursement)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            status = attempt.disbursement.get_status_display()
+            if attempt.error is not None or attempt.disbursement.status == DisbursementStatus.UNKNOWN:
+                messages.warning(request, attempt.message)
+            else:
+                messages.success(request, _t("Stripe was asked: the payment is “%(status)s”.") % {"status": status})
+        return redirect("payments:disbursement", disbursement.pk)
 
 
 # --- Reconciliation ------------------------------------------------------------------------
@@ -554,6 +590,7 @@ class PaymentsViewSet(ViewSet):
             path("results/<slug:token>/", ResultsView.as_view(), name="results"),
             path("disbursements/", DisbursementIndexView.as_view(), name="disbursements"),
             path("disbursements/<int:pk>/", DisbursementView.as_view(), name="disbursement"),
+            path("disbursements/<int:pk>/check/", CheckWithStripeView.as_view(), name="check_with_stripe"),
             path("reconciliation/", ReconciliationView.as_view(), name="reconciliation"),
             path("webhooks/", WebhookEventIndexView.as_view(), name="webhooks"),
             path("payees/", PayeeIndexView.as_view(), name="payees"),

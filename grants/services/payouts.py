@@ -206,7 +206,7 @@ def settle_open_disbursements(*, older_than: datetime.timedelta | None = None) -
     the transfer exists. Returns counts by the state each ended in; a Stripe error on one
     disbursement stops no other."""
     counts: dict[str, int] = {}
-    rows = disbursements.needs_settling(older_than=older_than or settle_after())
+    rows = disbursements.needs_settling(older_than=settle_after() if older_than is None else older_than)
     for disbursement in rows.select_related("foundation", "payee").iterator():
         try:
             attempt = settle(disbursement)

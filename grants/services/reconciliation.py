@@ -18,6 +18,9 @@ AMOUNT_MISMATCH = "amount_mismatch"
 DESTINATION_MISMATCH = "destination_mismatch"
 REVERSED_AT_STRIPE_ONLY = "reversed_at_stripe_only"
 REVERSED_HERE_ONLY = "reversed_here_only"
+SECOND_TRANSFER = "second_transfer"
+NOT_RECORDED_PAID = "not_recorded_paid"
+OUTCOME_UNKNOWN = "outcome_unknown"
 
 SENT_STATES = (DisbursementStatus.SUBMITTED, DisbursementStatus.PAID, DisbursementStatus.REVERSED)
 
@@ -62,6 +65,42 @@ def reconcile(
             .filter(foundation=foundation, stripe_transfer_id=transfer.id)
             .first()
         )
+        named = transfer.metadata.get("disbursement", "")
+        claimed = (
+            Disbursement.objects.select_related("payee").filter(foundation=foundation, pk=int(named)).first()
+            if ours is None and named.isdigit()
+            else None
+        )
+        if claimed is not None and claimed.stripe_transfer_id:
+            # Stripe made another transfer for a payment that already has one: paid twice.
+            differences.append(
+                Difference(
+                    SECOND_TRANSFER,
+                    transfer.id,
+                    claimed.pk,
+                    _(
+                        "Stripe sent %(amount)s to %(destination)s for a payment that was already paid "
+                        "by %(first)s: the payment went out twice. Reverse one of them at Stripe."
+                    )
+                    % {"amount": transfer.amount, "destination": transfer.destination,
+                       "first": claimed.stripe_transfer_id},
+                )
+            )  # fmt: skip
+            continue
+        if claimed is not None:
+            differences.append(
+                Difference(
+                    NOT_RECORDED_PAID,
+                    transfer.id,
+                    claimed.pk,
+                    _(
+                        "Stripe sent %(amount)s for this payment; the portal has it as “%(status)s”. "
+                        "Use “Check with Stripe” on the payment (or wait for the daily check)."
+                    )
+                    % {"amount": transfer.amount, "status": claimed.get_status_display()},
+                )
+            )
+            continue
         if ours is None:
             differences.append(
                 Difference(
@@ -125,6 +164,25 @@ def reconcile(
         .exclude(stripe_transfer_id__in=seen)
         .order_by("submitted_at", "pk")
     )
+    unsettled = Disbursement.objects.filter(
+        foundation=foundation,
+        status__in=(DisbursementStatus.UNKNOWN, DisbursementStatus.PENDING),
+        released_at__gte=start,
+        released_at__lt=end,
+    ).order_by("released_at", "pk")
+    for ours in unsettled:
+        differences.append(
+            Difference(
+                OUTCOME_UNKNOWN,
+                ours.stripe_transfer_id or "",
+                ours.pk,
+                _(
+                    "The portal asked Stripe for %(amount)s on %(date)s and does not know yet whether it "
+                    "was paid. Nothing is sent again until Stripe says; use “Check with Stripe”."
+                )
+                % {"amount": ours.amount, "date": timezone.localdate(ours.released_at)},
+            )
+        )
     for ours in missing:
         differences.append(
             Difference(

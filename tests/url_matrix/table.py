@@ -186,6 +186,7 @@ RELEASERS_405   = admin("404  404  404  405  404  405  404  405  404")
 RECORD_GIFT     = admin("404  404  404  OK   404  OK   404  OK   404")
 RECORD_GIFT_400 = admin("404  404  404  400  404  400  404  400  404")
 RESEND          = admin("404  404  404  RE   DEN  RE   404  404  404")
+CHECK_WITH_STRIPE = admin("404  404  404  RE   DEN  RE   404  404  404")
 REPORT_AREA     = admin("404  404  OK   OK   OK   OK   OK   OK   OK")
 REPORT_A        = admin("404  404  OK   OK   OK   OK   404  404  404")
 EXPORT_400      = admin("404  404  404  400  400  400  404  400  400")
@@ -286,6 +287,8 @@ ROWS = [
     Row("admin/payments/results/<slug:token>/", NONE_404, note="results of a release nobody made"),
     Row("admin/payments/disbursements/", PAY_LIST),
     Row("admin/payments/disbursements/<int:pk>/", PAY_A),
+    Row("admin/payments/disbursements/<int:pk>/check/", PAY_A_405, CHECK_WITH_STRIPE,
+        note="a paid payment: nothing to ask, back to it"),
     Row("admin/payments/reconciliation/", PAY_LIST),
     Row("admin/payments/webhooks/", PAY_LIST),
     Row("admin/payments/payees/", PAY_LIST),
