@@ -393,7 +393,9 @@ class CheckWithStripeView(DisbursementView):
             if attempt.error is not None or attempt.disbursement.status == DisbursementStatus.UNKNOWN:
                 messages.warning(request, attempt.message)
             else:
-                messages.success(request, _t("Stripe was asked: the payment is “%(status)s”.") % {"status": status})
+                messages.success(
+                    request, _t("Stripe was asked: the payment is “%(status)s”.") % {"status": status}
+                )
         return redirect("payments:disbursement", disbursement.pk)
 
 

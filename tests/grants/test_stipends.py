@@ -459,7 +459,9 @@ def test_the_batch_is_paid_once_stripe_confirms_every_payment(world, approved):
 def test_a_reversed_stipend_payment_puts_the_money_back_and_the_batch_is_owed_again(world, approved):
     stipend_payments.pay_batch(approved, by=world["finance"])
     for p in approved.payments.select_related("disbursement"):
-        stipend_payments.record_stipend_transfer_paid(p.disbursement, transfer_id=p.disbursement.stripe_transfer_id)
+        stipend_payments.record_stipend_transfer_paid(
+            p.disbursement, transfer_id=p.disbursement.stripe_transfer_id
+        )
     luna = approved.payments.get(payee__volunteer_pseudonym="Luna").disbursement
 
     assert stipend_payments.record_stipend_transfer_reversed(
