@@ -50,6 +50,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "grants",
+    # The simulated Stripe (demo and tests); its tables exist whatever STRIPE_GATEWAY says.
+    "grants.payments.simulator.apps.SimulatorConfig",
     "cms",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

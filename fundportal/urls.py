@@ -21,7 +21,7 @@ urlpatterns = [
     path("language/", set_language, name="set_language"),
     path("branding.css", branding_css, name="branding_css"),
     # Stand-ins for Stripe's hosted pages; they answer 404 unless STRIPE_GATEWAY is "simulated".
-    path("simulated-stripe/", include("grants.urls_simulated")),
+    path("simulated-stripe/", include("grants.payments.simulator.urls")),
     path("stripe/webhooks/", include("grants.urls_webhooks")),
 ]
 

@@ -84,7 +84,6 @@ from .stipends import (
     StipendProgram,
     Volunteer,
 )
-from .stripe_sim import SimulatedIdempotencyKey, SimulatedStripeObject
 
 __all__ = [
     "CREDIT",
@@ -155,8 +154,6 @@ __all__ = [
     "ReviewAssignment",
     "Role",
     "Shift",
-    "SimulatedIdempotencyKey",
-    "SimulatedStripeObject",
     "SpendingReport",
     "SpendingReportVersion",
     "StaffMembership",

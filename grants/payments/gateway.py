@@ -437,7 +437,7 @@ class PaymentGateway(abc.ABC):
 
 
 GATEWAY_CLASSES = {
-    "simulated": "grants.payments.simulated.SimulatedGateway",
+    "simulated": "grants.payments.simulator.gateway.SimulatedGateway",
     "stripe": "grants.payments.stripe_gateway.StripeGateway",
 }
 

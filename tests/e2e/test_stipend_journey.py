@@ -18,7 +18,7 @@ from grants.models import (
     StipendBatch,
     StipendBatchStatus,
 )
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import ledger
 from grants.services import stipends as stipend_service
 from grants.services.schedules import add_months

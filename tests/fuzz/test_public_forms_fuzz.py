@@ -23,7 +23,7 @@ from grants.models import (
     OrganizationMembership,
     User,
 )
-from grants.payments import simulated
+from grants.payments.simulator import gateway as simulator
 from grants.services import applications as application_service
 from grants.services import donations, stipends
 from tests import pages
@@ -291,7 +291,7 @@ def test_award_accept_and_decline(client, world, site, name, agree, reason, acce
 @fuzz_settings(10)
 @given(value=field_value)
 def test_payouts_page(client, world, site, value, monkeypatch):
-    monkeypatch.setattr(simulated, "deliver_after_commit", lambda delivery: None)
+    monkeypatch.setattr(simulator, "deliver_after_commit", lambda delivery: None)
     client.force_login(world["grantee"])
     url = reverse("payouts", args=[world["foundation"].slug, world["organization"].pk])
     _ok(client.get(f"{url}?return={quote(value)}"))
@@ -389,7 +389,7 @@ def test_shift_and_volunteer_forms(client, world, hotline, volunteer, date, hour
 
 @pytest.fixture
 def giving(world, site, monkeypatch):
-    monkeypatch.setattr(simulated, "deliver_after_commit", lambda delivery: None)
+    monkeypatch.setattr(simulator, "deliver_after_commit", lambda delivery: None)
     fund = world["fund"]
     fund.donation_presets = "25,50,100"
     fund.save()

@@ -21,9 +21,10 @@ from grants.models import (
     WebhookEvent,
     WebhookEventStatus,
 )
-from grants.payments import simulated, webhooks
+from grants.payments import webhooks
 from grants.payments.credentials import credentials_for
 from grants.payments.signing import sign_payload
+from grants.payments.simulator import gateway as simulator
 from grants.services import donations
 from tests.fuzz.conftest import assert_no_writes, fuzz_settings, written_tables
 
@@ -49,7 +50,7 @@ json_values = st.recursive(
 @pytest.fixture
 def target(world, monkeypatch):
     """A pending $50 gift (its Checkout session open) for events to point at."""
-    monkeypatch.setattr(simulated, "deliver_after_commit", lambda delivery: None)
+    monkeypatch.setattr(simulator, "deliver_after_commit", lambda delivery: None)
     donation, _url = donations.start_donation(
         fund=world["fund"], amount=Money(50, "USD"), monthly=False, cover_fee=False, anonymous=False,
         name="Rosa", email="rosa@example.org", language="en", success_url="https://example.org/ok",

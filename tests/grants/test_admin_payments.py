@@ -12,11 +12,11 @@ from grants.models import (
     InstallmentStatus,
     PayeeAccount,
     Role,
-    SimulatedStripeObject,
     WebhookEvent,
     WebhookEventStatus,
 )
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator.gateway import SimulatedGateway
+from grants.payments.simulator.models import SimulatedStripeObject
 from grants.services import awards, installments, payments
 from tests.factories import FoundationFactory, FundFactory
 from tests.grants.money_fixtures import award_for, fund_with, staff, usd

@@ -20,10 +20,10 @@ from grants.models import (
     WebhookEvent,
     WebhookEventStatus,
 )
-from grants.payments import simulated
 from grants.payments.credentials import credentials_for
 from grants.payments.signing import sign_payload
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator import gateway as simulator
+from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import donations, ledger
 from tests.factories import FundFactory
 
@@ -255,7 +255,7 @@ def test_the_first_invoice_arriving_before_checkout_completed_still_counts_once(
     client, foundation, fund, monkeypatch, django_capture_on_commit_callbacks
 ):
     held = []
-    monkeypatch.setattr(simulated, "deliver_after_commit", held.append)
+    monkeypatch.setattr(simulator, "deliver_after_commit", held.append)
     gateway = SimulatedGateway(foundation, deliver=held.append)
     donation = give(fund, "25", monthly=True)
     gateway.complete_checkout(donation.checkout_session_id)

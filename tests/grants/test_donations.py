@@ -19,11 +19,10 @@ from grants.models import (
     Donor,
     FundStatus,
     RecurringGiftStatus,
-    SimulatedIdempotencyKey,
-    SimulatedStripeObject,
 )
 from grants.money import from_minor_units, to_minor_units
-from grants.payments.simulated import SimulatedGateway, processing_fee
+from grants.payments.simulator.gateway import SimulatedGateway, processing_fee
+from grants.payments.simulator.models import SimulatedIdempotencyKey, SimulatedStripeObject
 from grants.services import donations
 from tests import pages
 from tests.factories import FundFactory

@@ -23,7 +23,7 @@ import time_machine
 from djmoney.money import Money
 
 from grants.models import AccountKind, DisbursementStatus, ReportKind, ReportStatus
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import awards, donations, exports, installments, ledger, offline_gifts, payments, reports
 from tests.grants.money_fixtures import award_for, usd
 from tests.grants.report_helpers import METRICS, set_budget, spend

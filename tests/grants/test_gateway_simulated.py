@@ -16,12 +16,12 @@ from django.http import HttpResponse
 from django.urls import reverse
 from djmoney.money import Money
 
-from grants.models import SimulatedIdempotencyKey, SimulatedStripeObject
 from grants.payments import delivery
 from grants.payments.credentials import credentials_for
 from grants.payments.gateway import PaymentError, get_gateway, payout_status_from_account_object
 from grants.payments.signing import sign_payload
-from grants.payments.simulated import FAILURE_KINDS, SimulatedGateway, processing_fee
+from grants.payments.simulator.gateway import FAILURE_KINDS, SimulatedGateway, processing_fee
+from grants.payments.simulator.models import SimulatedIdempotencyKey, SimulatedStripeObject
 from grants.payments.stripe_gateway import StripeGateway
 from tests.factories import FoundationFactory
 

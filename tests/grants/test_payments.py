@@ -15,11 +15,10 @@ from grants.models import (
     JournalEntry,
     PayeeAccount,
     PayoutStatus,
-    SimulatedIdempotencyKey,
-    SimulatedStripeObject,
 )
 from grants.payments.gateway import OUTCOME_UNKNOWN_KINDS, PaymentError
-from grants.payments.simulated import FAILURE_KINDS, SimulatedGateway
+from grants.payments.simulator.gateway import FAILURE_KINDS, SimulatedGateway
+from grants.payments.simulator.models import SimulatedIdempotencyKey, SimulatedStripeObject
 from grants.services import awards, installments, ledger, payments
 from grants.services.errors import DomainError, IllegalTransition
 from tests.factories import OrganizationFactory, UserFactory

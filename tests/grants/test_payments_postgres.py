@@ -17,12 +17,12 @@ from grants.models import (
     JournalEntry,
     PayeeAccount,
     PayoutStatus,
-    SimulatedStripeObject,
     WebhookEvent,
     WebhookEventStatus,
 )
 from grants.payments import webhooks
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator.gateway import SimulatedGateway
+from grants.payments.simulator.models import SimulatedStripeObject
 from grants.services import awards, installments, payments
 from tests import pages
 from tests.concurrency import race

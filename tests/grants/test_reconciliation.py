@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from grants.models import Disbursement
-from grants.payments import simulated
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator import gateway as simulator
+from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import awards, installments, payments
 from grants.services import reconciliation as rec
 from tests.grants.money_fixtures import award_for, fund_with, usd
@@ -74,7 +74,7 @@ def test_a_transfer_behind_our_back_and_an_amount_mismatch_are_listed(world, pai
 
 
 def test_reversals_on_one_side_only_and_transfers_missing_at_stripe(world, paid, monkeypatch):
-    monkeypatch.setattr(simulated, "deliver_after_commit", lambda delivery: None)  # the webhook never comes
+    monkeypatch.setattr(simulator, "deliver_after_commit", lambda delivery: None)  # the webhook never comes
     first, second = Disbursement.objects.order_by("installment__number")
     SimulatedGateway(world["foundation"]).reverse_transfer(
         transfer_id=first.stripe_transfer_id, amount=None, metadata={}, idempotency_key="r"

@@ -18,13 +18,13 @@ from grants.models import (
     PayoutStatus,
     Role,
     Shift,
-    SimulatedStripeObject,
     StipendBatch,
     StipendBatchStatus,
     StipendPayment,
     Volunteer,
 )
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator.gateway import SimulatedGateway
+from grants.payments.simulator.models import SimulatedStripeObject
 from grants.services import ledger, stipend_payments, stipends
 from grants.services.errors import DomainError, IllegalTransition
 from grants.services.ledger import InsufficientFunds

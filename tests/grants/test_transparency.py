@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grants.models import Award, PayeeAccount, ProgramType, ReportStatus, Role, SpendingReport
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import awards, installments, ledger, offline_gifts, payments, transparency
 from grants.services.transparency import (
     COMPLEMENT,

@@ -21,12 +21,11 @@ from grants.models import (
     JournalEntry,
     PayeeAccount,
     PayoutStatus,
-    SimulatedIdempotencyKey,
-    SimulatedStripeObject,
 )
-from grants.payments import simulated
 from grants.payments.gateway import PaymentError
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator import gateway as simulated
+from grants.payments.simulator.gateway import SimulatedGateway
+from grants.payments.simulator.models import SimulatedIdempotencyKey, SimulatedStripeObject
 from grants.services import awards, disbursements, installments, ledger, payments, payouts
 from grants.services import reconciliation as rec
 from tests.grants.money_fixtures import award_for, fund_with

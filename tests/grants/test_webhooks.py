@@ -19,10 +19,11 @@ from grants.models import (
     WebhookEvent,
     WebhookEventStatus,
 )
-from grants.payments import simulated, webhooks
+from grants.payments import webhooks
 from grants.payments.credentials import credentials_for
 from grants.payments.signing import sign_payload
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator import gateway as simulator
+from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import awards, installments, ledger, payments
 from tests.factories import FoundationFactory
 from tests.grants.money_fixtures import award_for, fund_with, usd
@@ -35,7 +36,7 @@ D = datetime.date
 def sent(monkeypatch):
     """Events the simulated Stripe emits, held back so each test delivers them itself."""
     held = []
-    monkeypatch.setattr(simulated, "deliver_after_commit", held.append)
+    monkeypatch.setattr(simulator, "deliver_after_commit", held.append)
     return held
 
 

@@ -39,7 +39,7 @@ from grants.models import (
     ReviewAssignment,
     Role,
 )
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import applications as application_service
 from grants.services import data_deletion, payments, stipends
 from grants.services import donations as donation_service

@@ -45,7 +45,7 @@ from grants.models import (
     StipendProgram,
     User,
 )
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator.gateway import SimulatedGateway
 from grants.questions import split_sections
 from grants.services import applications as app_service
 from grants.services import awards as award_service

@@ -32,10 +32,10 @@ from grants.models import (  # noqa: E402
     Foundation,
     Fund,
     ProgramType,
-    SimulatedStripeObject,
 )
 from grants.payments.credentials import credentials_for  # noqa: E402
-from grants.payments.simulated import processing_fee  # noqa: E402
+from grants.payments.simulator.gateway import processing_fee  # noqa: E402
+from grants.payments.simulator.models import SimulatedStripeObject  # noqa: E402
 from grants.services import ledger  # noqa: E402
 
 SLUG = "bench-webhooks"

@@ -93,7 +93,7 @@ def fill_transfer_groups(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("grants", "0019_foundation_access_log_retention"),
+        ("grants", "0020_simulator_own_app"),
     ]
 
     operations = [

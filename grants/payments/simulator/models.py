@@ -19,6 +19,8 @@ class SimulatedStripeObject(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # The table keeps the name it had when the model lived in the grants app: no data moved.
+        db_table = "grants_simulatedstripeobject"
         indexes = [models.Index(fields=["platform", "kind", "created_at"], name="simstripe_kind_idx")]
 
     def __str__(self):
@@ -37,6 +39,7 @@ class SimulatedIdempotencyKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "grants_simulatedidempotencykey"
         constraints = [
             models.UniqueConstraint(fields=["platform", "key"], name="simstripe_unique_idempotency_key")
         ]

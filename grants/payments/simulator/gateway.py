@@ -28,12 +28,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from grants.models import SimulatedIdempotencyKey, SimulatedStripeObject
 from grants.money import check_money, currency_exponent, to_minor_units
-
-from .credentials import simulated_credentials
-from .delivery import WebhookDelivery, deliver_after_commit
-from .gateway import (
+from grants.payments.credentials import simulated_credentials
+from grants.payments.delivery import WebhookDelivery, deliver_after_commit
+from grants.payments.gateway import (
     Charge,
     CheckoutSession,
     ConnectedAccount,
@@ -49,7 +47,9 @@ from .gateway import (
     reversal_from_json,
     transfer_from_json,
 )
-from .signing import sign_payload
+from grants.payments.signing import sign_payload
+
+from .models import SimulatedIdempotencyKey, SimulatedStripeObject
 
 # Kinds ``fail_next`` can inject: what Stripe can answer to a call that is otherwise valid.
 FAILURE_KINDS = ("card_declined", "network", "rate_limit", "insufficient_balance", "api")

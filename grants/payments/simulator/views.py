@@ -12,10 +12,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from grants.models import Foundation, SimulatedStripeObject
+from grants.models import Foundation
 from grants.money import from_minor_units
 from grants.payments.gateway import PaymentError
-from grants.payments.simulated import ONBOARDING_OUTCOMES, SimulatedGateway
+
+from .gateway import ONBOARDING_OUTCOMES, SimulatedGateway
+from .models import SimulatedStripeObject
 
 TEST_CARD = "4242 4242 4242 4242"
 
