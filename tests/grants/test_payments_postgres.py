@@ -125,3 +125,70 @@ def test_a_release_and_a_stripe_event_lock_the_installment_before_the_disburseme
         assert tables.index("grants_installment") < tables.index("grants_disbursement"), tables
         assert "grants_foundation" not in tables, tables
     assert Disbursement.objects.get().status == DisbursementStatus.PAID
+
+
+LOCK_ORDER = ["grants_award", "grants_installment", "grants_disbursement", "grants_fund"]
+
+
+def _in_lock_order(tables: list[str]) -> list[str]:
+    return [table for table in tables if table in LOCK_ORDER]
+
+
+def test_releases_events_cancellations_and_amendments_take_locks_in_one_order(world):
+    """The portal's one lock order (docs/decisions.md): award, installment, disbursement, fund."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    award = _accepted_award_due_with_payee(world)
+    SimulatedGateway(world["foundation"]).complete_onboarding(PayeeAccount.objects.get().stripe_account_id)
+    second = award_for(world, 500)
+    awards.accept_award(second, by=world["grantee"], full_name="Ana López", agreed=True, language="es")
+    with (
+        override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}),
+        CaptureQueriesContext(connection) as release,
+    ):
+        payments.release_installment(award.installments.get(), by=world["finance"])
+    stored = WebhookEvent.objects.get(type="transfer.created")
+    with CaptureQueriesContext(connection) as event:
+        webhooks.apply_event(stored.pk)
+    with CaptureQueriesContext(connection) as amend:
+        awards.amend_award(second, by=world["officer"], new_amount=second.amount * 2, reason="More families")
+    with CaptureQueriesContext(connection) as cancel:
+        awards.cancel_award(second, by=world["officer"], reason="The group closed")
+
+    for name, captured in (("release", release), ("event", event), ("amend", amend), ("cancel", cancel)):
+        order = _in_lock_order(_locked_tables(captured.captured_queries))
+        assert order == sorted(order, key=LOCK_ORDER.index), (name, order)
+        assert order[0] == "grants_award", (name, order)
+
+
+def test_cancelling_an_award_while_its_payment_is_released_never_deadlocks(world, monkeypatch, caplog):
+    """Opposite lock orders made one of the two a deadlock (a 500 for the person). Both are slowed
+    down between their locks so they overlap; in one order they simply queue."""
+    import time
+
+    from grants.services import ledger
+
+    award = _accepted_award_due_with_payee(world)
+    SimulatedGateway(world["foundation"]).complete_onboarding(PayeeAccount.objects.get().stripe_account_id)
+    real_lock_fund = ledger.lock_fund
+
+    def slow_lock_fund(fund):
+        time.sleep(0.3)
+        return real_lock_fund(fund)
+
+    monkeypatch.setattr(ledger, "lock_fund", slow_lock_fund)
+    installment = award.installments.get()
+
+    outcomes = race(
+        lambda: payments.release_installment(installment, by=world["finance"]),
+        lambda: awards.cancel_award(award, by=world["officer"], reason="The group closed"),
+    )
+
+    assert not [o for o in outcomes if isinstance(o, Exception) and "deadlock" in str(o)], outcomes
+    assert "deadlock" not in caplog.text
+    installment.refresh_from_db()
+    # Either the payment went first (and was paid) or the cancellation did (and nothing left).
+    assert installment.status in (InstallmentStatus.PAID, InstallmentStatus.CANCELLED), outcomes
+    transfers = SimulatedStripeObject.objects.filter(kind="transfer").count()
+    assert transfers == (1 if installment.status == InstallmentStatus.PAID else 0), outcomes

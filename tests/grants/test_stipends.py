@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
 from django.test import override_settings
 from django.urls import reverse
 from djmoney.money import Money
@@ -692,6 +693,53 @@ def test_a_volunteer_can_be_paid_to_their_own_account(
         f"/en/stipends/{hotline['program'].pk}/{world['organization'].pk}/volunteers/"
     ).content.decode()
     assert "Their own account" in page
+
+
+def test_a_volunteers_account_is_created_without_the_coordinators_email(world, hotline, client):
+    luna = hotline["Luna"]
+    url = f"/en/stipends/{hotline['program'].pk}/{world['organization'].pk}/volunteers/{luna.pk}/payouts/"
+    client.force_login(world["grantee"])
+    assert client.post(url).status_code == 302
+    luna.refresh_from_db()
+    account = SimulatedStripeObject.objects.get(kind="account", id=luna.payee.stripe_account_id)
+    # Stripe would write to that address about the volunteer's own money and identity checks.
+    assert not account.data.get("email")
+    assert world["grantee"].email not in str(account.data)
+
+
+def test_an_organizations_award_is_never_paid_to_a_volunteers_account(world, hotline):
+    """The volunteer set up payouts before the organization did: the award waits for the
+    organization's own account instead of going to the volunteer's."""
+    from grants.models import Disbursement
+    from grants.services import awards, installments, payments
+    from tests.grants.money_fixtures import award_for
+
+    fund_with(world, 5000)
+    volunteer_account = payee(world, volunteer=hotline["Luna"])
+    award = award_for(world, 920)
+    awards.accept_award(award, by=world["grantee"], full_name="Ana López", agreed=True, language="es")
+    installments.mark_due_installments(today=D(2027, 1, 1))
+
+    assert payments.payee_for(award) is None
+    with pytest.raises(payments.PaymentRefused, match="has not set up payouts"):
+        payments.release_installment(award.installments.get(), by=world["finance"])
+    assert not Disbursement.objects.exists()
+
+    # The database refuses it too, whatever code tries.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Disbursement.objects.create(
+            foundation=world["foundation"],
+            award=award,
+            installment=award.installments.get(),
+            payee=volunteer_account,
+            amount=award.amount,
+            released_by=world["finance"],
+        )
+    organization_account = payee(world)
+    assert payments.payee_for(award) == organization_account
+    # And an account never changes from a volunteer's to the organization's (or back).
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PayeeAccount.objects.filter(pk=volunteer_account.pk).update(volunteer_pseudonym="")
 
 
 def test_coordinators_page_through_months_but_not_into_the_future(world, hotline, client):

@@ -8,6 +8,7 @@ make a second transfer for it. These tests make the simulated Stripe do exactly 
 """
 
 import datetime
+import json
 
 import pytest
 import time_machine
@@ -291,3 +292,115 @@ def test_finance_can_ask_stripe_from_the_payment_page(world, due, held, monkeypa
     disbursement.refresh_from_db()
     assert disbursement.status == DisbursementStatus.PAID
     assert _transfers().count() == 1
+
+
+# --- Events Stripe sends about transfers and accounts ------------------------------------------
+
+
+def _event_of(world, type_, obj, *, account=None, created=None):
+    """An event shaped like Stripe's (docs.stripe.com/api/events/object)."""
+    event = {
+        "id": f"evt_{type_.replace('.', '_')}_{obj.get('id', 'x')}_{created or 0}",
+        "object": "event",
+        "api_version": "2025-10-29.clover",
+        "created": created or int(timezone.now().timestamp()),
+        "data": {"object": obj},
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": type_,
+    }
+    if account:
+        event["account"] = account
+    return event
+
+
+def _post(client, world, event, *, connect=False):
+    from grants.payments.credentials import credentials_for
+    from grants.payments.signing import sign_payload
+
+    credentials = credentials_for(world["foundation"])
+    payload = json.dumps(event).encode()
+    secret = credentials.connect_webhook_secret if connect else credentials.webhook_secret
+    return client.post(
+        f"/stripe/webhooks/{world['foundation'].slug}/{'connect/' if connect else ''}",
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign_payload(payload, secret),
+    )
+
+
+def test_transfer_updated_confirms_a_payment_whose_created_event_was_lost(
+    world, due, held, client, monkeypatch
+):
+    restore = _stripe_does_the_work_then(monkeypatch, "network")
+    with pytest.raises(PaymentError):
+        payments.release_installment(due, by=world["finance"])
+    restore()
+    transfer = _transfers().get().data
+    held.clear()  # transfer.created never arrives
+
+    response = _post(client, world, _event_of(world, "transfer.updated", {**transfer, "description": "x"}))
+
+    assert response.content == b"processed"
+    assert Disbursement.objects.get().status == DisbursementStatus.PAID
+    assert JournalEntry.objects.filter(cause=EntryCause.DISBURSEMENT).count() == 1
+    # The same news again changes nothing.
+    again = _post(client, world, _event_of(world, "transfer.updated", transfer, created=1))
+    assert again.content == b"ignored"
+
+
+def test_transfer_updated_with_a_reversal_returns_the_money_once(world, due, held, client):
+    payments.release_installment(due, by=world["finance"])
+    _deliver(world, held, client)
+    transfer = _transfers().get().data
+    reversed_half = {**transfer, "amount_reversed": transfer["amount"] // 2}
+
+    first = _post(client, world, _event_of(world, "transfer.updated", reversed_half, created=1))
+    again = _post(client, world, _event_of(world, "transfer.updated", reversed_half, created=2))
+
+    assert (first.content, again.content) == (b"processed", b"ignored")
+    assert ledger.balances(due.award.fund).paid.amount == 460
+    assert JournalEntry.objects.filter(cause=EntryCause.DISBURSEMENT_REVERSAL).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("capability_status", "payout_status"),
+    [("inactive", PayoutStatus.INFORMATION_NEEDED), ("disabled", PayoutStatus.RESTRICTED)],
+)
+def test_stripe_turning_transfers_off_stops_releases_before_stripe_is_asked(
+    world, due, held, client, capability_status, payout_status
+):
+    payee = PayeeAccount.objects.get()
+    capability = {
+        "id": "transfers",
+        "object": "capability",
+        "account": payee.stripe_account_id,
+        "requested": True,
+        "status": capability_status,
+        "requirements": {"currently_due": [], "past_due": [], "disabled_reason": "requirements.past_due"},
+    }
+    event = _event_of(world, "capability.updated", capability, account=payee.stripe_account_id)
+    event["created"] = payee.status_event_created + 10
+
+    assert _post(client, world, event, connect=True).content == b"processed"
+
+    payee.refresh_from_db()
+    assert payee.payout_status == payout_status
+    with pytest.raises(payments.PaymentRefused):
+        payments.release_installment(due, by=world["finance"])
+    assert not _transfers().exists()
+
+
+def test_a_capability_event_about_another_account_or_capability_changes_nothing(world, due, client):
+    payee = PayeeAccount.objects.get()
+    card = {
+        "id": "card_payments",
+        "object": "capability",
+        "account": payee.stripe_account_id,
+        "status": "inactive",
+    }
+    event = _event_of(world, "capability.updated", card, account=payee.stripe_account_id)
+    assert _post(client, world, event, connect=True).content == b"ignored"
+    payee.refresh_from_db()
+    assert payee.payout_status == PayoutStatus.READY
