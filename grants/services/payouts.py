@@ -169,8 +169,11 @@ def on_capability_updated(event: WebhookEvent) -> tuple[str, str]:
         return IGNORED, f"transfers capability {obj.get('status')}: account.updated decides"
     requirements = obj.get("requirements") or {}
     due = list(requirements.get("currently_due") or []) + list(requirements.get("past_due") or [])
-    if status == PayoutStatus.INFORMATION_NEEDED and not due and requirements.get("disabled_reason"):
-        status = PayoutStatus.RESTRICTED
+    reason = requirements.get("disabled_reason") or ""
+    if reason and not reason.startswith(("requirements.", "action_required.")):
+        status = (
+            PayoutStatus.RESTRICTED
+        )  # Stripe's own reason (rejected, under review...), as in account.updated
     applied = payments.update_payee_status(
         payee, status=status, requirements_due=due or payee.requirements_due, event_created=event.created
     )
