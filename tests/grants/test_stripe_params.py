@@ -591,3 +591,105 @@ def test_a_parameter_sent_twice_or_as_value_and_object_is_refused():
         decode_form([("amount", "1"), ("amount", "2")])
     with pytest.raises(ValueError, match="both a value and an object"):
         decode_form([("currency", "usd"), ("currency[x]", "1")])
+
+
+# --- What the portal reads from Stripe's objects exists in the pinned version ------------------
+
+# The fields StripeGateway (grants/payments/gateway.py) and the webhook handlers
+# (grants/payments/webhooks.py, grants/services/donations.py) read, by the library's class.
+FIELDS_READ = {
+    stripe.Account: [
+        "id",
+        "email",
+        "charges_enabled",
+        "payouts_enabled",
+        "details_submitted",
+        "requirements.currently_due",
+        "requirements.past_due",
+        "requirements.disabled_reason",
+    ],
+    stripe.Transfer: [
+        "id",
+        "amount",
+        "amount_reversed",
+        "currency",
+        "destination",
+        "transfer_group",
+        "reversed",
+        "metadata",
+        "created",
+    ],
+    stripe.TransferReversal: ["id", "transfer", "amount", "currency"],
+    stripe.checkout.Session: [
+        "id",
+        "url",
+        "mode",
+        "status",
+        "payment_status",
+        "amount_total",
+        "currency",
+        "metadata",
+        "payment_intent",
+        "subscription",
+        "invoice",
+        "customer_email",
+    ],
+    stripe.PaymentIntent: ["latest_charge"],
+    stripe.Charge: ["id", "payment_intent", "amount", "amount_refunded", "currency", "balance_transaction"],
+    stripe.BalanceTransaction: ["fee", "net", "currency"],
+    stripe.Refund: ["id", "payment_intent", "amount", "currency", "status"],
+    stripe.Invoice: [
+        "id",
+        "amount_paid",
+        "currency",
+        "billing_reason",
+        "parent.subscription_details.subscription",
+        "parent.subscription_details.metadata",
+        "payments.payment.payment_intent",
+    ],
+    stripe.InvoicePayment: ["payment.type", "payment.payment_intent"],
+    stripe.Dispute: ["id", "charge", "amount", "currency", "status"],
+    stripe.Subscription: ["id", "status"],
+    stripe.Event: ["id", "type", "api_version", "livemode", "account", "created", "data.object"],
+}
+
+
+def _annotation(klass, name):
+    for base in klass.__mro__:
+        if name in vars(base).get("__annotations__", {}):
+            return vars(base)["__annotations__"][name]
+    return None
+
+
+def _object_classes(annotation, owner) -> list:
+    """The StripeObject classes an annotation can hold (through Optional, lists, expandable ids)."""
+    if isinstance(annotation, str | typing.ForwardRef):
+        name = annotation if isinstance(annotation, str) else annotation.__forward_arg__
+        found = getattr(owner, name, None) or getattr(stripe, name, None)
+        return _object_classes(found, owner) if found is not None else []
+    if isinstance(annotation, type) and issubclass(annotation, stripe.StripeObject):
+        return [annotation]
+    return [c for arg in typing.get_args(annotation) for c in _object_classes(arg, owner)]
+
+
+def field_exists(klass, dotted: str) -> bool:
+    head, _, rest = dotted.partition(".")
+    annotation = _annotation(klass, head)
+    if annotation is None:
+        return False
+    return not rest or any(field_exists(c, rest) for c in _object_classes(annotation, klass))
+
+
+@pytest.mark.parametrize("klass", list(FIELDS_READ), ids=lambda k: k.__name__)
+def test_every_field_the_portal_reads_exists_in_the_pinned_version(klass):
+    missing = [field for field in FIELDS_READ[klass] if not field_exists(klass, field)]
+
+    assert missing == [], f"{klass.__name__} has no {missing} in API version {stripe.api_version}"
+
+
+def test_a_field_the_pinned_version_removed_is_caught():
+    # Invoices lost ``payment_intent`` and ``subscription`` in 2025-03-31.basil; donations.py reads
+    # them only as a fallback for events rendered in older versions.
+    assert not field_exists(stripe.Invoice, "payment_intent")
+    assert not field_exists(stripe.Invoice, "subscription")
+    assert not field_exists(stripe.Invoice, "parent.subscription_details.no_such_field")
