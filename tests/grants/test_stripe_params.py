@@ -59,16 +59,16 @@ def _resolve(annotation, module):
 
 
 def _fields(typed_dict) -> dict:
-    """Field name → resolved type, without the request options every params class inherits."""
-    hints = {}
-    for klass in reversed(typed_dict.__mro__):
-        for name, annotation in vars(klass).get("__annotations__", {}).items():
-            hints[name] = (annotation, klass.__module__)
-    return {
-        name: _resolve(annotation, module)
-        for name, (annotation, module) in hints.items()
-        if not (typed_dict is not RequestOptions and name in REQUEST_OPTION_KEYS)
-    }
+    """Field name → annotation (resolved when used), without the request options of a params class.
+
+    A TypedDict's class keeps its bases' annotations merged into its own, so the request options
+    a params class inherits from ``RequestOptions`` are recognised by name, and only when all of
+    them are there (a nested TypedDict may have a field called ``headers``)."""
+    annotations = dict(typed_dict.__annotations__)
+    if set(annotations) >= REQUEST_OPTION_KEYS and typed_dict is not RequestOptions:
+        for name in REQUEST_OPTION_KEYS:
+            del annotations[name]
+    return annotations
 
 
 def _is_union(tp) -> bool:
@@ -120,12 +120,12 @@ def _check(value, tp, path: str, module: str) -> list[str]:
             bool: value in ("true", "false"),
         }[tp]
         return [] if ok else [f"{path}: {value!r} is not a {tp.__name__}"]
-    if origin in (list, list):
+    if origin is list:
         if not isinstance(value, dict) or set(value) != {str(i) for i in range(len(value))}:
             return [f"{path}: expected a list (indexes 0..n-1)"]
         (item,) = typing.get_args(tp)
         return [p for i in range(len(value)) for p in _check(value[str(i)], item, f"{path}[{i}]", module)]
-    if origin in (dict, dict) or origin is UntypedStripeObject or tp is UntypedStripeObject:
+    if origin is dict or origin is UntypedStripeObject or tp is UntypedStripeObject:
         if not isinstance(value, dict):
             return [f"{path}: expected a dictionary"]
         args = typing.get_args(tp)
@@ -145,7 +145,7 @@ def _check_typed_dict(value: dict, typed_dict, path: str) -> list[str]:
         for key in value
         if key not in fields
     ]
-    required = typed_dict.__required_keys__ - REQUEST_OPTION_KEYS
+    required = typed_dict.__required_keys__ & set(fields)
     problems += [
         f"{path or typed_dict.__name__}: missing required {key}" for key in sorted(required - set(value))
     ]
