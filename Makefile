@@ -1,4 +1,5 @@
-# Fund portal: `make demo` runs the portal with demo data; `make test` runs every test.
+# Fund portal: `make demo` runs the portal with demo data; `make test` runs every test
+# (on PostgreSQL when DATABASE_URL points there); `make test-sqlite` runs them again on SQLite.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test install serve lint format messages bench clean
+.PHONY: demo test test-sqlite install serve lint format messages bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +31,12 @@ test: install
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run -v0
 	FUNDPORTAL_TESTING=1 $(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+## test-sqlite: the whole suite on SQLite whatever DATABASE_URL says (tests marked postgres excluded)
+test-sqlite: install
+	bash scripts/ensure-tools.sh
+	env -u DATABASE_URL -u DATABASE_TEST_NAME FUNDPORTAL_TESTING=1 \
+		$(PY) -m pytest -n 2 -m "not postgres" $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
