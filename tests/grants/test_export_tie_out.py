@@ -556,6 +556,39 @@ def test_every_sheet_ties_out_with_summary_the_ledger_and_fund_money(world, clie
     assert dollars.name in summary and euros.name in summary
 
 
+# --- Each defect on its own (small worlds; the columns exist in every version of the sheet) ---------
+
+
+def test_an_installment_paid_by_check_is_paid_out(world):
+    award = reporting_award(world, amount=3000)  # funded by check, paid by check
+    book = openpyxl.load_workbook(io.BytesIO(export(world, START, END)))
+    (row,) = sheet_rows(book, "Installments and disbursements")
+    (summary,) = sheet_rows(book, "Summary")
+    assert row["Award"] == award.reference and amount(row["Paid out"]) == 3000 == amount(summary["Disbursed"])
+
+
+def test_an_opening_balance_of_the_period_is_opening_cash(world):
+    with on(D(2026, 1, 2)):
+        ledger.record_opening_balance(fund=world["fund"], amount=usd(5000), as_of=D(2026, 1, 2), reference="Stmt",
+                                      by=world["finance"])  # fmt: skip
+    (summary,) = sheet_rows(openpyxl.load_workbook(io.BytesIO(export(world, START, END))), "Summary")
+    assert amount(summary["Opening balance (cash)"]) == 5000 and amount(summary["Other income"]) == 0
+    assert amount(summary["Closing balance (cash)"]) == 5000
+
+
+def test_no_negative_zero_in_the_workbook_or_on_fund_money(world, client):
+    with on(D(2025, 12, 1)):
+        ledger.record_income(fund=world["fund"], amount=usd(700), source="check", received_on=D(2025, 12, 1),
+                             reference="CHK-1", by=world["finance"])  # fmt: skip
+    xlsx = export(world, START, END)  # nothing moved in the period: every flow is zero
+    assert_no_negative_zero(xlsx)
+    client.force_login(world["finance"])
+    for url in (reverse("fund_money:index"), reverse("fund_money:detail", args=[world["fund"].pk])):
+        html = client.get(url).content.decode()
+        assert "$700.00" in html and "$0.00" in html
+        assert not NEGATIVE_ZERO_TEXT.search(html), url
+
+
 @pytest.mark.parametrize(("language", "column", "expected"), [
     ("en", "Budget category", ["Bonds", "Legal fees"]),
     ("es", "Categoría del presupuesto", ["Fianzas", "Honorarios legales"]),
