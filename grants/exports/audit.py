@@ -430,7 +430,7 @@ def installments_sheet(scope: AuditScope) -> Sheet:
 
     def rows():
         movements = payment_movements(journal_lines(scope))
-        for i in chunked(installments_queryset(scope, movements.by_installment)):
+        for i in chunked(installments_queryset(scope, movements.paid_outside_processor)):
             d = getattr(i, "disbursement", None)
             c = str(i.amount.currency)
             flow = movements.by_installment.get(i.pk) or PaymentFlow()
@@ -452,7 +452,9 @@ def installments_sheet(scope: AuditScope) -> Sheet:
 
     def count():
         movements = payment_movements(journal_lines(scope))
-        return installments_queryset(scope, movements.by_installment).count() + len(movements.unmatched)
+        return installments_queryset(scope, movements.paid_outside_processor).count() + len(
+            movements.unmatched
+        )
 
     return Sheet(
         title=_("Installments and disbursements"),

@@ -97,6 +97,8 @@ class PaymentMovements:
     by_installment: dict[int, PaymentFlow] = field(default_factory=dict)
     by_stipend_payment: dict[int, PaymentFlow] = field(default_factory=dict)
     unmatched: list[Unmatched] = field(default_factory=list)
+    # Installments paid without a disbursement (checks): a query cannot find them by the link.
+    paid_outside_processor: set[int] = field(default_factory=set)
 
 
 def _unmatched(row: dict, flow) -> Unmatched:
@@ -220,6 +222,7 @@ def payment_movements(lines) -> PaymentMovements:
             installment_id = candidates[0] if len(candidates) == 1 else None
         if installment_id is not None:
             result.by_installment.setdefault(installment_id, PaymentFlow()).add(row["amount"])
+            result.paid_outside_processor.add(installment_id)
         else:
             flow = PaymentFlow()
             flow.add(row["amount"])
