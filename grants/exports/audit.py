@@ -441,11 +441,8 @@ def installments_sheet(scope: AuditScope) -> Sheet:
                 _money(flow.reversed, c),
             ]  # fmt: skip
         if movements.unmatched:
-            awards = dict(
-                Award.objects.filter(pk__in={u.award_id for u in movements.unmatched}).values_list(
-                    "pk", "reference"
-                )
-            )
+            linked = Award.objects.filter(pk__in={u.award_id for u in movements.unmatched})
+            awards = {award.pk: award.reference for award in linked.select_related("application")}
             funds = _fund_names(scope)
             for u in movements.unmatched:
                 yield _unmatched_payment_row(u, funds, awards)

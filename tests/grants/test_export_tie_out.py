@@ -28,7 +28,7 @@ from django.urls import reverse
 from djmoney.money import Money
 
 from grants.demo_questions import questions_json
-from grants.models import AccountKind, Installment, InstallmentStatus, ReportKind, ReportStatus
+from grants.models import AccountKind, EntryCause, Installment, InstallmentStatus, ReportKind, ReportStatus
 from grants.payments.simulated import SimulatedGateway
 from grants.services import (
     awards,
@@ -587,6 +587,37 @@ def test_no_negative_zero_in_the_workbook_or_on_fund_money(world, client):
         html = client.get(url).content.decode()
         assert "$700.00" in html and "$0.00" in html
         assert not NEGATIVE_ZERO_TEXT.search(html), url
+
+
+def test_payments_are_tied_to_rows_whatever_their_key_and_loose_lines_get_rows_of_their_own(world):
+    """A check payment keyed some other way is found by its award and reference; lines that fit
+    no row (a manual correction) are listed as such, so the totals still tie."""
+    award = reporting_award(world, amount=3000, paid=False)
+    installment = award.installments.get()
+    fund = world["fund"]
+    with on(D(2026, 2, 20)):
+        installments.record_payment_outside_processor(installment, by=world["finance"], paid_on=D(2026, 2, 20),
+                                                      reference="CHK-9")  # fmt: skip
+        # As the payment would post if keyed by what paid it: no disbursement, no installment key.
+        ledger.post_entry(foundation=world["foundation"], cause=EntryCause.DISBURSEMENT, memo="Second check",
+                          lines=[ledger.debit(fund, AccountKind.GRANTS_PAYABLE, usd(100)),
+                                 ledger.credit(fund, AccountKind.BANK_CASH, usd(100))],
+                          award=award, reference="CHK-9", idempotency_key="check:CHK-9:second")  # fmt: skip
+        loose = ledger.post_entry(foundation=world["foundation"], cause=EntryCause.MANUAL, memo="Correction",
+                                  lines=[ledger.debit(fund, AccountKind.GRANTS_PAYABLE, usd(40)),
+                                         ledger.credit(fund, AccountKind.BANK_CASH, usd(40))])  # fmt: skip
+        gift_fix = ledger.post_entry(foundation=world["foundation"], cause=EntryCause.MANUAL, memo="Fee fix",
+                                     lines=[ledger.debit(fund, AccountKind.FEES, usd(3)),
+                                            ledger.credit(fund, AccountKind.PROCESSOR_CASH, usd(3))])  # fmt: skip
+    book = openpyxl.load_workbook(io.BytesIO(export(world, START, END)))
+    payouts = sheet_rows(book, "Installments and disbursements")
+    (row,) = [r for r in payouts if r["Installment"] == 1]
+    assert amount(row["Paid out"]) == 3100
+    (unmatched,) = [r for r in payouts if str(r["Status"]).startswith("Not matched")]
+    assert f"#{loose.pk}" in unmatched["Status"] and amount(unmatched["Paid out"]) == 40
+    (fee_row,) = [r for r in sheet_rows(book, "Donations") if str(r["Status"]).startswith("Not matched")]
+    assert f"#{gift_fix.pk}" in fee_row["Status"] and amount(fee_row["Processing fee"]) == 3
+    assert_sheets_tie_out_with_summary(book)
 
 
 @pytest.mark.parametrize(("language", "column", "expected"), [
