@@ -100,3 +100,16 @@ def from_minor_units(amount: int, currency: str) -> Money:
 
 def zero(currency: str) -> Money:
     return Money(Decimal(0).quantize(minor_unit(currency)), currency)
+
+
+def without_negative_zero(value):
+    """``value`` with a zero amount made positive; anything else unchanged.
+
+    Decimal zero keeps a sign: a sum read as its account normally runs (``Decimal(0) * -1``)
+    is ``-0``, which prints as "-$0.00" and makes auditors look for money that is not there.
+    Takes a ``Money`` or a ``Decimal`` and returns the same kind.
+    """
+    amount = value.amount if isinstance(value, Money) else value
+    if not isinstance(amount, Decimal) or not (amount.is_zero() and amount.is_signed()):
+        return value
+    return Money(amount.copy_abs(), value.currency) if isinstance(value, Money) else amount.copy_abs()

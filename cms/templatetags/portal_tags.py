@@ -12,19 +12,22 @@ from moneyed.l10n import format_money
 from wagtail.models import Page
 
 from cms import branding
+from grants.money import without_negative_zero
 
 register = template.Library()
 
 
 @register.filter
 def money(value) -> str:
-    """Format a ``Money`` for the active language: "$1,500.00" in English, "1.500,00 US$" in Spanish."""
+    """Format a ``Money`` for the active language: "$1,500.00" in English, "1.500,00 US$" in Spanish.
+
+    A zero is always "$0.00", never "-$0.00" (see ``without_negative_zero``)."""
     if value is None or value == "":
         return ""
     if not isinstance(value, Money):
         return str(value)
     locale = settings.MONEY_FORMAT_LOCALES.get(translation.get_language() or "en", "en_US")
-    return format_money(value, locale=locale)
+    return format_money(without_negative_zero(value), locale=locale)
 
 
 @register.simple_tag(takes_context=True)

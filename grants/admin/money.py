@@ -25,8 +25,8 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
 from grants.forms.awards import date_field
-from grants.models import EntryCause, Fund, JournalEntry, JournalLine, Role
-from grants.money import currency_exponent, is_whole_in_minor_units
+from grants.models import AccountKind, EntryCause, Fund, JournalEntry, JournalLine, Role
+from grants.money import currency_exponent, is_whole_in_minor_units, zero
 from grants.permissions import foundation_ids, has_role
 from grants.services import ledger
 from grants.services.errors import DomainError
@@ -44,6 +44,17 @@ def journal_entries(queryset):
         .prefetch_related(lines)
         .order_by("-effective_date", "-pk")
     )
+
+
+def received_parts(money: ledger.FundBalances) -> dict[str, Money]:
+    """What the fund received, in the parts the audit workbook's Summary names: donations,
+    other income (outside Stripe) and the opening balance (money held before the portal)."""
+    nothing = zero(money.currency)
+    return {
+        "donations": money.donations,
+        "other_income": money.by_account.get(AccountKind.OTHER_INCOME, nothing),
+        "opening": money.by_account.get(AccountKind.OPENING_BALANCE, nothing),
+    }
 
 
 def funds_visible_to(user):
@@ -190,9 +201,11 @@ class FundMoneyView(WagtailAdminTemplateMixin, TemplateView):
                     prefix=f"reverse-{entry.pk}"
                 )
                 entry.reverse_url = reverse("fund_money:reverse", args=[fund.pk, entry.pk])
+        money = ledger.balances(fund)
         context.update(
             fund=fund,
-            money=ledger.balances(fund),
+            money=money,
+            received=received_parts(money),
             page=page,
             entries=page.object_list,
             is_finance=self.is_finance,

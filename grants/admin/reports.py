@@ -23,13 +23,13 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
 from cms.models import report_metrics
+from grants.budget_labels import category_labels
 from grants.forms.reports import ConfirmReturnForm, RequestChangesForm
 from grants.models import AwardStatus, Fund, GrantReturn, ReportDueDate, ReportStatus, ReturnStatus, Role
 from grants.permissions import foundation_ids, has_role, scope_to_foundations
 from grants.services import reports as service
 from grants.services.access_log import record_access
 from grants.services.errors import DomainError
-from grants.views.reports import category_labels
 
 STAFF_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR)
 DECIDE_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER)

@@ -9,9 +9,19 @@ by fund and account, split at ``date_from``), so every figure ties out:
     closing cash = opening cash + donations − fees − refunds and disputes + other income
                    − disbursed + returned
 
-where *disbursed* is money paid to grantees and stipend payees net of reversals (the change in
+where *opening cash* is the cash held before ``date_from`` plus opening balances recorded in the
+period (money the fund held before it used the portal is not income of the period), and
+*disbursed* is money paid to grantees and stipend payees net of reversals (the change in
 "grants awarded" minus the change in "grants committed, not yet paid"). Amounts of different
 currencies are never added: totals rows are per currency.
+
+The detail sheets' money columns are the same journal lines again, tied to their rows
+(``grants.exports.movements``), so per fund and currency:
+
+    Donations: Σ gross, Σ fee, Σ refunds and disputes  = Summary's donations, fees, refunds
+    Installments + Stipend payments: Σ paid out − Σ reversed = Summary's disbursed
+    Expenditures: Σ amount = Summary's reported spending
+    Journal: the lines themselves (debits = credits)
 
 Application answers (and sensitive answers) are never exported: only reference, organization,
 call, status, amounts and dates.
@@ -23,9 +33,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from grants.budget_labels import category_labels
 from grants.models import (
     AccountKind,
     ActivityEntry,
@@ -50,8 +62,10 @@ from grants.models import (
     StipendPayment,
 )
 from grants.models.ledger import NORMAL_BALANCE
+from grants.money import without_negative_zero
 
 from .base import DATE, DATETIME, INT, MONEY, TEXT, Column, Sheet, chunked
+from .movements import PaymentFlow, Unmatched, gift_movements, payment_movements
 
 CASH = (AccountKind.PROCESSOR_CASH, AccountKind.BANK_CASH)
 
@@ -92,7 +106,7 @@ def _person(user) -> str:
 
 
 def _money(value: Decimal | None, currency: str) -> Money:
-    return Money(value or Decimal(0), currency)
+    return Money(without_negative_zero(value or Decimal(0)), currency)
 
 
 # --- Summary --------------------------------------------------------------------------------
@@ -167,7 +181,8 @@ def fund_summaries(scope: AuditScope) -> list[FundSummary]:
         def moved(*kinds, fund_id=fund.pk):
             return sum((during[(fund_id, kind)] for kind in kinds), Decimal(0))
 
-        opening = sum((before[(fund.pk, kind)] for kind in CASH), Decimal(0))
+        cash_before = sum((before[(fund.pk, kind)] for kind in CASH), Decimal(0))
+        opening = cash_before + moved(AccountKind.OPENING_BALANCE)
         committed = moved(AccountKind.GRANTS_AWARDED)
         c = fund.currency
         summaries.append(
@@ -177,7 +192,7 @@ def fund_summaries(scope: AuditScope) -> list[FundSummary]:
                 donations=_money(moved(AccountKind.DONATIONS), c),
                 fees=_money(moved(AccountKind.FEES), c),
                 refunds=_money(moved(AccountKind.REFUNDS), c),
-                other_income=_money(moved(AccountKind.OTHER_INCOME, AccountKind.OPENING_BALANCE), c),
+                other_income=_money(moved(AccountKind.OTHER_INCOME), c),
                 committed=_money(committed, c),
                 disbursed=_money(committed - moved(AccountKind.GRANTS_PAYABLE), c),
                 returned=_money(moved(AccountKind.GRANTS_RETURNED), c),
@@ -185,7 +200,7 @@ def fund_summaries(scope: AuditScope) -> list[FundSummary]:
                     before[(fund.pk, AccountKind.GRANTS_PAYABLE)] + moved(AccountKind.GRANTS_PAYABLE), c
                 ),
                 reported_spending=_money(spending.get(fund.pk), c),
-                closing=_money(opening + moved(*CASH), c),
+                closing=_money(cash_before + moved(*CASH), c),
             )
         )
     return summaries
@@ -230,28 +245,45 @@ def summary_sheet(scope: AuditScope) -> Sheet:
 
 
 def donations_queryset(scope: AuditScope):
-    """Gifts received in the range (by the day they were received), to the scope's funds."""
+    """Gifts to the scope's funds received in the range (by the day they were received), or
+    whose money moved in it (a refund or dispute of an earlier gift)."""
+    moved = journal_lines(scope).filter(entry__donation__isnull=False).values("entry__donation_id")
     return (
-        Donation.objects.filter(
-            foundation=scope.foundation, fund_id__in=scope.fund_ids, received_on__range=scope.days
-        )
+        Donation.objects.filter(foundation=scope.foundation, fund_id__in=scope.fund_ids)
+        .filter(Q(received_on__range=scope.days) | Q(pk__in=moved))
         .select_related("donor", "fund")
         .order_by("received_on", "pk")
     )
 
 
+def _fund_names(scope: AuditScope) -> dict[int, str]:
+    return dict(Fund.objects.filter(pk__in=scope.fund_ids).values_list("pk", "name"))
+
+
 def donations_sheet(scope: AuditScope) -> Sheet:
-    """One row per gift: date, receipt, donor (the foundation's own file), amounts, Stripe ids."""
+    """One row per gift: date, receipt, donor (the foundation's own file), Stripe ids, and what
+    the ledger moved for it in the period (gross received, fee, refunds and disputes)."""
 
     def rows():
+        movements = gift_movements(journal_lines(scope))
         for d in chunked(donations_queryset(scope)):
             c = str(d.gross.currency)
+            flow = movements.by_donation.get(d.pk)
             yield [
                 d.received_on, d.receipt_number, d.pk, d.donor.name, d.donor.email,
                 _("yes") if d.anonymous else _("no"), d.fund.name, _label(GiftKind, d.kind),
-                _label(PaymentChannel, d.channel), c, d.gross, d.fee or _money(None, c),
-                d.amount_refunded or _money(None, c), _label(DonationStatus, d.status), d.reference,
-                d.checkout_session_id or "", d.payment_intent_id or "", d.charge_id, d.invoice_id or "",
+                _label(PaymentChannel, d.channel), c, d.gross, _money(flow and flow.gross, c),
+                _money(flow and flow.fee, c), _money(flow and flow.refunded, c), _label(DonationStatus, d.status),
+                d.reference, d.checkout_session_id or "", d.payment_intent_id or "", d.charge_id,
+                d.invoice_id or "",
+            ]  # fmt: skip
+        funds = _fund_names(scope)
+        for u in movements.unmatched:
+            yield [
+                u.date, None, None, "", "", "", funds.get(u.fund_id, ""), "", "", u.currency, None,
+                _money(u.flow.gross, u.currency), _money(u.flow.fee, u.currency),
+                _money(u.flow.refunded, u.currency), _("Not matched to a gift (entry #%(entry)s)") % {
+                    "entry": u.entry_id}, u.reference, "", "", "", "",
             ]  # fmt: skip
 
     return Sheet(
@@ -267,9 +299,10 @@ def donations_sheet(scope: AuditScope) -> Sheet:
             Column(_("Kind"), TEXT, 11),
             Column(_("Channel"), TEXT, 14),
             Column(_("Currency"), TEXT, 9),
-            Column(_("Gross"), MONEY, 14, total=True),
+            Column(_("Amount given"), MONEY, 14),
+            Column(_("Gross received in period"), MONEY, 14, total=True),
             Column(_("Processing fee"), MONEY, 14, total=True),
-            Column(_("Refunded"), MONEY, 14, total=True),
+            Column(_("Refunds and disputes"), MONEY, 14, total=True),
             Column(_("Status"), TEXT, 16),
             Column(_("Reference"), TEXT, 18),
             Column(_("Stripe Checkout session"), TEXT, 24),
@@ -278,7 +311,7 @@ def donations_sheet(scope: AuditScope) -> Sheet:
             Column(_("Stripe invoice"), TEXT, 24),
         ],
         rows=rows,
-        count=lambda: donations_queryset(scope).count(),
+        count=lambda: donations_queryset(scope).count() + len(gift_movements(journal_lines(scope)).unmatched),
     )
 
 
@@ -363,35 +396,62 @@ def awards_sheet(scope: AuditScope) -> Sheet:
     )
 
 
-def installments_queryset(scope: AuditScope):
-    """Installments of the scope's funds due, paid, or with a payment moving money in the range."""
+def installments_queryset(scope: AuditScope, paid_in_period=()):
+    """Installments of the scope's funds due or paid in the range, or with a payment moving
+    money in it (``paid_in_period``: ids the ledger ties to a payment without a disbursement)."""
     moved = journal_lines(scope).filter(entry__disbursement__isnull=False).values("entry__disbursement_id")
     return (
         Installment.objects.filter(award__fund_id__in=scope.fund_ids)
         .filter(
-            Q(due_date__range=scope.days) | Q(paid_at__date__range=scope.days) | Q(disbursement__in=moved)
+            Q(due_date__range=scope.days)
+            | Q(paid_at__date__range=scope.days)
+            | Q(disbursement__in=moved)
+            | Q(pk__in=list(paid_in_period))
         )
         .select_related("award__application", "award__fund", "disbursement")
         .order_by("award_id", "number", "pk")
     )
 
 
+def _unmatched_payment_row(u: Unmatched, funds: dict[int, str], awards: dict[int, str]) -> list:
+    """A payment the ledger holds that no installment or stipend payment accounts for."""
+    c = u.currency
+    return [
+        awards.get(u.award_id, ""), funds.get(u.fund_id, ""), None, None, c, None,
+        _("Not matched to a payment (entry #%(entry)s)") % {"entry": u.entry_id}, u.date, "", "", u.reference,
+        _money(u.flow.paid, c), _money(u.flow.reversed, c),
+    ]  # fmt: skip
+
+
 def installments_sheet(scope: AuditScope) -> Sheet:
+    """One row per installment: schedule, status, how it was paid, and what the ledger moved for
+    it in the period (paid out by Stripe or by check, taken back by a reversal). Payments the
+    ledger holds that belong to no installment or stipend payment follow as rows of their own."""
+
     def rows():
-        for i in chunked(installments_queryset(scope)):
+        movements = payment_movements(journal_lines(scope))
+        for i in chunked(installments_queryset(scope, movements.paid_outside_processor)):
             d = getattr(i, "disbursement", None)
             c = str(i.amount.currency)
-            paid = (
-                d.amount
-                if d is not None and d.status in (DisbursementStatus.PAID, DisbursementStatus.REVERSED)
-                else None
-            )
+            flow = movements.by_installment.get(i.pk) or PaymentFlow()
             yield [
                 i.award.reference, i.award.fund.name, i.number, i.due_date, c, i.amount,
                 _label(InstallmentStatus, i.status), i.paid_at, _label(DisbursementStatus, d.status) if d else "",
-                (d.stripe_transfer_id or "") if d else "", paid or _money(None, c),
-                (d.amount_reversed if d else None) or _money(None, c),
+                (d.stripe_transfer_id or "") if d else "", i.payment_reference, _money(flow.paid, c),
+                _money(flow.reversed, c),
             ]  # fmt: skip
+        if movements.unmatched:
+            linked = Award.objects.filter(pk__in={u.award_id for u in movements.unmatched})
+            awards = {award.pk: award.reference for award in linked.select_related("application")}
+            funds = _fund_names(scope)
+            for u in movements.unmatched:
+                yield _unmatched_payment_row(u, funds, awards)
+
+    def count():
+        movements = payment_movements(journal_lines(scope))
+        return installments_queryset(scope, movements.paid_outside_processor).count() + len(
+            movements.unmatched
+        )
 
     return Sheet(
         title=_("Installments and disbursements"),
@@ -406,33 +466,46 @@ def installments_sheet(scope: AuditScope) -> Sheet:
             Column(_("Paid at"), DATETIME, 17),
             Column(_("Disbursement status"), TEXT, 16),
             Column(_("Stripe transfer"), TEXT, 24),
+            Column(_("Payment reference"), TEXT, 20),
             Column(_("Paid out"), MONEY, 14, total=True),
             Column(_("Reversed"), MONEY, 14, total=True),
         ],
         rows=rows,
-        count=lambda: installments_queryset(scope).count(),
+        count=count,
     )
 
 
 def stipend_payments_queryset(scope: AuditScope):
-    """Stipend payments of the scope's funds for batch months in the range or paid in it."""
+    """Stipend payments of the scope's funds for batch months in the range, paid in it, or with
+    money moving in it."""
+    moved = journal_lines(scope).filter(entry__disbursement__isnull=False).values("entry__disbursement_id")
     return (
         StipendPayment.objects.filter(batch__program__fund_id__in=scope.fund_ids)
-        .filter(Q(batch__month__range=scope.days) | Q(disbursement__paid_at__date__range=scope.days))
+        .filter(
+            Q(batch__month__range=scope.days)
+            | Q(disbursement__paid_at__date__range=scope.days)
+            | Q(disbursement__in=moved)
+        )
         .select_related("batch__program__fund", "batch__organization", "payee__organization", "disbursement")
         .order_by("batch__month", "batch_id", "pk")
     )
 
 
 def stipend_payments_sheet(scope: AuditScope) -> Sheet:
+    """One row per stipend payment, with what the ledger moved for it in the period."""
+
     def rows():
+        movements = payment_movements(journal_lines(scope))
         for p in chunked(stipend_payments_queryset(scope)):
             d = p.disbursement
+            c = str(p.amount.currency)
+            flow = movements.by_stipend_payment.get(p.pk) or PaymentFlow()
             payee = p.payee.volunteer_pseudonym or p.payee.organization.name
             yield [
                 p.batch.month, p.batch.program.name, p.batch.program.fund.name, p.batch.organization.name,
-                payee, str(p.amount.currency), p.amount, _label(DisbursementStatus, d.status) if d else "",
-                d.paid_at if d else None, (d.stripe_transfer_id or "") if d else "",
+                payee, c, p.amount, _label(DisbursementStatus, d.status) if d else "",
+                d.paid_at if d else None, (d.stripe_transfer_id or "") if d else "", _money(flow.paid, c),
+                _money(flow.reversed, c),
             ]  # fmt: skip
 
     return Sheet(
@@ -448,6 +521,8 @@ def stipend_payments_sheet(scope: AuditScope) -> Sheet:
             Column(_("Disbursement status"), TEXT, 16),
             Column(_("Paid at"), DATETIME, 17),
             Column(_("Stripe transfer"), TEXT, 24),
+            Column(_("Paid out"), MONEY, 14, total=True),
+            Column(_("Reversed"), MONEY, 14, total=True),
         ],
         rows=rows,
         count=lambda: stipend_payments_queryset(scope).count(),
@@ -462,18 +537,26 @@ def expenditures_queryset(scope: AuditScope):
             report__award__fund_id__in=scope.fund_ids,
             date__range=scope.days,
         )
-        .select_related("report__award__application", "report__award__fund", "report__due")
+        .select_related("report__award__application__call", "report__award__fund", "report__due")
         .order_by("date", "pk")
     )
 
 
 def expenditures_sheet(scope: AuditScope) -> Sheet:
+    """Spending reported and accepted, each in its budget category's name (in the workbook's
+    language, as the report pages name it), never the category's position."""
+
     def rows():
+        language = translation.get_language() or "en"
+        names: dict[int, dict[str, str]] = {}  # per award: a call page is read once per award
         for e in chunked(expenditures_queryset(scope)):
             award = e.report.award
+            if award.pk not in names:
+                names[award.pk] = dict(category_labels(award, language))
             yield [
                 award.reference, award.fund.name, _label(ReportKind, e.report.due.kind), e.report.due.due_date,
-                e.date, e.category, e.description, str(e.amount.currency), e.amount,
+                e.date, names[award.pk].get(e.category) or _("Category no longer in the budget"), e.description,
+                str(e.amount.currency), e.amount,
             ]  # fmt: skip
 
     return Sheet(
@@ -484,7 +567,7 @@ def expenditures_sheet(scope: AuditScope) -> Sheet:
             Column(_("Report"), TEXT, 14),
             Column(_("Report due"), DATE, 12),
             Column(_("Date"), DATE, 12),
-            Column(_("Budget category"), TEXT, 10),
+            Column(_("Budget category"), TEXT, 24),
             Column(_("Description"), TEXT, 40),
             Column(_("Currency"), TEXT, 9),
             Column(_("Amount"), MONEY, 14, total=True),

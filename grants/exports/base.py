@@ -36,7 +36,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from grants.money import currency_exponent
+from grants.money import currency_exponent, without_negative_zero
 
 CHUNK_SIZE = 2000
 
@@ -102,12 +102,13 @@ def row_currency(row: Sequence) -> str:
 
 
 def plain(value, kind: str):
-    """A cell value as a spreadsheet understands it: ``Money`` → Decimal, lazy text → text, aware
-    datetimes → local naive (Excel has no time zones), None → empty."""
+    """A cell value as a spreadsheet understands it: ``Money`` → Decimal (a zero never signed, so
+    no cell reads "-$0.00"), lazy text → text, aware datetimes → local naive (Excel has no time
+    zones), None → empty."""
     if value is None:
         return None
-    if isinstance(value, Money):
-        return value.amount
+    if isinstance(value, Money | Decimal):
+        return without_negative_zero(value.amount if isinstance(value, Money) else value)
     if isinstance(value, Promise):  # a lazy translation: text in the active language
         return str(value)
     if kind == DATETIME and isinstance(value, datetime.datetime):

@@ -18,7 +18,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from cms.models import call_page_for, report_metrics
+from cms.models import report_metrics
+from grants.budget_labels import category_labels
 from grants.forms.reports import ExpenditureForm, ReportForm, ReturnForm
 from grants.models import Award, Expenditure, ReportDueDate, Role
 from grants.permissions import has_role, is_organization_member
@@ -44,18 +45,6 @@ def _due_for_member_or_404(user, due_id: int) -> ReportDueDate:
     if due is None or not is_organization_member(user, due.award.application.organization_id):
         raise Http404
     return due
-
-
-def category_labels(award: Award, language: str) -> list[tuple[str, str]]:
-    """The award's budget categories as ``(position, label)``: in ``language`` when the call page
-    has a budget question in it with the same categories, else as the application kept them."""
-    labels = [(line.position, line.label) for line in service.approved_budget(award)]
-    page = call_page_for(award.application.call, language)
-    if page is not None:
-        budget = [q for q in page.get_questions() if q.type == "budget"]
-        if budget and len(budget[0].categories) == len(labels):
-            labels = [(str(position), label) for position, label in enumerate(budget[0].categories)]
-    return labels
 
 
 def _labelled_rows(report, labels: dict) -> list:

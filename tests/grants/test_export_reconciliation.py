@@ -163,12 +163,13 @@ def test_every_summary_figure_ties_out_with_the_detail_sheets_and_the_ledger(exp
 
     assert len(gifts) == 4, "the July gift is outside the period"
     assert figure["Opening balance (cash)"] == at_start.cash == usd(2000)
-    assert figure["Donations (gross)"] == total(gifts, "Gross") == journal_net(journal, AccountKind.DONATIONS)
+    assert figure["Donations (gross)"] == total(gifts, "Gross received in period")
+    assert figure["Donations (gross)"] == journal_net(journal, AccountKind.DONATIONS)
     assert figure["Donations (gross)"] == at_end.donations - at_start.donations
     assert figure["Processing fees"] == total(gifts, "Processing fee") == at_end.fees
     assert figure["Processing fees"] > usd(0)
     assert figure["Refunds and disputes"] == journal_net(journal, AccountKind.REFUNDS) == at_end.refunds
-    assert figure["Refunds and disputes"] == usd(100) and total(gifts, "Refunded") == usd(20)
+    assert figure["Refunds and disputes"] == usd(100) == total(gifts, "Refunds and disputes")
     assert figure["Other income"] == journal_net(journal, AccountKind.OTHER_INCOME) == usd(10000)
     assert figure["Other income"] == at_end.other_income - at_start.other_income
     assert figure["Awards committed"] == journal_net(journal, AccountKind.GRANTS_AWARDED) == at_end.committed
