@@ -156,8 +156,9 @@ class ExactSum(models.Sum):
 
     def as_sqlite(self, compiler, connection, **extra_context):
         scale = 10 ** _places(self.get_source_expressions()[0])
-        template = f"%(function)s(%(distinct)sCAST(ROUND(%(expressions)s * {scale}) AS INTEGER))"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
+        exact = self.copy()  # Aggregate.as_sql reads the template from the object when filtering
+        exact.template = f"%(function)s(%(distinct)sCAST(ROUND(%(expressions)s * {scale}) AS INTEGER))"
+        return exact.as_sql(compiler, connection, **extra_context)
 
 
 class ExactSumOfColumn(models.Func):
@@ -174,5 +175,6 @@ class ExactSumOfColumn(models.Func):
 
     def as_sqlite(self, compiler, connection, **extra_context):
         scale = 10 ** _places(self.get_source_expressions()[0])
-        template = f"%(function)s(CAST(ROUND(%(expressions)s * {scale}) AS INTEGER))"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
+        exact = self.copy()
+        exact.template = f"%(function)s(CAST(ROUND(%(expressions)s * {scale}) AS INTEGER))"
+        return exact.as_sql(compiler, connection, **extra_context)

@@ -335,6 +335,7 @@ def _shift_problem(
         return _("This shift is already logged.")
     total = sum(logged, Decimal(0)) + sum((p.hours for p in same_day), Decimal(0)) + hours
     if total > 24:
+        total = total.quantize(Decimal(1)) if total == total.to_integral() else total.normalize()
         return _("“%(name)s” would have %(total)s hours of shifts on %(date)s; a day has at most 24.") % {
             "name": volunteer.pseudonym,
             "total": formats.number_format(total),
