@@ -59,7 +59,11 @@ class Fund(models.Model):
     slug = models.SlugField(_("slug"), max_length=80)
     program_type = models.CharField(_("program type"), max_length=32, choices=ProgramType.choices)
     currency = models.CharField(
-        _("currency"), max_length=3, choices=CURRENCY_CHOICES, default="USD", validators=[validate_fund_currency]
+        _("currency"),
+        max_length=3,
+        choices=CURRENCY_CHOICES,
+        default="USD",
+        validators=[validate_fund_currency],
     )
     fundraising_goal = MoneyField(
         _("fundraising goal"),

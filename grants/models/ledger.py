@@ -243,7 +243,11 @@ class PaymentReference(models.Model):
         "grants.Donation", on_delete=models.CASCADE, null=True, blank=True, related_name="payment_reference"
     )
     installment = models.OneToOneField(
-        "grants.Installment", on_delete=models.CASCADE, null=True, blank=True, related_name="outside_reference"
+        "grants.Installment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outside_reference",
     )
     recorded_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)

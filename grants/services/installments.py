@@ -211,7 +211,10 @@ def _on_hold_after_reversal(installment: Installment) -> bool:
 def still_owed(installment: Installment):
     """What of the installment has not reached the grantee: all of it, less what Stripe paid and kept."""
     disbursement = getattr(installment, "disbursement", None)
-    if disbursement is None or disbursement.status not in (DisbursementStatus.PAID, DisbursementStatus.REVERSED):
+    if disbursement is None or disbursement.status not in (
+        DisbursementStatus.PAID,
+        DisbursementStatus.REVERSED,
+    ):
         return installment.amount
     returned = disbursement.amount_reversed or zero(str(disbursement.amount.currency))
     return installment.amount - (disbursement.amount - returned)

@@ -452,7 +452,12 @@ def _first_use(found: PaymentReference) -> str:
 
 
 def claim_reference(
-    *, foundation: Foundation, method: str, reference: str, recorded_on: datetime.date, donation=None,
+    *,
+    foundation: Foundation,
+    method: str,
+    reference: str,
+    recorded_on: datetime.date,
+    donation=None,
     installment=None,
 ) -> PaymentReference:
     """Record that ``reference`` (a check number, a bank reference) was used, or raise

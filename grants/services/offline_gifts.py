@@ -237,8 +237,10 @@ def void_gift(donation: Donation, *, by, reason: str) -> Donation:
             _("Online gifts went through Stripe: refund them in Stripe instead of voiding them.")
         )
     with transaction.atomic():
-        locked = Donation.objects.select_for_update(of=("self",)).select_related("fund", "foundation").get(
-            pk=donation.pk
+        locked = (
+            Donation.objects.select_for_update(of=("self",))
+            .select_related("fund", "foundation")
+            .get(pk=donation.pk)
         )
         if locked.status == DonationStatus.VOIDED:
             raise OfflineGiftError(_("This gift is already void."))
