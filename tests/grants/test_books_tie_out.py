@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from djmoney.money import Money
 
 from grants.admin.awards import with_payment_summary
@@ -483,3 +484,20 @@ def test_a_shift_from_1999_is_refused_by_the_form_and_the_csv(world, luna):
     _log(world, luna, D(2026, 8, 1), 4)
     with pytest.raises(stipends.StipendError, match="before this program's time"):
         _log(world, luna, D(2026, 7, 31), 4)
+
+
+def test_the_shift_form_shows_why_a_second_identical_shift_is_refused(world, luna, client, site):
+    client.force_login(world["grantee"])
+    url = reverse(
+        "stipend_shift_new",
+        kwargs={"program_id": luna.program_id, "organization_id": world["organization"].pk},
+    )
+    today = timezone.localdate()
+    data = {"volunteer": luna.pk, "date": today.isoformat(), "hours": "4"}
+    assert client.post(url, data).status_code == 302
+    again = client.post(url, data)
+    assert again.status_code == 400
+    assert "This shift is already logged." in again.content.decode()
+    old = client.post(url, {**data, "date": "1999-10-03"})
+    assert old.status_code == 400 and "before this program" in old.content.decode()
+    assert Shift.objects.count() == 1
