@@ -7,6 +7,7 @@ whole yen for JPY), and Stripe's integer amounts are computed here and nowhere e
 
 from decimal import Decimal
 
+from django.db import models
 from djmoney.money import Money
 
 # Stripe's zero-decimal currencies (https://docs.stripe.com/currencies#zero-decimal).
@@ -32,6 +33,9 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
 )
 # Three-decimal currencies: amounts are stored with two decimals, so funds cannot use them.
 THREE_DECIMAL_CURRENCIES = frozenset(["BHD", "JOD", "KWD", "OMR", "TND"])
+# What a fund can hold: amounts are stored with two decimals, so the portal splits exactly only
+# currencies whose minor unit is 1 or 0.01.
+FUND_EXPONENTS = (0, 2)
 
 
 class MoneyTypeError(TypeError):
@@ -46,6 +50,11 @@ def currency_exponent(currency: str) -> int:
     if currency in THREE_DECIMAL_CURRENCIES:
         return 3
     return 2
+
+
+def is_fund_currency(currency: str) -> bool:
+    """Whether a fund may keep its money in ``currency`` (0 or 2 decimals, see ``FUND_EXPONENTS``)."""
+    return bool(currency) and currency_exponent(currency) in FUND_EXPONENTS
 
 
 def minor_unit(currency: str) -> Decimal:
@@ -113,3 +122,72 @@ def without_negative_zero(value):
     if not isinstance(amount, Decimal) or not (amount.is_zero() and amount.is_signed()):
         return value
     return Money(amount.copy_abs(), value.currency) if isinstance(value, Money) else amount.copy_abs()
+
+
+# --- Exact sums in the database ------------------------------------------------------------
+#
+# SQLite keeps a DECIMAL column as a binary float (REAL) and SUM() adds floats, so 4000.00 +
+# 0.01 - 4000.00 comes back as 0.00999999999976. PostgreSQL's numeric is exact. The sums below
+# add whole hundredths (the columns' two stored decimals) as integers on SQLite — each stored
+# float rounds back to its exact hundredth, and integer addition is exact (SQLite raises on
+# overflow rather than losing digits) — and keep PostgreSQL's plain SUM(numeric), so its plans
+# (the covering index on journal lines) are unchanged. Either way the result is a Decimal with
+# the column's two decimals.
+
+
+class SummedMoneyField(models.DecimalField):
+    """The output of ``ExactSum``: a Decimal read back exactly from either database.
+
+    Its own internal type keeps SQLite's float-to-Decimal converter away (it would round to 15
+    significant digits); ``from_db_value`` turns SQLite's integer of hundredths into a Decimal.
+    """
+
+    def get_internal_type(self):
+        return "SummedMoneyField"
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        if connection.vendor == "sqlite":
+            return Decimal(int(value)).scaleb(-self.decimal_places)
+        return Decimal(value).quantize(Decimal(1).scaleb(-self.decimal_places))
+
+
+def _places(expression) -> int:
+    field = getattr(expression, "output_field", None)
+    return getattr(field, "decimal_places", None) or 2
+
+
+class ExactSum(models.Sum):
+    """``Sum`` of a money column (``filter=`` works as with ``Sum``), exact on SQLite too.
+
+    ``None`` when there is nothing to add, as ``Sum``.
+    """
+
+    def __init__(self, expression, **extra):
+        super().__init__(expression, output_field=SummedMoneyField(max_digits=20, decimal_places=2), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        scale = 10 ** _places(self.get_source_expressions()[0])
+        exact = self.copy()  # Aggregate.as_sql reads the template from the object when filtering
+        exact.template = f"%(function)s(%(distinct)sCAST(ROUND(%(expressions)s * {scale}) AS INTEGER))"
+        return exact.as_sql(compiler, connection, **extra_context)
+
+
+class ExactSumOfColumn(models.Func):
+    """SUM() of a money column without GROUP BY, for a correlated subquery (one sum per outer row).
+
+    Exact on SQLite as ``ExactSum``; on PostgreSQL plain ``SUM(column)``, which an index that
+    includes the column answers alone (Index Only Scan).
+    """
+
+    function = "SUM"
+
+    def __init__(self, expression, **extra):
+        super().__init__(expression, output_field=SummedMoneyField(max_digits=20, decimal_places=2), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        scale = 10 ** _places(self.get_source_expressions()[0])
+        exact = self.copy()
+        exact.template = f"%(function)s(CAST(ROUND(%(expressions)s * {scale}) AS INTEGER))"
+        return exact.as_sql(compiler, connection, **extra_context)

@@ -9,7 +9,7 @@ finance staff hold payments; finance staff record payments made outside Stripe. 
 import django_filters
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Min, Q, Sum
+from django.db.models import Min, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -51,7 +51,7 @@ from grants.models import (
     JournalEntry,
     Role,
 )
-from grants.money import zero
+from grants.money import ExactSum, zero
 from grants.permissions import applications_visible_to_staff, foundation_ids, has_role, scope_to_foundations
 from grants.services import awards as award_service
 from grants.services import installments as installment_service
@@ -76,7 +76,7 @@ def awards_visible_to(user):
 def with_payment_summary(queryset):
     """Annotate what is paid and when the next unpaid payment is due (same query as the list)."""
     return queryset.annotate(
-        paid_amount=Sum("installments__amount", filter=Q(installments__status=InstallmentStatus.PAID)),
+        paid_amount=ExactSum("installments__amount", filter=Q(installments__status=InstallmentStatus.PAID)),
         next_due=Min("installments__due_date", filter=Q(installments__status__in=UNPAID_INSTALLMENT_STATES)),
     )
 

@@ -2,7 +2,8 @@
 
 * Donations: every gift of the user's foundations with filters (fund, period, kind, status,
   channel) and a search by donor name or email; each gift's detail page shows all its fields,
-  its journal entries and activity, and a "Resend receipt" button.
+  its journal entries and activity, a "Resend receipt" button and, for an offline gift, "Void
+  this gift" (with a reason; online gifts are refunded in Stripe instead).
 * Donor: one donor's gifts and their totals per currency.
 * Record an offline gift (check, cash, bank transfer).
 
@@ -36,7 +37,14 @@ from grants.models import ActivityEntry, Donation, Donor, Fund, JournalEntry, Ro
 from grants.permissions import foundation_ids, scope_to_foundations
 from grants.services import receipts
 from grants.services.access_log import record_access
-from grants.services.offline_gifts import OfflineGiftError, record_offline_gift
+from grants.services.errors import DomainError
+from grants.services.offline_gifts import (
+    OFFLINE_CHANNELS,
+    VOID,
+    OfflineGiftError,
+    record_offline_gift,
+    void_gift,
+)
 
 DONOR_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR)
 ACT_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
@@ -46,6 +54,8 @@ DONATION_ACTIVITY = {
     "recorded_offline": _("Recorded as an offline gift"),
     "receipt_issued": _("Receipt sent"),
     "receipt_resent": _("Receipt sent again"),
+    "voided": _("Gift voided"),
+    "receipt_voided": _("Receipt voided; the donor was told"),
 }
 
 
@@ -196,6 +206,10 @@ class DonationView(DonationsPage):
             receipt_number=receipts.receipt_label(donation.foundation, donation.receipt_number),
             can_resend=donation.foundation_id in self.act_foundations
             and donation.status in receipts.RECEIPTABLE_STATES,
+            can_act=donation.foundation_id in self.act_foundations,
+            can_void=donation.foundation_id in self.act_foundations
+            and donation.channel in OFFLINE_CHANNELS
+            and donation.status in VOID.sources,
             entries=entries,
             activity=activity,
         )
@@ -223,6 +237,26 @@ class ResendReceiptView(DonationsPage):
                 _t("Receipt %(number)s sent again to the donor.")
                 % {"number": receipts.receipt_label(donation.foundation, donation.receipt_number)},
             )
+        return redirect("donations_admin:donation", donation.pk)
+
+
+class VoidGiftView(DonationsPage):
+    """POST only: void an offline gift with a reason (finance); back to the donation with a message."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        donation = donations_visible_to(request.user).filter(pk=kwargs["pk"]).first()
+        if donation is None:
+            raise Http404
+        if donation.foundation_id not in self.act_foundations:
+            raise PermissionDenied
+        try:
+            void_gift(donation, by=request.user, reason=request.POST.get("reason", ""))
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _t("The gift is void. The ledger was reversed and the donor was told."))
         return redirect("donations_admin:donation", donation.pk)
 
 
@@ -330,5 +364,6 @@ class DonationsViewSet(ViewSet):
             path("record/", RecordOfflineGiftView.as_view(), name="record"),
             path("<int:pk>/", DonationView.as_view(), name="donation"),
             path("<int:pk>/resend-receipt/", ResendReceiptView.as_view(), name="resend"),
+            path("<int:pk>/void/", VoidGiftView.as_view(), name="void"),
             path("donors/<int:pk>/", DonorView.as_view(), name="donor"),
         ]

@@ -37,6 +37,10 @@ from .ledger import (
     JournalEntry,
     JournalLine,
     LedgerAccount,
+    LinesClosed,
+    PaymentReference,
+    ReferenceMethod,
+    normalise_reference,
 )
 from .organizations import LegalStatus, Organization, OrganizationInvite, OrganizationMembership
 from .payments import (
@@ -132,17 +136,20 @@ __all__ = [
     "JournalLine",
     "LedgerAccount",
     "LegalStatus",
+    "LinesClosed",
     "Organization",
     "OrganizationInvite",
     "OrganizationMembership",
     "PayeeAccount",
     "PaymentChannel",
+    "PaymentReference",
     "PayoutStatus",
     "ProgramType",
     "RateUnit",
     "Recommendation",
     "RecurringGift",
     "RecurringGiftStatus",
+    "ReferenceMethod",
     "ReminderKind",
     "ReportDueDate",
     "ReportKind",
@@ -168,4 +175,5 @@ __all__ = [
     "Volunteer",
     "WebhookEvent",
     "WebhookEventStatus",
+    "normalise_reference",
 ]

@@ -77,6 +77,7 @@ class DonationStatus(models.TextChoices):
     DISPUTED = "disputed", _("Disputed")
     LOST_DISPUTE = "lost_dispute", _("Dispute lost")
     EXPIRED = "expired", _("Not completed")
+    VOIDED = "voided", _("Void")
 
 
 class PaymentChannel(models.TextChoices):
@@ -138,6 +139,12 @@ class Donation(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Voiding (grants.services.offline_gifts.void_gift): finance undoes a gift entered by mistake.
+    voided_at = models.DateTimeField(_("voided"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    void_reason = models.CharField(_("reason for voiding"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("donation")

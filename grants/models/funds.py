@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 from djmoney.settings import CURRENCY_CHOICES
 
+from grants.money import currency_exponent, is_fund_currency
+
 from .foundations import Foundation
 
 CLOSING_SOON_WINDOW = datetime.timedelta(days=7)
@@ -34,6 +36,19 @@ class FundStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+def validate_fund_currency(value: str) -> None:
+    """A fund's currency must be one the portal splits exactly (no decimals, or two)."""
+    if not is_fund_currency(value):
+        raise ValidationError(
+            _(
+                "%(currency)s has %(digits)s decimals; the portal keeps amounts with two, so it cannot "
+                "split them exactly. Choose a currency with two decimals or none."
+            ),
+            code="unsupported_currency",
+            params={"currency": value, "digits": currency_exponent(value)},
+        )
+
+
 class Fund(models.Model):
     """A pool of money a foundation raises and grants from, in one currency."""
 
@@ -43,7 +58,13 @@ class Fund(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80)
     program_type = models.CharField(_("program type"), max_length=32, choices=ProgramType.choices)
-    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="USD")
+    currency = models.CharField(
+        _("currency"),
+        max_length=3,
+        choices=CURRENCY_CHOICES,
+        default="USD",
+        validators=[validate_fund_currency],
+    )
     fundraising_goal = MoneyField(
         _("fundraising goal"),
         max_digits=14,

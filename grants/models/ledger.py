@@ -2,12 +2,15 @@
 
 Every movement of money posts one ``JournalEntry`` whose ``JournalLine`` amounts sum to zero
 (debits positive, credits negative), all in the entry's currency. Rows are append-only: the
-ORM refuses to change or delete them, and on PostgreSQL triggers refuse it too and check at
-commit that each entry balances. Mistakes are corrected by a reversing entry.
+ORM refuses to change or delete them, and on PostgreSQL triggers refuse it too (``TRUNCATE``
+included) and check at commit that each entry balances. Mistakes are corrected by a reversing
+entry. An entry's lines are written in the transaction that created the entry and never later:
+the ORM only takes lines for an entry object it has just inserted and whose transaction is still
+open, and on PostgreSQL a trigger compares the entry's transaction id with the line's.
 """
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import MoneyField
 
@@ -104,6 +107,22 @@ class AppendOnlyModel(models.Model):
         raise AppendOnlyError("Journal rows cannot be deleted; post a reversing entry.")
 
 
+class LinesClosed(AppendOnlyError):
+    """Lines were offered for an entry posted earlier (another transaction, or already written)."""
+
+
+class JournalLineQuerySet(AppendOnlyQuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        entries = {id(line.entry): line.entry for line in objs}
+        for entry in entries.values():
+            entry.require_open_lines()
+        created = super().bulk_create(objs, *args, **kwargs)
+        for entry in entries.values():
+            entry._lines_open = False  # an entry's lines are written once, all together
+        return created
+
+
 class JournalEntry(AppendOnlyModel):
     """One movement of money: what caused it, who recorded it, when it happened."""
 
@@ -144,6 +163,21 @@ class JournalEntry(AppendOnlyModel):
     def __str__(self):
         return f"#{self.pk} {self.memo}"
 
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            # Lines may follow while this transaction is open; its commit closes the entry.
+            self._lines_open = True
+            transaction.on_commit(lambda: setattr(self, "_lines_open", False), using=self._state.db)
+
+    def require_open_lines(self) -> None:
+        """Raise ``LinesClosed`` unless this object was just inserted and its transaction is open."""
+        if not getattr(self, "_lines_open", False):
+            raise LinesClosed(
+                f"Journal entry #{self.pk} was posted earlier; its lines cannot change. Post a new entry."
+            )
+
 
 class JournalLine(AppendOnlyModel):
     """One side of an entry: a debit (positive) or credit (negative) to one account."""
@@ -151,6 +185,8 @@ class JournalLine(AppendOnlyModel):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="lines")
     amount = MoneyField(max_digits=16, decimal_places=2, currency_field_name="currency")
+
+    objects = JournalLineQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("journal line")
@@ -163,6 +199,11 @@ class JournalLine(AppendOnlyModel):
             models.CheckConstraint(condition=~models.Q(amount=0), name="journal_line_not_zero"),
         ]
 
+    def save(self, *args, **kwargs):
+        if self._state.adding:
+            self.entry.require_open_lines()
+        super().save(*args, **kwargs)
+
     @property
     def debit(self):
         return self.amount if self.amount.amount > 0 else None
@@ -170,3 +211,54 @@ class JournalLine(AppendOnlyModel):
     @property
     def credit(self):
         return -self.amount if self.amount.amount < 0 else None
+
+
+class ReferenceMethod(models.TextChoices):
+    """Namespaces of references to money moved outside Stripe: one check number is used once in each."""
+
+    GIFT_CHECK = "gift_check", _("Check received")
+    GIFT_BANK_TRANSFER = "gift_bank_transfer", _("Bank transfer received")
+    GIFT_CASH = "gift_cash", _("Cash received")
+    GRANT_PAYMENT = "grant_payment", _("Grant payment by check or bank transfer")
+
+
+def normalise_reference(reference: str) -> str:
+    """The form of a reference compared for duplicates: " chk  0042 " and "CHK 0042" are one."""
+    return " ".join((reference or "").split()).casefold()
+
+
+class PaymentReference(models.Model):
+    """A check number or bank reference already recorded, so the same money is never counted twice.
+
+    One row per offline gift or grant payment outside Stripe that carries a reference; the
+    database refuses a second row with the same normalised reference for the foundation and
+    method. Voiding a gift frees its reference (the check may be entered again, correctly).
+    """
+
+    foundation = models.ForeignKey(Foundation, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=24, choices=ReferenceMethod.choices)
+    key = models.CharField(max_length=120)
+    reference = models.CharField(_("reference"), max_length=120)
+    donation = models.OneToOneField(
+        "grants.Donation", on_delete=models.CASCADE, null=True, blank=True, related_name="payment_reference"
+    )
+    installment = models.OneToOneField(
+        "grants.Installment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="outside_reference",
+    )
+    recorded_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("payment reference")
+        verbose_name_plural = _("payment references")
+        constraints = [
+            models.UniqueConstraint(fields=["foundation", "method", "key"], name="payment_reference_once"),
+            models.CheckConstraint(condition=~models.Q(key=""), name="payment_reference_not_blank"),
+        ]
+
+    def __str__(self):
+        return self.reference

@@ -11,11 +11,25 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grants.models import AccountKind, AwardStatus, EntryCause, Installment, InstallmentStatus, Role
+from grants.models import (
+    AccountKind,
+    ActivityEntry,
+    Award,
+    AwardStatus,
+    DisbursementStatus,
+    EntryCause,
+    Installment,
+    InstallmentStatus,
+    JournalEntry,
+    ReferenceMethod,
+    Role,
+)
+from grants.money import zero
 from grants.permissions import has_role
 from grants.services import ledger
 from grants.services.awards import AwardError, activate_on_first_payment, is_award_officer
 from grants.services.errors import IllegalTransition
+from grants.services.locks import retry_on_deadlock
 from grants.services.workflow import Transition, check_transition, record
 
 FINANCE = "finance_officer"
@@ -38,12 +52,16 @@ INSTALLMENT_TRANSITIONS = {
         Transition("pay_outside_processor", (I.SCHEDULED, I.DUE, I.FAILED), I.PAID, (FINANCE,)),
         # Stripe gave the money back: the payment waits on hold for finance to decide.
         Transition("payment_reversed", (I.APPROVED, I.PAID), I.ON_HOLD, (SYSTEM,)),
+        # ...and finance decides to pay what came back by check or bank transfer instead.
+        Transition("pay_outside_after_reversal", (I.ON_HOLD,), I.PAID, (FINANCE,)),
     )
 }
 PAYABLE_AWARD_STATES = (AwardStatus.ACCEPTED, AwardStatus.ACTIVE)
 
 
 def _lock(installment: Installment) -> Installment:
+    """Lock the installment after its award: the portal's one lock order (grants/services/locks.py)."""
+    list(Award.objects.select_for_update().filter(pk=installment.award_id).values_list("pk"))
     return (
         Installment.objects.select_for_update(of=("self",))
         .select_related("award__fund__foundation", "award__application")
@@ -128,34 +146,96 @@ def _check_payable(installment: Installment) -> None:
         raise AwardError(_("Payments start once the grantee has accepted the award."))
 
 
-def post_payment(installment: Installment, *, by, cash_account: str, reference: str, paid_on=None, **links):
-    """Post the ledger entry of a payment of ``installment`` (idempotent per installment)."""
+def payment_key(installment: Installment, disbursement=None) -> str:
+    """The idempotency key of a payment's entry: what paid it, not only which installment.
+
+    ``disbursement:<id>:paid`` for a Stripe transfer, ``installment:<pk>:paid:outside`` for a
+    check or bank transfer: a check sent after Stripe reversed the transfer is a second payment
+    and must post, while a retried webhook or a double click posts once.
+    """
+    if disbursement is not None:
+        return f"disbursement:{disbursement.pk}:paid"
+    return f"installment:{installment.pk}:paid:outside"
+
+
+def _posted_before_keys_named_the_payer(installment: Installment, disbursement) -> JournalEntry | None:
+    """An entry posted under the old key ``installment:<pk>:paid`` for this same payer, if any.
+
+    Entries keep their keys forever; a payment confirmed before the keys changed must not post
+    again when its webhook is replayed."""
+    earlier = JournalEntry.objects.filter(idempotency_key=f"installment:{installment.pk}:paid").first()
+    if earlier is not None and earlier.disbursement_id == getattr(disbursement, "pk", None):
+        return earlier
+    return None
+
+
+def post_payment(
+    installment: Installment, *, by, cash_account: str, reference: str, paid_on=None, amount=None, **links
+):
+    """Post the ledger entry of a payment of ``installment`` and return it.
+
+    Idempotent per payer (see ``payment_key``): pass ``disbursement=`` for a Stripe transfer.
+    ``amount`` defaults to the installment's amount (a check after a partial reversal pays less).
+    """
     award = installment.award
+    disbursement = links.get("disbursement")
+    earlier = _posted_before_keys_named_the_payer(installment, disbursement)
+    if earlier is not None:
+        return earlier
+    amount = amount if amount is not None else installment.amount
     return ledger.post_entry(
         foundation=award.fund.foundation,
         cause=EntryCause.DISBURSEMENT,
         memo=_("Payment %(number)s of award %(reference)s") % {"number": installment.number,
                                                                "reference": award.reference},
         lines=[
-            ledger.debit(award.fund, AccountKind.GRANTS_PAYABLE, installment.amount),
-            ledger.credit(award.fund, cash_account, installment.amount),
+            ledger.debit(award.fund, AccountKind.GRANTS_PAYABLE, amount),
+            ledger.credit(award.fund, cash_account, amount),
         ],
         by=by,
         award=award,
         reference=reference,
         effective_date=paid_on,
-        idempotency_key=f"installment:{installment.pk}:paid",
+        idempotency_key=payment_key(installment, disbursement),
         **links,
     )  # fmt: skip
 
 
+def _on_hold_after_reversal(installment: Installment) -> bool:
+    """Whether the installment's hold is the one Stripe's reversal put (its latest transition)."""
+    last = (
+        ActivityEntry.objects.filter(subject_type="installment", subject_id=installment.pk)
+        .exclude(to_state="")
+        .order_by("-created_at", "-pk")
+        .values_list("action", flat=True)
+        .first()
+    )
+    return installment.status == InstallmentStatus.ON_HOLD and last == "payment_reversed"
+
+
+def still_owed(installment: Installment):
+    """What of the installment has not reached the grantee: all of it, less what Stripe paid and kept."""
+    disbursement = getattr(installment, "disbursement", None)
+    if disbursement is None or disbursement.status not in (
+        DisbursementStatus.PAID,
+        DisbursementStatus.REVERSED,
+    ):
+        return installment.amount
+    returned = disbursement.amount_reversed or zero(str(disbursement.amount.currency))
+    return installment.amount - (disbursement.amount - returned)
+
+
+@retry_on_deadlock
 def record_payment_outside_processor(
     installment: Installment, *, by, paid_on: datetime.date, reference: str
 ) -> Installment:
     """Record a payment made by check or bank transfer (not through Stripe).
 
-    Finance staff only, never the person who approved the grant; the award must be accepted;
-    a payment on hold is refused. A repeat of the same payment is harmless.
+    Finance staff only, never the person who approved the grant; the award must be accepted. A
+    payment on hold is refused, except the hold Stripe's reversal put: then finance paying by
+    check *is* the decision the hold waits for, and the entry posts what Stripe took back. The
+    reference is used once per foundation (``ledger.claim_reference``); a repeat of the same
+    payment is harmless.
     """
     reference = (reference or "").strip()
     if not reference:
@@ -166,15 +246,24 @@ def record_payment_outside_processor(
             return locked
         actor = finance_actor(by, locked)
         _check_payable(locked)
-        if locked.status == InstallmentStatus.ON_HOLD:
+        after_reversal = _on_hold_after_reversal(locked)
+        if locked.status == InstallmentStatus.ON_HOLD and not after_reversal:
             raise AwardError(_("This payment is on hold: lift the hold first."))
+        owed = still_owed(locked)
+        if owed.amount <= 0:
+            raise AwardError(_("Stripe already paid this installment; nothing is owed."))
         ledger.lock_fund(locked.award.fund)
-        post_payment(locked, by=by, cash_account=AccountKind.BANK_CASH, reference=reference, paid_on=paid_on)
+        ledger.claim_reference(foundation=locked.award.fund.foundation, method=ReferenceMethod.GRANT_PAYMENT,
+                               reference=reference, recorded_on=paid_on or timezone.localdate(),
+                               installment=locked)  # fmt: skip
+        post_payment(locked, by=by, cash_account=AccountKind.BANK_CASH, reference=reference, paid_on=paid_on,
+                     amount=owed)  # fmt: skip
         locked.paid_at = timezone.now()
         locked.payment_reference = reference[:120]
         locked.approved_by = by
         locked.approved_at = locked.paid_at
-        transition(locked, "pay_outside_processor", by=by, actor=actor, note=reference[:120],
+        name = "pay_outside_after_reversal" if after_reversal else "pay_outside_processor"
+        transition(locked, name, by=by, actor=actor, note=reference[:120],
                    fields=("paid_at", "payment_reference", "approved_by", "approved_at"))  # fmt: skip
         award = type(locked.award).objects.select_for_update().get(pk=locked.award_id)
         activate_on_first_payment(award, by=by)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, F, Func, OuterRef, Subquery
-from django.utils import timezone
+from django.db.models import F, OuterRef, Subquery
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
@@ -31,9 +31,12 @@ from grants.models import (
     JournalEntry,
     JournalLine,
     LedgerAccount,
+    PaymentReference,
+    ReferenceMethod,
     Role,
+    normalise_reference,
 )
-from grants.money import check_money, zero
+from grants.money import ExactSumOfColumn, check_money, currency_exponent, is_fund_currency, zero
 from grants.permissions import has_role
 from grants.services.errors import DomainError
 
@@ -48,6 +51,10 @@ class UnbalancedEntry(LedgerError):
 
 class MixedCurrencies(LedgerError):
     """Lines of one entry are in different currencies, or not in their account's currency."""
+
+
+class DuplicateReference(LedgerError):
+    """This check number or bank reference was already recorded for the foundation."""
 
 
 class InsufficientFunds(DomainError):
@@ -72,6 +79,14 @@ def debit(fund: Fund, kind: str, amount: Money) -> Line:
 
 def credit(fund: Fund, kind: str, amount: Money) -> Line:
     return Line(fund, kind, -check_money(amount))
+
+
+def unsupported_currency_message(currency: str) -> str:
+    """Why a fund cannot keep its money in ``currency`` (a three-decimal currency such as KWD)."""
+    return _(
+        "%(currency)s has %(digits)s decimals; the portal keeps amounts with two, so it cannot split "
+        "them exactly. Choose a currency with two decimals or none."
+    ) % {"currency": currency, "digits": currency_exponent(currency)}
 
 
 def accounts_for(fund: Fund) -> dict[str, LedgerAccount]:
@@ -127,6 +142,8 @@ def post_entry(
             "currencies": ", ".join(sorted(currencies))
         })  # fmt: skip
     (currency,) = currencies
+    if not is_fund_currency(currency):
+        raise MixedCurrencies(unsupported_currency_message(currency))
     total = sum((line.amount.amount for line in lines), Decimal(0))
     if total != 0:
         raise UnbalancedEntry(
@@ -153,8 +170,10 @@ def post_entry(
                 if line.fund.pk not in accounts:
                     accounts[line.fund.pk] = accounts_for(line.fund)
             JournalLine.objects.bulk_create(
-                JournalLine(entry=entry, account=accounts[line.fund.pk][line.kind], amount=line.amount)
-                for line in lines
+                [
+                    JournalLine(entry=entry, account=accounts[line.fund.pk][line.kind], amount=line.amount)
+                    for line in lines
+                ]
             )
     except IntegrityError:
         # Another request posted the same key first: that entry is the answer.
@@ -166,8 +185,10 @@ def post_entry(
     return entry
 
 
-def reverse_entry(entry: JournalEntry, *, by, memo: str = "", effective_date=None) -> JournalEntry:
-    """Post the mirror image of ``entry`` (each line negated), linked to it. Once per entry."""
+def reverse_entry(entry: JournalEntry, *, by, memo: str = "", effective_date=None, **links) -> JournalEntry:
+    """Post the mirror image of ``entry`` (each line negated), linked to it. Once per entry.
+
+    ``links`` (``donation=``…) tie the reversal to what it undoes, as on ``post_entry``."""
     if JournalEntry.objects.filter(reverses=entry).exists():
         raise LedgerError(_("This entry has already been reversed."))
     lines = [
@@ -185,6 +206,7 @@ def reverse_entry(entry: JournalEntry, *, by, memo: str = "", effective_date=Non
         award=entry.award,
         reverses=entry,
         idempotency_key=f"reversal:{entry.pk}",
+        **links,
     )
 
 
@@ -262,7 +284,7 @@ def _account_totals(accounts):
     feeding the aggregate directly, which is markedly cheaper per line than passing every line
     through a join and a group (see docs/performance.md).
     """
-    line_sum = Func(F("amount"), function="SUM", output_field=DecimalField(max_digits=16, decimal_places=2))
+    line_sum = ExactSumOfColumn(F("amount"))  # exact on SQLite too (grants.money)
     totals = JournalLine.objects.filter(account=OuterRef("pk")).order_by().annotate(total=line_sum)
     return accounts.order_by().annotate(total=Subquery(totals.values("total")))
 
@@ -328,6 +350,8 @@ def _require_finance(by, fund: Fund) -> None:
 
 
 def _money_in_fund_currency(fund: Fund, amount) -> Money:
+    if not is_fund_currency(fund.currency):
+        raise MixedCurrencies(unsupported_currency_message(fund.currency))
     if isinstance(amount, Money) and str(amount.currency) != fund.currency:
         raise MixedCurrencies(
             _("The amount must be in the fund's currency (%(currency)s).") % {"currency": fund.currency}
@@ -408,3 +432,57 @@ def reverse_manual_entry(entry: JournalEntry, *, by, reason: str) -> JournalEntr
         for fund in Fund.objects.filter(ledger_accounts__lines__entry=entry).distinct():
             lock_fund(fund)
         return reverse_entry(entry, by=by, memo=reason)
+
+
+# --- References of money moved outside Stripe ----------------------------------------------
+
+
+def _first_use(found: PaymentReference) -> str:
+    date = formats.date_format(found.recorded_on)
+    if found.donation_id:
+        donation = found.donation
+        return _("%(reference)s was already recorded on %(date)s for gift #%(number)s from %(donor)s.") % {
+            "reference": found.reference, "date": date, "number": donation.pk, "donor": donation.donor.name
+        }  # fmt: skip
+    installment = found.installment
+    return _("%(reference)s was already recorded on %(date)s for payment %(number)s of award %(award)s.") % {
+        "reference": found.reference, "date": date, "number": installment.number,
+        "award": installment.award.reference,
+    }  # fmt: skip
+
+
+def claim_reference(
+    *,
+    foundation: Foundation,
+    method: str,
+    reference: str,
+    recorded_on: datetime.date,
+    donation=None,
+    installment=None,
+) -> PaymentReference:
+    """Record that ``reference`` (a check number, a bank reference) was used, or raise
+    ``DuplicateReference`` naming the first gift or payment that used it.
+
+    References are compared normalised (``normalise_reference``: trimmed, case-folded, inner
+    whitespace collapsed), once per foundation and ``ReferenceMethod``; the database's unique
+    constraint settles two clerks entering the same check at once.
+    """
+    if method not in ReferenceMethod.values:
+        raise LedgerError(f"Unknown reference method {method!r}")
+    key = normalise_reference(reference)[:120]
+    if not key:
+        raise LedgerError(_("Give a reference (check number, bank reference…)."))
+    scope = PaymentReference.objects.select_related("donation__donor", "installment__award")
+    found = scope.filter(foundation=foundation, method=method, key=key).first()
+    if found is None:
+        try:
+            with transaction.atomic():
+                return PaymentReference.objects.create(
+                    foundation=foundation, method=method, key=key, reference=" ".join(reference.split())[:120],
+                    recorded_on=recorded_on, donation=donation, installment=installment,
+                )  # fmt: skip
+        except IntegrityError:
+            found = scope.filter(foundation=foundation, method=method, key=key).first()
+            if found is None:
+                raise
+    raise DuplicateReference(_first_use(found))

@@ -5,6 +5,16 @@ foundation, or created), a received ``Donation`` with no processing fee, one jou
 (debit cash held outside the processor, credit donations; key ``donation:<id>:received``) and,
 unless asked not to, the receipt.
 
+A check or bank reference is used once per foundation and channel (``ledger.claim_reference``):
+entering the same check twice is refused, naming the gift it was first recorded for.
+
+Voiding (``void_gift``): finance undoes an offline gift recorded by mistake (a bounced check, a
+gift entered twice or to the wrong fund), with a reason. The ledger gets reversing entries, the
+gift becomes "Void" (so fund totals, progress and transparency stop counting it), its receipt is
+marked VOID and the donor is told; the receipt number stays with the voided gift and is never
+given to another. Its reference is freed so the check can be entered again correctly. Online
+gifts are not voided: the money went through Stripe, so they are refunded there.
+
 The donor's email is always required: donors are known by email within a foundation (one donor
 per foundation and email), and the receipt and yearly summary go there. A gift from someone
 with no email is income, not a donor's gift: record it with ``ledger.record_income``.
@@ -27,19 +37,30 @@ from grants.models import (
     EntryCause,
     Fund,
     GiftKind,
+    JournalEntry,
     PaymentChannel,
+    PaymentReference,
+    ReferenceMethod,
 )
 from grants.money import MoneyTypeError, check_money, currency_exponent
 from grants.permissions import has_role
-from grants.services import donations, receipts
+from grants.services import donations, ledger, receipts
 from grants.services.errors import DomainError
-from grants.services.ledger import FINANCE_ROLES, credit, debit, post_entry
-from grants.services.workflow import record
+from grants.services.ledger import FINANCE_ROLES, DuplicateReference, credit, debit, post_entry
+from grants.services.workflow import Transition, check_transition, record
 
 OFFLINE_CHANNELS = (PaymentChannel.CHECK, PaymentChannel.CASH, PaymentChannel.BANK_TRANSFER)
 # A check or a transfer can be traced on the bank statement only by its number.
 REFERENCE_REQUIRED = (PaymentChannel.CHECK, PaymentChannel.BANK_TRANSFER)
 LANGUAGES = ("en", "es")
+REFERENCE_METHODS = {
+    PaymentChannel.CHECK: ReferenceMethod.GIFT_CHECK,
+    PaymentChannel.BANK_TRANSFER: ReferenceMethod.GIFT_BANK_TRANSFER,
+    PaymentChannel.CASH: ReferenceMethod.GIFT_CASH,
+}
+FINANCE = "finance_officer"
+# Only a gift received outside Stripe, and still standing, can be voided.
+VOID = Transition("void", (DonationStatus.COMPLETED,), DonationStatus.VOIDED, (FINANCE,))
 
 
 class OfflineGiftError(DomainError):
@@ -174,6 +195,12 @@ def record_offline_gift(
             created_by=by,
             completed_at=timezone.now(),
         )
+        if reference:
+            try:
+                ledger.claim_reference(foundation=fund.foundation, method=REFERENCE_METHODS[channel],
+                                       reference=reference, recorded_on=received_on, donation=donation)  # fmt: skip
+            except DuplicateReference as error:
+                raise OfflineGiftError(error.message, "reference") from None
         label = PaymentChannel(channel).label
         post_entry(
             foundation=fund.foundation,
@@ -191,4 +218,54 @@ def record_offline_gift(
         donations.invalidate_progress(fund)
         if send_receipt:
             receipts.issue_receipt(donation)
+    return donation
+
+
+def void_gift(donation: Donation, *, by, reason: str) -> Donation:
+    """Void an offline gift recorded by mistake, with a reason (see the module docstring).
+
+    Only the foundation's admins and finance officers may. Refused (``OfflineGiftError``) for a
+    gift received through Stripe (refund it instead), a gift already void, or without a reason.
+    """
+    if not has_role(by, donation.foundation_id, *FINANCE_ROLES):
+        raise OfflineGiftError(_("Only the foundation's admins and finance staff can void a gift."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise OfflineGiftError(_("Say why the gift is void; it stays in the gift's history."), "reason")
+    if donation.channel not in OFFLINE_CHANNELS:
+        raise OfflineGiftError(
+            _("Online gifts went through Stripe: refund them in Stripe instead of voiding them.")
+        )
+    with transaction.atomic():
+        locked = (
+            Donation.objects.select_for_update(of=("self",))
+            .select_related("fund", "foundation")
+            .get(pk=donation.pk)
+        )
+        if locked.status == DonationStatus.VOIDED:
+            raise OfflineGiftError(_("This gift is already void."))
+        previous = locked.status
+        check_transition({VOID.name: VOID}, VOID.name, previous, FINANCE, states=DonationStatus)
+        ledger.lock_fund(locked.fund)
+        standing = JournalEntry.objects.filter(
+            donation=locked, reverses__isnull=True, reversed_by__isnull=True
+        ).order_by("pk")
+        for entry in standing:
+            ledger.reverse_entry(
+                entry,
+                by=by,
+                memo=_("Gift #%(number)s void: %(reason)s") % {"number": locked.pk, "reason": reason},
+                donation=locked,
+            )
+        PaymentReference.objects.filter(donation=locked).delete()
+        locked.status = VOID.target
+        locked.voided_at = timezone.now()
+        locked.voided_by = by
+        locked.void_reason = reason[:300]
+        locked.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
+        record(subject=locked, subject_type="donation", action="voided", actor=by,
+               foundation=locked.foundation, from_state=previous, to_state=locked.status, note=reason[:300])  # fmt: skip
+        donations.invalidate_progress(locked.fund)
+        receipts.send_void_notice(locked)
+    donation.refresh_from_db()
     return donation

@@ -12,6 +12,10 @@ payment" and "not completed"). It goes to the donor even when the gift is anonym
 is about the public, the receipt is the donor's own record. ``resend_receipt`` sends the same
 receipt (same number) again, at the request of the foundation's admins or finance staff.
 
+A voided gift (``offline_gifts.void_gift``) keeps its number: the donor gets the receipt again
+marked VOID (``send_void_notice``), the admin shows it VOID, it is never resent as valid, and
+the number is never given to another gift (numbers are the highest ever used + 1).
+
 Yearly summaries
 ----------------
 ``send_donor_summaries(year)`` sends each donor one email listing their gifts received that
@@ -130,6 +134,8 @@ def resend_receipt(donation: Donation, *, by, extra_context: dict | None = None)
     """
     if not has_role(by, donation.foundation_id, *RESEND_ROLES):
         raise ReceiptError(_("Only the foundation's admins and finance staff can resend a receipt."))
+    if donation.status == DonationStatus.VOIDED:
+        raise ReceiptError(_("This gift is void, and so is its receipt."))
     if donation.status not in RECEIPTABLE_STATES:
         raise ReceiptError(_("This gift has not been received, so it has no receipt."))
     if donation.receipt_number is None:
@@ -146,6 +152,16 @@ def resend_receipt(donation: Donation, *, by, extra_context: dict | None = None)
                foundation=current.foundation, note=receipt_label(current.foundation, current.receipt_number))  # fmt: skip
         _send_receipt(current, extra_context)
     donation.receipt_sent_at = current.receipt_sent_at
+
+
+def send_void_notice(donation: Donation) -> None:
+    """Email the donor their receipt marked VOID, with the reason (after commit); nothing when the
+    gift never had a receipt. The caller has voided ``donation`` in the current transaction."""
+    if donation.receipt_number is None:
+        return
+    record(subject=donation, subject_type="donation", action="receipt_voided", actor=None,
+           foundation=donation.foundation, note=receipt_label(donation.foundation, donation.receipt_number))  # fmt: skip
+    _send_receipt(donation, {"void": True, "void_reason": donation.void_reason})
 
 
 # --- Yearly summaries ----------------------------------------------------------------------

@@ -267,27 +267,76 @@ def _parse_hours(value) -> Decimal:
     return hours.quantize(Decimal("0.01"))
 
 
+def earliest_shift_date(program: StipendProgram) -> datetime.date:
+    """The first day a shift of ``program`` may fall on: the first of the month before its fund was
+    created. Stipends are paid monthly in arrears, so a program moving into the portal brings its
+    last month; anything older (a mistyped 1999) is refused."""
+    created = timezone.localdate(program.fund.created_at)
+    return first_of_month(first_of_month(created) - datetime.timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A shift accepted earlier in the same CSV file, not saved yet."""
+
+    volunteer_id: int
+    date: datetime.date
+    hours: Decimal
+    row: int
+
+
 def _shift_problem(
-    volunteer: Volunteer, date: datetime.date, today: datetime.date, locked_months
+    volunteer: Volunteer,
+    date: datetime.date,
+    hours: Decimal,
+    today: datetime.date,
+    locked_months,
+    pending: list[_Pending] = (),
 ) -> str | None:
+    """Why this shift cannot be logged, or ``None``: the one rule of the form and the CSV import.
+
+    The volunteer is active; the date is within the program's time (``earliest_shift_date`` to
+    today) and its month is not computed; the same shift (volunteer, date, hours) is not logged
+    already nor earlier in the file (``pending``); the volunteer's shifts that day stay ≤ 24 hours.
+    """
     if not volunteer.active:
         return _("“%(name)s” is no longer active; reactivate them to log shifts.") % {
             "name": volunteer.pseudonym
         }
     if date > today:
         return _("A shift cannot be in the future (%(date)s).") % {"date": formats.date_format(date)}
+    earliest = earliest_shift_date(volunteer.program)
+    if date < earliest:
+        return _("A shift on %(date)s is before this program's time: shifts start on %(earliest)s.") % {
+            "date": formats.date_format(date), "earliest": formats.date_format(earliest)
+        }  # fmt: skip
     if first_of_month(date) in locked_months:
         return _(
             "The stipends of %(month)s are already computed, so its shifts cannot change. "
             "Ask the foundation to cancel that computation if a shift is missing."
         ) % {"month": month_label(first_of_month(date))}
+    same_day = [p for p in pending if p.volunteer_id == volunteer.pk and p.date == date]
+    for earlier in same_day:
+        if earlier.hours == hours:
+            return _("It repeats row %(row)s.") % {"row": earlier.row}
+    logged = list(Shift.objects.filter(volunteer=volunteer, date=date).values_list("hours", flat=True))
+    if hours in logged:
+        return _("This shift is already logged.")
+    total = sum(logged, Decimal(0)) + sum((p.hours for p in same_day), Decimal(0)) + hours
+    if total > 24:
+        total = total.quantize(Decimal(1)) if total == total.to_integral() else total.normalize()
+        return _("“%(name)s” would have %(total)s hours of shifts on %(date)s; a day has at most 24.") % {
+            "name": volunteer.pseudonym,
+            "total": formats.number_format(total),
+            "date": formats.date_format(date),
+        }
     return None
 
 
 def log_shift(
     *, volunteer: Volunteer, date: datetime.date, hours, by, today: datetime.date | None = None
 ) -> Shift:
-    """Log one shift (0 < hours ≤ 24, not in the future, volunteer active, month not computed)."""
+    """Log one shift, under the same rule as the CSV import (``_shift_problem``)."""
     _require_coordinator(by, volunteer.program, volunteer.organization)
     today = today or timezone.localdate()
     hours = _parse_hours(hours)
@@ -296,7 +345,7 @@ def log_shift(
         Organization.objects.select_for_update().get(pk=volunteer.organization_id)
         volunteer.refresh_from_db(fields=["active"])
         problem = _shift_problem(
-            volunteer, date, today, computed_months(volunteer.program, volunteer.organization)
+            volunteer, date, hours, today, computed_months(volunteer.program, volunteer.organization)
         )
         if problem:
             raise StipendError(problem)
@@ -352,9 +401,11 @@ def import_shifts_csv(
         raise ShiftImportError(_("The first row must be the column names: pseudonym,date,hours."))
     volunteers = {
         v.pseudonym.casefold(): v
-        for v in Volunteer.objects.filter(program=program, organization=organization)
+        for v in Volunteer.objects.filter(program=program, organization=organization).select_related(
+            "program__fund"
+        )
     }
-    errors, rows, seen = [], [], {}
+    errors, rows, pending = [], [], []
     with transaction.atomic():
         Organization.objects.select_for_update().get(pk=organization.pk)
         locked = computed_months(program, organization)
@@ -363,17 +414,11 @@ def import_shifts_csv(
                 continue
             if len(rows) + len(errors) >= MAX_CSV_ROWS:
                 raise ShiftImportError(_("A file has at most %(count)s rows.") % {"count": MAX_CSV_ROWS})
-            problems = _check_row(cells, volunteers, today, locked)
+            problems = _check_row(cells, volunteers, today, locked, pending)
             if not problems:
                 row = _Row(number, *_row_values(cells, volunteers))
-                key = (row.volunteer.pk, row.date, row.hours)
-                if key in seen:
-                    problems.append(_("It repeats row %(row)s.") % {"row": seen[key]})
-                elif Shift.objects.filter(volunteer=row.volunteer, date=row.date, hours=row.hours).exists():
-                    problems.append(_("This shift is already logged."))
-                else:
-                    seen[key] = number
-                    rows.append(row)
+                pending.append(_Pending(row.volunteer.pk, row.date, row.hours, number))
+                rows.append(row)
             errors += [(number, problem) for problem in problems]
         if errors:
             raise ShiftImportError(
@@ -410,7 +455,7 @@ def _row_values(cells, volunteers):
     )
 
 
-def _check_row(cells, volunteers, today, locked) -> list[str]:
+def _check_row(cells, volunteers, today, locked, pending) -> list[str]:
     if len(cells) < 3:
         return [_("The row needs three values: pseudonym, date and hours.")]
     problems = []
@@ -423,11 +468,12 @@ def _check_row(cells, volunteers, today, locked) -> list[str]:
         date = None
         problems.append(_("“%(value)s” is not a date like 2026-03-31.") % {"value": cells[1].strip()[:20]})
     try:
-        _parse_hours(cells[2])
+        hours = _parse_hours(cells[2])
     except StipendError as error:
+        hours = None
         problems.append(error.message)
-    if volunteer is not None and date is not None:
-        problem = _shift_problem(volunteer, date, today, locked)
+    if volunteer is not None and date is not None and hours is not None:
+        problem = _shift_problem(volunteer, date, hours, today, locked, pending)
         if problem:
             problems.append(problem)
     return problems

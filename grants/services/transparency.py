@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db.models import Sum
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -64,6 +63,7 @@ from grants.models import (
     ReportStatus,
     SpendingReport,
 )
+from grants.money import ExactSum
 from grants.services.ledger import FundBalances
 
 QUARTERS = (1, 2, 3, 4)
@@ -432,7 +432,7 @@ def _compute(foundation: Foundation, year: int | None) -> dict:
             account__kind__in=[AccountKind.GRANTS_AWARDED, AccountKind.GRANTS_PAYABLE],
         )
         .values("entry__award_id", "account__kind")
-        .annotate(total=Sum("amount"))
+        .annotate(total=ExactSum("amount"))
         .order_by()
     )
     for line in lines:
@@ -471,7 +471,7 @@ def _compute(foundation: Foundation, year: int | None) -> dict:
             entry__effective_date__year=year,
         )
         .values("account__fund_id", "account__kind")
-        .annotate(total=Sum("amount"))
+        .annotate(total=ExactSum("amount"))
         .order_by()
     )
     for row in rows:

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from djmoney.money import Money
 
-from grants.models import OrganizationMembership, Role
+from grants.models import Fund, OrganizationMembership, Role
 from grants.services import awards, ledger
 from grants.services.staff import add_staff
 from tests.factories import (
@@ -32,6 +32,9 @@ def world(db):
     """Bay Area foundation, a USD fund with no money yet, officer, two finance officers, a grantee."""
     foundation = FoundationFactory(slug="bay-area", name="Bay Area Foundation")
     fund = FundFactory(foundation=foundation, name="Rapid Defense Fund", currency="USD")
+    # The fund exists since before the dates the tests use (shifts are refused before it began).
+    Fund.objects.filter(pk=fund.pk).update(created_at=datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC))
+    fund.refresh_from_db()
     grantee = UserFactory(email="grantee@example.org", preferred_language="es")
     organization = OrganizationFactory(name="Comité de Defensa")
     OrganizationMembership.objects.create(organization=organization, user=grantee, role="owner")
