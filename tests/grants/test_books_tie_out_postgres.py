@@ -36,9 +36,12 @@ def _raw_line(entry_id, account_id, amount):
 @pytest.mark.parametrize("table", ["grants_journalentry", "grants_journalline"])
 def test_truncate_is_refused(world, table):
     fund_with(world, 100)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {table} CASCADE")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"TRUNCATE {table} CASCADE")
     assert JournalEntry.objects.count() == 1
     assert JournalLine.objects.count() == 2
 
