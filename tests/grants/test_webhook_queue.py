@@ -100,13 +100,11 @@ def test_a_malformed_event_is_flagged_by_the_task_with_none_of_its_effects(world
 def test_when_queueing_fails_the_event_is_kept_received_and_stripe_still_gets_200(
     world, client, released, monkeypatch
 ):
-    from grants import tasks
-
     class QueueDown:
         def enqueue(self, **kwargs):
             raise ConnectionError("queue down")
 
-    monkeypatch.setattr(tasks, "apply_webhook_event", QueueDown())
+    monkeypatch.setattr(webhooks, "apply_webhook_event", QueueDown())
     response = post(client, _event(world), foundation=world["foundation"])
 
     assert response.status_code == 200
