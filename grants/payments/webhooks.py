@@ -300,7 +300,7 @@ APPLICABLE = (RECEIVED, WAITING)
 
 def waiting_max_age() -> timedelta:
     """How long an event may wait for the event it depends on before it is flagged."""
-    return timedelta(days=float(getattr(settings, "WEBHOOK_WAITING_MAX_DAYS", 3)))
+    return timedelta(days=settings.WEBHOOK_WAITING_MAX_DAYS)
 
 
 def apply_event(event_pk: int) -> str | None:
