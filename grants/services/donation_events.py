@@ -229,7 +229,7 @@ def _record_received(donation: Donation, *, charge: Charge, invoice_id: str = ""
     ledger.post_entry(
         foundation=donation.foundation,
         cause=EntryCause.DONATION,
-        memo=memo[:255],
+        memo=memo[:300],
         lines=lines,
         reference=charge.id,
         donation=donation,
