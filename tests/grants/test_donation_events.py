@@ -40,8 +40,8 @@ from grants.payments.signing import sign_payload
 from grants.services import donation_events, donations, ledger
 from tests.factories import FoundationFactory, FundFactory
 from tests.grants import stripe_shapes as shapes
-from tests.grants.test_admin_payments import not_found
 from tests.grants.money_fixtures import staff
+from tests.grants.test_admin_payments import not_found
 
 pytestmark = pytest.mark.django_db
 S = WebhookEventStatus
