@@ -63,6 +63,7 @@ from grants.payments.gateway import Charge, PaymentError, get_gateway
 from grants.services import ledger, receipts
 from grants.services.donations import (
     DONATION_TRANSITIONS,
+    LIVE_GIFT_STATES,
     invalidate_progress,
     manage_link,
     mark_gift_cancelled,
@@ -84,7 +85,7 @@ G = RecurringGiftStatus
 FUNDS_WITHDRAWN = ("needs_response", "under_review", "won", "lost")
 INQUIRY = ("warning_needs_response", "warning_under_review", "warning_closed")
 # A gift that is running: the statuses a subscription's own life moves between.
-LIVE_GIFT = (G.ACTIVE, G.PAST_DUE, G.UNPAID)
+LIVE_GIFT = LIVE_GIFT_STATES
 SUBSCRIPTION_STATUS = {"active": G.ACTIVE, "past_due": G.PAST_DUE, "unpaid": G.UNPAID}
 
 

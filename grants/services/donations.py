@@ -61,6 +61,9 @@ PROCESSED, IGNORED, FLAGGED = (
 DONOR = "donor"
 MANAGE_LINK_SALT = "grants.donations.manage-link"
 PROGRESS_CACHE_SECONDS = 15 * 60
+# Monthly gifts that are running (a payment may be overdue, or Stripe paused it after failures):
+# the donor can still stop them and ask for a manage link.
+LIVE_GIFT_STATES = (RecurringGiftStatus.ACTIVE, RecurringGiftStatus.PAST_DUE, RecurringGiftStatus.UNPAID)
 # Gifts whose donors count as "people who gave" on the fund page.
 COUNTED_STATES = (DonationStatus.COMPLETED, DonationStatus.PARTIALLY_REFUNDED, DonationStatus.DISPUTED)
 
@@ -349,12 +352,12 @@ def cancel_monthly_gift(gift: RecurringGift, *, donor: Donor) -> RecurringGift:
     """Stop ``donor``'s monthly gift now: Stripe cancels the subscription and the gift is cancelled
     at once (the ``customer.subscription.deleted`` that follows changes nothing more).
 
-    Raises ``DonationRefused`` for someone else's gift or one not active, ``PaymentError`` when
+    Raises ``DonationRefused`` for someone else's gift or one not running (active, overdue, paused), ``PaymentError`` when
     Stripe cannot cancel (nothing changes; try again).
     """
     with transaction.atomic():
         locked = RecurringGift.objects.select_for_update().filter(pk=gift.pk, donor=donor).first()
-        if locked is None or locked.status != RecurringGiftStatus.ACTIVE or not locked.stripe_subscription_id:
+        if locked is None or locked.status not in LIVE_GIFT_STATES or not locked.stripe_subscription_id:
             raise DonationRefused(_("This monthly gift is not active."))
         get_gateway(locked.foundation).cancel_subscription(subscription_id=locked.stripe_subscription_id)
         mark_gift_cancelled(locked, note=_("cancelled by the donor"))
@@ -368,7 +371,7 @@ def send_manage_links(*, email: str, language: str) -> None:
     """
     donors = (
         Donor.objects.filter(
-            email__iexact=(email or "").strip(), recurring_gifts__status=RecurringGiftStatus.ACTIVE
+            email__iexact=(email or "").strip(), recurring_gifts__status__in=LIVE_GIFT_STATES
         )
         .select_related("foundation")
         .distinct()

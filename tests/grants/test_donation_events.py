@@ -42,6 +42,7 @@ from tests.factories import FoundationFactory, FundFactory
 from tests.grants import stripe_shapes as shapes
 from tests.grants.money_fixtures import staff
 from tests.grants.test_admin_payments import not_found
+from tests.grants.test_gateway_stripe import make_gateway
 
 pytestmark = pytest.mark.django_db
 S = WebhookEventStatus
@@ -428,6 +429,39 @@ def test_an_invoice_paid_without_a_payment_intent_ends_ignored_with_the_reason(
     assert stored(event).status == S.IGNORED
     assert reason in stored(event).note
     assert Donation.objects.filter(recurring_gift=first.recurring_gift).count() == 1
+
+
+def test_an_invoice_whose_payments_hold_no_payment_intent_is_not_left_received_with_the_real_gateway(
+    client, foundation, fund, stripe, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Stripe lists the invoice's payments (API 2025-03-31 and later) and none is a payment intent:
+    the gateway says so and the event ends ignored (it used to raise StopIteration and stay
+    "received", retried by every sweep for ever)."""
+    first = monthly_gift(client, foundation, fund, stripe, django_capture_on_commit_callbacks)
+    no_payments = {"object": "list", "data": [], "has_more": False, "url": "/v1/invoice_payments"}
+    real, http = make_gateway((200, no_payments))
+    monkeypatch.setattr(donation_events, "get_gateway", lambda foundation: real)
+    event = shapes.event("invoice.paid", renewal())
+
+    assert post(client, foundation, event).status_code == 200
+
+    assert http.sent[0].path == "/v1/invoice_payments"
+    assert stored(event).status == S.IGNORED
+    assert Donation.objects.filter(recurring_gift=first.recurring_gift).count() == 1
+
+
+def test_the_real_gateway_reads_the_settlement_currency_and_rate_of_the_charge():
+    intent = {"id": "pi_1", "object": "payment_intent",
+              "latest_charge": shapes.charge(id="ch_1", payment_intent="pi_1", currency="eur", amount=5000,
+                                             balance_transaction=shapes.balance_transaction(
+                                                 amount=5405, fee=187, net=5218, currency="usd",
+                                                 exchange_rate=1.081))}  # fmt: skip
+    real, _http = make_gateway((200, intent))
+
+    charge = real.retrieve_charge(payment_intent="pi_1")
+
+    assert (charge.amount, charge.fee, charge.net) == (eur(50), usd("1.87"), usd("52.18"))
+    assert charge.exchange_rate == Decimal("1.081")
 
 
 def test_a_failed_monthly_payment_shows_on_the_gift_and_the_donor_is_told_once_in_their_language(
