@@ -380,6 +380,7 @@ def on_invoice_paid(event: WebhookEvent) -> tuple[str, str]:
     invoice = _obj(event)
     subscription_id, metadata = _invoice_subscription(invoice)
     gift = _gift_by_subscription(event.foundation, subscription_id)
+    activated = False
     if gift is None:
         # The invoice may arrive before checkout.session.completed: trace it by its metadata.
         first = _by_metadata(event.foundation, metadata)
@@ -388,18 +389,21 @@ def on_invoice_paid(event: WebhookEvent) -> tuple[str, str]:
         gift = _locked_gift(first.recurring_gift_id)
         if gift.stripe_subscription_id and gift.stripe_subscription_id != subscription_id:
             return FLAGGED, f"subscription {subscription_id} != {gift.stripe_subscription_id}"
-        _activate(gift, subscription_id)
+        activated = _activate(gift, subscription_id)
+    # Activating the gift is a change of its own: the event is then "processed", whatever follows.
+    skipped = PROCESSED if activated else IGNORED
     if invoice.get("paid_out_of_band"):
-        return IGNORED, "invoice marked paid outside Stripe: no payment to book"
+        return skipped, "invoice marked paid outside Stripe: no payment to book"
     if invoice.get("amount_paid") == 0:
-        return IGNORED, "nothing was charged (amount_paid 0: customer credit balance or a discount)"
+        return skipped, "nothing was charged (amount_paid 0: customer credit balance or a discount)"
     payment_intent = _invoice_payment_intent(invoice)
     known = Q(invoice_id=invoice.get("id"))
     if payment_intent:
         known |= Q(payment_intent_id=payment_intent)
     if Donation.objects.filter(known).exists():
-        _set_gift_status(gift, G.ACTIVE, event, note=invoice.get("id") or "")
-        return IGNORED, "payment already recorded"
+        if _set_gift_status(gift, G.ACTIVE, event, note=invoice.get("id") or ""):
+            skipped = PROCESSED
+        return skipped, "payment already recorded"
     donations = Donation.objects.select_for_update().filter(recurring_gift=gift).order_by("pk")
     first = donations.first()
     if first is None:
@@ -413,14 +417,14 @@ def on_invoice_paid(event: WebhookEvent) -> tuple[str, str]:
         )
     except PaymentError as error:
         if error.code == "no_payment_intent":
-            return IGNORED, "the invoice's payments include no card or bank payment: nothing to book"
+            return skipped, "the invoice's payments include no card or bank payment: nothing to book"
         raise
     if (
         Donation.objects.filter(payment_intent_id=charge.payment_intent)
         .exclude(payment_intent_id__isnull=True)
         .exists()
     ):
-        return IGNORED, "payment already recorded"
+        return skipped, "payment already recorded"
     pending = donations.filter(status=D.PENDING, invoice_id__isnull=True).first()
     if pending is not None and invoice.get("billing_reason") != "subscription_cycle":
         donation = pending
@@ -439,14 +443,12 @@ def on_invoice_paid(event: WebhookEvent) -> tuple[str, str]:
 def _set_gift_status(gift: RecurringGift, status: str, event: WebhookEvent, *, note: str = "") -> bool:
     """Move a running monthly gift to ``status`` unless a newer event already set it; tell the
     donor when a payment is overdue or the gift paused. ``True`` when it changed."""
-    if gift.status not in LIVE_GIFT or event.created < gift.status_event_created:
+    if gift.status not in LIVE_GIFT or event.created < gift.status_event_created or gift.status == status:
         return False
     previous = gift.status
     gift.status_event_created = event.created
     gift.status = status
     gift.save(update_fields=["status", "status_event_created"])
-    if previous == status:
-        return False
     record(subject=gift, subject_type="recurring_gift", action=f"payment_{status}", actor=None,
            foundation=gift.foundation, from_state=previous, to_state=status, note=note[:500])  # fmt: skip
     if status in (G.PAST_DUE, G.UNPAID):
