@@ -397,7 +397,8 @@ def apply_pending(*, older_than_seconds: int = 60) -> int:
     pending = WebhookEvent.objects.filter(status=RECEIVED, received_at__lt=cutoff).order_by("pk")
     applied = sum(1 for pk in pending.values_list("pk", flat=True).iterator() if apply_event(pk) is not None)
     waiting = WebhookEvent.objects.filter(status=WAITING).order_by("pk")
-    return applied + sum(1 for pk in list(waiting.values_list("pk", flat=True)) if apply_event(pk) != WAITING)
+    retried = [apply_event(pk) for pk in list(waiting.values_list("pk", flat=True))]
+    return applied + sum(1 for status in retried if status not in (None, WAITING))
 
 
 class NotReapplicable(DomainError):

@@ -186,6 +186,8 @@ RELEASERS_405   = admin("404  404  404  405  404  405  404  405  404")
 RECORD_GIFT     = admin("404  404  404  OK   404  OK   404  OK   404")
 RECORD_GIFT_400 = admin("404  404  404  400  404  400  404  400  404")
 RESEND          = admin("404  404  404  RE   DEN  RE   404  404  404")
+REAPPLY         = admin("404  404  404  OK   404  OK   404  404  404")
+REAPPLY_POST    = admin("404  404  404  RE   404  RE   404  404  404")
 REPORT_AREA     = admin("404  404  OK   OK   OK   OK   OK   OK   OK")
 REPORT_A        = admin("404  404  OK   OK   OK   OK   404  404  404")
 EXPORT_400      = admin("404  404  404  400  400  400  404  400  400")
@@ -288,6 +290,8 @@ ROWS = [
     Row("admin/payments/disbursements/<int:pk>/", PAY_A),
     Row("admin/payments/reconciliation/", PAY_LIST),
     Row("admin/payments/webhooks/", PAY_LIST),
+    Row("admin/payments/webhooks/<int:pk>/reapply/", REAPPLY, REAPPLY_POST, args={"pk": "flagged_event.pk"},
+        note="finance and admins of the event's foundation; the POST applies it again (rolled back)"),
     Row("admin/payments/payees/", PAY_LIST),
     # --- Donations ---
     Row("admin/donations/", PAY_LIST),
