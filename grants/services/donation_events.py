@@ -525,8 +525,17 @@ def on_subscription_deleted(event: WebhookEvent) -> tuple[str, str]:
 # --- Refunds ---------------------------------------------------------------------------------
 
 
-def _by_charge(foundation, obj: dict, charge_id: str) -> Donation | None:
-    payment_intent = obj.get("payment_intent") or ""
+def _stripe_id(value) -> str:
+    """An id as Stripe sends it (a string, or null); anything else is an unreadable object."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"an id must be a string, not {type(value).__name__}")
+    return value
+
+
+def _by_charge(foundation, obj: dict, charge_id) -> Donation | None:
+    payment_intent, charge_id = _stripe_id(obj.get("payment_intent")), _stripe_id(charge_id)
     donation = _locked(foundation, payment_intent_id=payment_intent) if payment_intent else None
     if donation is not None and donation.status == D.PENDING:
         return None  # a bank debit under way: its payment is not recorded yet
