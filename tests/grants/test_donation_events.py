@@ -218,6 +218,9 @@ def test_a_failed_bank_debit_marks_the_gift_failed_with_the_reason(
     donation.refresh_from_db()
     assert donation.status == DonationStatus.FAILED
     assert "bank debit" in donation.failure_reason
+    client.force_login(staff(foundation, Role.FINANCE_OFFICER))
+    page = client.get(reverse("donations_admin:donation", args=[donation.pk])).content.decode()
+    assert "Payment failed" in page and donation.failure_reason in page
     assert not entries(donation).exists() and mailoutbox == []
     assert donations.fund_progress(fund).raised == usd(0)
 
@@ -337,6 +340,9 @@ def test_a_euro_fund_on_a_dollar_account_books_the_fee_converted_with_stripes_ra
     assert lines == {AccountKind.PROCESSOR_CASH: eur("48.27"), AccountKind.FEES: eur("1.73"),
                      AccountKind.DONATIONS: eur("-50.00")}  # fmt: skip
     assert "52.18" in entry.memo and "1.081" in entry.memo
+    client.force_login(staff(foundation, Role.FINANCE_OFFICER))
+    page = client.get(reverse("donations_admin:donation", args=[donation.pk])).content.decode()
+    assert "Settled by Stripe" in page and "1.081" in page and "1.0810" not in page
 
 
 def test_adaptive_pricing_books_the_gift_in_the_funds_currency_and_converts_refunds(
