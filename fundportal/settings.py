@@ -243,6 +243,9 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
 # Webhook events whose livemode differs from this are refused and flagged (test keys: off).
 STRIPE_LIVEMODE = env_bool("STRIPE_LIVEMODE", False)
+# A webhook event about something not known yet (a refund before its payment) waits this many
+# days for the event it depends on, then is flagged for finance.
+WEBHOOK_WAITING_MAX_DAYS = float(env("WEBHOOK_WAITING_MAX_DAYS", "3"))
 # Processing fee estimate shown to donors who choose to cover it: percent + fixed amount in
 # minor units of the currency (no fixed part for zero-decimal currencies such as JPY).
 DONATION_FEE_PERCENT = env("DONATION_FEE_PERCENT", "2.9")

@@ -301,19 +301,6 @@ def settle_payouts_task() -> dict:
 
 
 # --- Stripe events -------------------------------------------------------------------------
-
-
-@task()
-def apply_webhook_event(event_id: int) -> str | None:
-    """Apply one stored Stripe event (see ``grants.payments.webhooks.apply_event``); safe to repeat."""
-    from grants.payments.webhooks import apply_event
-
-    return apply_event(event_id)
-
-
-@task()
-def apply_pending_webhook_events() -> int:
-    """Apply Stripe events stored over a minute ago whose task was lost (run daily and on demand)."""
-    from grants.payments.webhooks import apply_pending
-
-    return apply_pending()
+# Defined next to what they run (the webhook view enqueues them without importing this module)
+# and re-exported here so the worker's task list names them.
+from grants.payments.webhooks import apply_pending_webhook_events, apply_webhook_event  # noqa: E402, F401

@@ -45,6 +45,7 @@ from grants.models import (
     WebhookEvent,
     WebhookEventStatus,
 )
+from grants.payments import webhooks
 from grants.permissions import foundation_ids, scope_to_foundations
 from grants.services import disbursements as disbursement_service
 from grants.services import installments as installment_service
@@ -56,6 +57,9 @@ VIEW_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR)
 RELEASE_ROLES = installment_service.FINANCE_ROLES
 # Auditors read the events too (refused and flagged ones are part of the money story).
 WEBHOOK_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR)
+# Applying a flagged event again moves money: finance and the foundation's admins only.
+REAPPLY_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
+FAILED_PAYOUT_DAYS = 30
 RELEASABLE_STATES = (InstallmentStatus.DUE, InstallmentStatus.FAILED)
 PER_PAGE = 50
 KEPT_RESULTS = 5
@@ -496,6 +500,17 @@ class WebhookEventIndexView(PaymentsPage):
             .order_by(flagged_first, "-received_at", "-pk")
         )
         page = Paginator(queryset, PER_PAGE).get_page(self.request.GET.get("p"))
+        # The foundation's own payouts to its bank that failed lately: finance must fix the bank
+        # details at Stripe (the money waits in the Stripe balance).
+        since = timezone.now() - datetime.timedelta(days=FAILED_PAYOUT_DAYS)
+        failed_payouts = scope_to_foundations(
+            ActivityEntry.objects.filter(
+                subject_type=webhooks.PAYOUT_SUBJECT, action=webhooks.PAYOUT_FAILED, created_at__gte=since
+            ),
+            self.request.user,
+            "foundation",
+            WEBHOOK_ROLES,
+        ).select_related("foundation")
         context.update(
             form=form,
             page=page,
@@ -506,8 +521,64 @@ class WebhookEventIndexView(PaymentsPage):
                 "foundation",
                 WEBHOOK_ROLES,
             ).count(),
+            reapply_foundations=foundation_ids(self.request.user, REAPPLY_ROLES),
+            failed_payouts=list(failed_payouts.order_by("-created_at")[:20]),
+            failed_payout_days=FAILED_PAYOUT_DAYS,
         )
         return context
+
+
+class WebhookEventReapplyView(PaymentsPage):
+    """Apply a flagged event again, after a confirmation page (GET shows it, POST does it).
+
+    Another foundation's event, or one the person may not re-apply, is a 404; an event that is
+    not flagged is refused with a message and nothing changes.
+    """
+
+    template_name = "grants/admin/payments/webhook_reapply.html"
+    page_title = _("Apply a flagged event again")
+    roles = REAPPLY_ROLES
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("payments:webhooks"), "label": _("Stripe webhook events")},
+            {"url": "", "label": self.page_title},
+        ]
+
+    @cached_property
+    def event(self) -> WebhookEvent:
+        found = scope_to_foundations(
+            WebhookEvent.objects.select_related("foundation"), self.request.user, "foundation", REAPPLY_ROLES
+        ).filter(pk=self.kwargs["pk"])
+        event = found.first()
+        if event is None:
+            raise Http404
+        return event
+
+    def get(self, request, *args, **kwargs):
+        if self.event.status != WebhookEventStatus.FLAGGED:
+            messages.error(request, _t("Only a flagged event can be applied again."))
+            return redirect("payments:webhooks")
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["event"] = self.event
+        return context
+
+    def post(self, request, *args, **kwargs):
+        try:
+            status = webhooks.reapply(self.event, by=request.user)
+        except webhooks.NotReapplicable as error:
+            messages.error(request, str(error))
+            return redirect("payments:webhooks")
+        label = WebhookEventStatus(status).label
+        if status == WebhookEventStatus.FLAGGED:
+            messages.warning(request, _t("The event was applied again and is still flagged: %(status)s.")
+                             % {"status": label})  # fmt: skip
+        else:
+            messages.success(request, _t("The event was applied again: %(status)s.") % {"status": label})
+        return redirect("payments:webhooks")
 
 
 class PayeeIndexView(PaymentsPage):
@@ -595,5 +666,6 @@ class PaymentsViewSet(ViewSet):
             path("disbursements/<int:pk>/check/", CheckWithStripeView.as_view(), name="check_with_stripe"),
             path("reconciliation/", ReconciliationView.as_view(), name="reconciliation"),
             path("webhooks/", WebhookEventIndexView.as_view(), name="webhooks"),
+            path("webhooks/<int:pk>/reapply/", WebhookEventReapplyView.as_view(), name="webhook_reapply"),
             path("payees/", PayeeIndexView.as_view(), name="payees"),
         ]

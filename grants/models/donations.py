@@ -44,6 +44,10 @@ class GiftKind(models.TextChoices):
 class RecurringGiftStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for payment")
     ACTIVE = "active", _("Active")
+    # Stripe is retrying a failed monthly payment (the subscription is "past_due").
+    PAST_DUE = "past_due", _("Payment overdue")
+    # Stripe gave up retrying: no more payments until the donor updates their card (or cancels).
+    UNPAID = "unpaid", _("Paused: payment failed")
     CANCELLED = "cancelled", pgettext_lazy("monthly gift", "Cancelled")
 
 
@@ -62,6 +66,8 @@ class RecurringGift(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Unix time of the newest subscription event applied to ``status``, so an older one never wins.
+    status_event_created = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("monthly gift")
@@ -78,6 +84,9 @@ class DonationStatus(models.TextChoices):
     LOST_DISPUTE = "lost_dispute", _("Dispute lost")
     EXPIRED = "expired", _("Not completed")
     VOIDED = "voided", _("Void")
+
+    # A bank debit (or another delayed payment method) that Stripe reported as failed.
+    FAILED = "failed", _("Payment failed")
 
 
 class PaymentChannel(models.TextChoices):
@@ -123,6 +132,20 @@ class Donation(models.Model):
         null=True,
         blank=True,
     )
+    # What Stripe charged in the charge's own currency (the donor's, with Adaptive Pricing) and
+    # what reached the foundation's balance in its settlement currency, with the balance
+    # transaction's rate. The ledger is in the fund's currency; these say what Stripe really did.
+    charge_amount = MoneyField(
+        max_digits=12, decimal_places=2, currency_field_name="charge_currency", null=True, blank=True
+    )
+    settlement_fee = MoneyField(
+        max_digits=12, decimal_places=2, currency_field_name="settlement_currency", null=True, blank=True
+    )
+    settlement_net = MoneyField(
+        max_digits=12, decimal_places=2, currency_field_name="settlement_net_currency", null=True, blank=True
+    )
+    exchange_rate = models.DecimalField(max_digits=20, decimal_places=10, null=True, blank=True)
+    failure_reason = models.CharField(_("why the payment failed"), max_length=300, blank=True)
     anonymous = models.BooleanField(_("anonymous"), default=False)
     dedication = models.CharField(_("dedication"), max_length=200, blank=True)
     message = models.TextField(_("message"), blank=True)

@@ -132,6 +132,9 @@ class WebhookEventStatus(models.TextChoices):
     RECEIVED = "received", _("Received, being applied")
     PROCESSED = "processed", _("Processed")
     IGNORED = "ignored", _("Ignored")
+    # Refers to something the portal does not know yet (a refund before its payment): applied
+    # once that arrives, flagged when it has waited longer than WEBHOOK_WAITING_MAX_DAYS.
+    WAITING = "waiting", _("Waiting for an earlier event")
     FLAGGED = "flagged", _("Flagged for review")
 
 

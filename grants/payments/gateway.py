@@ -19,6 +19,7 @@ import abc
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -151,7 +152,9 @@ class Refund:
 class Charge:
     """A successful payment with what Stripe kept: ``net = amount - fee``.
 
-    ``fee`` and ``net`` are ``None`` while Stripe has not settled the balance transaction.
+    ``fee`` and ``net`` are ``None`` while Stripe has not settled the balance transaction. They
+    are in the settlement currency, which may differ from ``amount``'s; ``exchange_rate`` is then
+    the balance transaction's rate (settlement amount = charge amount × rate).
     """
 
     id: str
@@ -160,6 +163,7 @@ class Charge:
     amount_refunded: Money
     fee: Money | None
     net: Money | None
+    exchange_rate: Decimal | None = None
 
 
 # --- Stripe JSON → results (shared by both gateways) ------------------------------------------
@@ -217,6 +221,7 @@ def charge_from_json(obj: dict, txn: Mapping | None) -> Charge:
         amount_refunded=from_minor_units(obj.get("amount_refunded") or 0, currency),
         fee=from_minor_units(txn["fee"], txn["currency"]) if txn else None,
         net=from_minor_units(txn["net"], txn["currency"]) if txn else None,
+        exchange_rate=Decimal(str(txn["exchange_rate"])) if txn and txn.get("exchange_rate") else None,
     )
 
 
@@ -426,6 +431,8 @@ class PaymentGateway(abc.ABC):
 
         Webhook handlers use it to book a donation's processing fee: events carry no fee, and on
         API versions from 2025-03-31 an ``invoice.paid`` event does not name its payment intent.
+        An invoice paid without a payment intent (from the customer's credit balance, outside
+        Stripe) raises ``PaymentError("invalid_request", code="no_payment_intent")``.
         """
 
     @abc.abstractmethod

@@ -226,8 +226,12 @@ class StripeGateway(PaymentGateway):
             if invoice and not payment_intent:
                 payments = self.client.v1.invoice_payments.list({"invoice": invoice, "status": "paid"})
                 payment_intent = next(
-                    p.payment.payment_intent for p in payments.data if p.payment.type == "payment_intent"
+                    (p.payment.payment_intent for p in payments.data if p.payment.type == "payment_intent"),
+                    None,
                 )
+                if payment_intent is None:
+                    # Paid from the customer's credit balance or outside Stripe: no charge exists.
+                    raise PaymentError("invalid_request", code="no_payment_intent")
             intent = self.client.v1.payment_intents.retrieve(
                 payment_intent, {"expand": ["latest_charge.balance_transaction"]}
             )

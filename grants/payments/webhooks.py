@@ -8,8 +8,17 @@ stores nothing. Each event is stored once by its id ("received") and answered; a
 it under a lock on its row, once, so a replay or a retried task changes nothing.
 
 Handlers receive the stored ``WebhookEvent`` (not yet saved with its final status) and return
-``(status, note)``. An event we cannot trust (wrong livemode, amount, currency or destination)
-is stored "flagged" for a person to look at and answered 200, so Stripe stops retrying.
+``(status, note)``. Every event ends "processed", "ignored" (with the reason) or "flagged":
+
+* An event we cannot trust (wrong livemode, amount, currency or destination) is stored "flagged"
+  for a person to look at and answered 200, so Stripe stops retrying. Finance can re-apply a
+  flagged event once they fixed the cause (``reapply``).
+* An event about something not known yet (a refund before its payment was recorded) is stored
+  "waiting"; it is applied again each time another event of the foundation is processed and by
+  the sweep (``apply_pending``), and flagged once it has waited ``WEBHOOK_WAITING_MAX_DAYS``.
+
+The tasks that apply events are defined here and re-exported by ``grants.tasks``, so this module
+never imports that one.
 """
 
 import json
@@ -18,45 +27,81 @@ from datetime import timedelta
 
 import stripe
 from django.conf import settings
-from django.db import DataError, IntegrityError, OperationalError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from django_tasks import task
 from django_tasks.base import TaskResultStatus
 from moneyed import CurrencyDoesNotExist
 
 from grants.middleware import reads_raw_body
 from grants.models import Foundation, WebhookEvent, WebhookEventStatus
+from grants.money import from_minor_units
 from grants.payments.credentials import credentials_for
-from grants.services import donations, payouts
+from grants.payments.gateway import PaymentError
+from grants.services import donation_events, payouts
+from grants.services.errors import DomainError
+from grants.services.locks import retry_on_deadlock
+from grants.services.workflow import record
 
 logger = logging.getLogger(__name__)
 
 TOLERANCE_SECONDS = 300
 PLATFORM, CONNECT = "platform", "connect"
-RECEIVED, PROCESSED, IGNORED, FLAGGED = (
+RECEIVED, PROCESSED, IGNORED, FLAGGED, WAITING = (
     WebhookEventStatus.RECEIVED,
     WebhookEventStatus.PROCESSED,
     WebhookEventStatus.IGNORED,
     WebhookEventStatus.FLAGGED,
+    WebhookEventStatus.WAITING,
 )
 
 
-# --- Handlers: donations (stored only, for now; the donations issue fills these in) ----------
+# --- Handlers: donations and the foundation's own payouts --------------------------------------
 
 
-def not_handled_yet(event: WebhookEvent) -> tuple[str, str]:
-    return IGNORED, "donation events are not handled yet"
+PAYOUT_SUBJECT, PAYOUT_FAILED = "stripe_payout", "payout_failed"
 
 
+def handle_payout_failed(event: WebhookEvent) -> tuple[str, str]:
+    """``payout.failed``: Stripe could not pay the foundation's balance out to its bank.
+
+    No fund's money changes (the amount returns to the Stripe balance), but finance must fix the
+    bank details: the failure is written to the foundation's activity and listed on the admin's
+    webhook events page. A connected account's own payout (Connect endpoint) is the grantee's.
+    """
+    if event.endpoint != PLATFORM or event.account:
+        return IGNORED, "a connected account's own payout"
+    payout = event.payload["data"]["object"]
+    amount = from_minor_units(int(payout["amount"]), payout["currency"])
+    reason = " — ".join(part for part in (payout.get("failure_code"), payout.get("failure_message")) if part)
+    note = f"payout {payout.get('id')} of {amount} failed: {reason or 'no reason given'}"
+    record(subject=event, subject_type=PAYOUT_SUBJECT, action=PAYOUT_FAILED, actor=None,
+           foundation=event.foundation, note=note[:500])  # fmt: skip
+    return PROCESSED, note
+
+
+# The table of what each event type the portal subscribes to does is in docs/decisions.md
+# ("Stripe event handling table"); keep the two in step.
 DONATION_HANDLERS = {
-    "checkout.session.completed": donations.on_checkout_completed,
-    "invoice.paid": donations.on_invoice_paid,
-    "charge.refunded": donations.on_charge_refunded,
-    "charge.dispute.created": donations.on_dispute_created,
-    "charge.dispute.closed": donations.on_dispute_closed,
-    "customer.subscription.deleted": donations.on_subscription_deleted,
+    "checkout.session.completed": donation_events.on_checkout_completed,
+    "checkout.session.async_payment_succeeded": donation_events.on_checkout_completed,
+    "checkout.session.async_payment_failed": donation_events.on_async_payment_failed,
+    "checkout.session.expired": donation_events.on_checkout_expired,
+    "invoice.paid": donation_events.on_invoice_paid,
+    "invoice.payment_failed": donation_events.on_invoice_payment_failed,
+    "customer.subscription.updated": donation_events.on_subscription_updated,
+    "customer.subscription.deleted": donation_events.on_subscription_deleted,
+    "charge.refunded": donation_events.on_charge_refunded,
+    "charge.refund.updated": donation_events.on_refund_updated,
+    "charge.dispute.created": donation_events.on_dispute_created,
+    "charge.dispute.funds_withdrawn": donation_events.on_dispute_funds_withdrawn,
+    "charge.dispute.funds_reinstated": donation_events.on_dispute_funds_reinstated,
+    "charge.dispute.closed": donation_events.on_dispute_closed,
+    "payout.failed": handle_payout_failed,
 }
 
 HANDLERS = {**DONATION_HANDLERS, **payouts.HANDLERS}
@@ -168,8 +213,6 @@ def enqueue_apply(event_pk: int) -> str | None:
     Should queueing fail, the event stays "received" and ``apply_pending_webhook_events`` (run by
     ``manage.py run_daily`` and ``manage.py apply_webhook_events``) applies it later.
     """
-    from grants.tasks import apply_webhook_event
-
     try:
         result = apply_webhook_event.enqueue(event_id=event_pk)
     except Exception:  # the queue is down: Stripe gets its answer, the sweep applies the event
@@ -180,43 +223,68 @@ def enqueue_apply(event_pk: int) -> str | None:
     return result.return_value if result.status == TaskResultStatus.SUCCESSFUL else None
 
 
-DEADLOCK_RETRIES = 3
+# Events a handler may look at again: not yet applied, or waiting for an earlier event.
+APPLICABLE = (RECEIVED, WAITING)
+
+
+def waiting_max_age() -> timedelta:
+    """How long an event may wait for the event it depends on before it is flagged."""
+    return timedelta(days=settings.WEBHOOK_WAITING_MAX_DAYS)
 
 
 def apply_event(event_pk: int) -> str | None:
-    """Apply one stored event exactly once, retrying when PostgreSQL breaks a deadlock.
+    """Apply one stored event exactly once; then, if it was processed, the foundation's events
+    that were waiting for it. Returns the event's final status (``None`` if already applied)."""
+    status = _apply_with_retries(event_pk)
+    if status == PROCESSED:
+        foundation_id = (
+            WebhookEvent.objects.filter(pk=event_pk).values_list("foundation_id", flat=True).first()
+        )
+        apply_waiting(foundation_id)
+    return status
 
-    An event's handler locks rows (the disbursement, the fund) that a person's action may be
-    locking in another order at the same moment; PostgreSQL then aborts one of the two
-    transactions ("deadlock detected"), and the documented remedy is to run it again. The
-    event's transaction rolled back whole, so a retry starts from the same state.
-    """
-    for attempt in range(DEADLOCK_RETRIES):
-        try:
-            return _apply_event_once(event_pk)
-        except OperationalError as error:
-            if getattr(error.__cause__, "sqlstate", None) != "40P01" or attempt == DEADLOCK_RETRIES - 1:
-                raise
-            logger.warning("Stripe event row %s: deadlock, applying again", event_pk)
-    return None
+
+def apply_waiting(foundation_id: int) -> int:
+    """Apply again the foundation's waiting events, oldest first, as long as one of them gets
+    processed (it may be what another waits for). Returns how many were processed."""
+    processed = 0
+    while True:
+        progressed = False
+        waiting = WebhookEvent.objects.filter(foundation_id=foundation_id, status=WAITING).order_by("pk")
+        for pk in list(waiting.values_list("pk", flat=True)):
+            if _apply_with_retries(pk) == PROCESSED:
+                processed += 1
+                progressed = True
+        if not progressed:
+            return processed
+
+
+def _apply_with_retries(event_pk: int) -> str | None:
+    """Apply one stored event, again when PostgreSQL breaks a deadlock (``locks.retry_on_deadlock``):
+    a handler locks rows a person's action may be locking at the same moment; the event's
+    transaction rolled back whole, so a retry starts from the same state."""
+    return retry_on_deadlock(_apply_event_once)(event_pk)
 
 
 def _apply_event_once(event_pk: int) -> str | None:
-    """Apply one stored event exactly once; return its final status (``None`` if already applied).
+    """Apply one stored event; return its final status (``None`` if it was already applied).
 
-    The row is locked for the whole application, and only an event still "received" is applied,
-    so two workers (or a retried task) can never apply it twice. A handler that fails on an
-    object of the wrong shape rolls back its own effects; the event is flagged for a person.
+    The row is locked for the whole application, and only an event still "received" (or
+    "waiting") is applied, so two workers (or a retried task) can never apply it twice. A handler
+    that fails on an object of the wrong shape rolls back its own effects; the event is flagged
+    for a person. Stripe not answering a handler's question (a timeout) makes the event wait and
+    be tried again; a waiting event older than ``WEBHOOK_WAITING_MAX_DAYS`` is flagged.
     """
     with transaction.atomic():
         event = (
             WebhookEvent.objects.select_for_update(of=("self",))
             .select_related("foundation")
-            .filter(pk=event_pk, status=RECEIVED)
+            .filter(pk=event_pk, status__in=APPLICABLE)
             .first()
         )
         if event is None:
             return None
+        previous = event.status
         try:
             with transaction.atomic():
                 _process(event)
@@ -224,6 +292,16 @@ def _apply_event_once(event_pk: int) -> str | None:
             # Signed, yet not shaped as Stripe documents it: none of its effects are kept, the
             # event is kept for a person to look at.
             event.status, event.note = FLAGGED, f"unreadable {event.type} event ({type(error).__name__})"
+        except PaymentError as error:
+            if error.outcome_unknown:
+                event.status, event.note = WAITING, f"Stripe did not answer ({error.kind}); tried again later"
+            else:
+                event.status, event.note = FLAGGED, f"Stripe refused a look-up ({error.kind} {error.code})"
+        if event.status == WAITING and timezone.now() - event.received_at > waiting_max_age():
+            event.status, event.note = FLAGGED, f"waited too long: {event.note}"[:500]
+        if event.status == previous == WAITING:
+            event.save(update_fields=["note"])
+            return WAITING
         event.save(update_fields=["status", "note"])
     if event.status == FLAGGED:
         logger.warning("Stripe event %s (%s) flagged: %s", event.event_id, event.type, event.note)
@@ -231,10 +309,61 @@ def _apply_event_once(event_pk: int) -> str | None:
 
 
 def apply_pending(*, older_than_seconds: int = 60) -> int:
-    """Apply events left "received" (their task was lost); return how many were applied."""
+    """Apply events left "received" (their task was lost) and those waiting for another event
+    (flagging the ones that waited too long); return how many were applied."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     pending = WebhookEvent.objects.filter(status=RECEIVED, received_at__lt=cutoff).order_by("pk")
-    return sum(1 for pk in pending.values_list("pk", flat=True).iterator() if apply_event(pk) is not None)
+    applied = sum(1 for pk in pending.values_list("pk", flat=True).iterator() if apply_event(pk) is not None)
+    waiting = WebhookEvent.objects.filter(status=WAITING).order_by("pk")
+    retried = [apply_event(pk) for pk in list(waiting.values_list("pk", flat=True))]
+    return applied + sum(1 for status in retried if status not in (None, WAITING))
+
+
+class NotReapplicable(DomainError):
+    """Only a flagged event can be applied again."""
+
+
+def reapply(event: WebhookEvent, *, by) -> str:
+    """Run a flagged event's handler again (finance fixed what it needed, e.g. the donation).
+
+    Under the event's row lock the event goes back to "received" with an activity entry naming
+    who asked, then is applied as if it had just arrived, in the same transaction: the handler
+    takes the same locks, and the ledger's idempotency keys keep anything already booked from
+    being booked twice. Returns the new status (it may be flagged again, with a new note).
+    Raises ``NotReapplicable`` unless the event is flagged.
+    """
+    with transaction.atomic():
+        locked = WebhookEvent.objects.select_for_update(of=("self",)).filter(pk=event.pk).first()
+        if locked is None or locked.status != FLAGGED:
+            raise NotReapplicable(_("Only a flagged event can be applied again."))
+        record(subject=locked, subject_type=EVENT_SUBJECT, action="reapply", actor=by, foundation=locked.foundation,
+               from_state=FLAGGED, to_state=RECEIVED, note=locked.note)  # fmt: skip
+        locked.status, locked.note = RECEIVED, ""
+        locked.save(update_fields=["status", "note"])
+        status = _apply_event_once(locked.pk)
+    if status == PROCESSED:
+        apply_waiting(locked.foundation_id)
+    return status
+
+
+EVENT_SUBJECT = "webhook_event"
+
+
+@task()
+def apply_webhook_event(event_id: int) -> str | None:
+    """Apply one stored Stripe event (see ``apply_event``); safe to repeat.
+
+    Defined here, beside what it runs, so that the view enqueues it without importing
+    ``grants.tasks`` (which re-exports it for the worker): the dependency runs one way only.
+    """
+    return apply_event(event_id)
+
+
+@task()
+def apply_pending_webhook_events() -> int:
+    """Apply Stripe events stored over a minute ago whose task was lost, and waiting ones (run
+    daily and on demand)."""
+    return apply_pending()
 
 
 @csrf_exempt

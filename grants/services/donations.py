@@ -1,5 +1,6 @@
-"""Giving to a fund online: amounts and fees, Stripe Checkout, what Stripe's webhooks report,
-progress to the fund's goal, and the donor's emailed link to manage a monthly gift.
+"""Giving to a fund online: amounts and fees, Stripe Checkout, the donation's state machine,
+progress to the fund's goal, and the donor's emailed link to manage a monthly gift. What Stripe's
+events say about gifts is applied by ``grants.services.donation_events``.
 
 Public API (views, the webhook table and the receipts service call these):
 
@@ -7,9 +8,8 @@ Public API (views, the webhook table and the receipts service call these):
   ``charge_for(amount, cover_fee=...)``: what the donate form offers and refuses.
 - ``start_donation(...) -> (Donation, checkout_url)``: a pending donation (and monthly gift) and
   its Checkout page. Nothing is received until Stripe's webhook says so.
-- ``on_checkout_completed``, ``on_invoice_paid``, ``on_charge_refunded``, ``on_dispute_created``,
-  ``on_dispute_closed``, ``on_subscription_deleted``: webhook handlers (``DONATION_HANDLERS``),
-  each taking the stored ``WebhookEvent`` and returning ``(status, note)``.
+- ``DONATION_TRANSITIONS``, ``move_donation(donation, name)`` and ``mark_gift_cancelled(gift)``:
+  the state changes the event handlers make.
 - ``fund_progress(fund)`` (cached) and ``invalidate_progress(fund)``: call the latter after any
   change of a fund's donations (offline gifts too).
 - ``manage_link(donor) -> absolute URL`` (valid ``DONOR_LINK_MAX_AGE_DAYS``),
@@ -20,10 +20,6 @@ Fees: covering the fee charges ``ceil((amount + fixed) / (1 - percent / 100))`` 
 currency's minor unit, so that after Stripe's percentage and fixed part the fund nets at least
 the gift. The fixed part (``DONATION_FEE_FIXED_MINOR_UNITS``, "30 cents") applies only to
 currencies with minor units, as in Stripe's pricing and the simulator: 30 yen is not 30 cents.
-
-A monthly gift's first payment is recorded from ``checkout.session.completed`` when the session
-names its invoice (Stripe does), else from the first ``invoice.paid``; either way the other
-event finds the payment already recorded (by invoice or payment intent) and changes nothing.
 """
 
 import datetime
@@ -34,30 +30,25 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
 from grants.models import (
-    AccountKind,
     Donation,
     DonationStatus,
     Donor,
-    EntryCause,
     Fund,
     FundStatus,
     GiftKind,
-    JournalEntry,
     RecurringGift,
     RecurringGiftStatus,
-    WebhookEvent,
     WebhookEventStatus,
 )
-from grants.money import currency_exponent, from_minor_units, is_whole_in_minor_units, minor_unit, zero
+from grants.money import currency_exponent, from_minor_units, is_whole_in_minor_units, minor_unit
 from grants.payments.gateway import PaymentError, get_gateway
-from grants.services import ledger, page_cache, receipts
+from grants.services import ledger, page_cache
 from grants.services.errors import DomainError
 from grants.services.notifications import send_templated_email
 from grants.services.workflow import SYSTEM, Transition, check_transition, record
@@ -70,6 +61,9 @@ PROCESSED, IGNORED, FLAGGED = (
 DONOR = "donor"
 MANAGE_LINK_SALT = "grants.donations.manage-link"
 PROGRESS_CACHE_SECONDS = 15 * 60
+# Monthly gifts that are running (a payment may be overdue, or Stripe paused it after failures):
+# the donor can still stop them and ask for a manage link.
+LIVE_GIFT_STATES = (RecurringGiftStatus.ACTIVE, RecurringGiftStatus.PAST_DUE, RecurringGiftStatus.UNPAID)
 # Gifts whose donors count as "people who gave" on the fund page.
 COUNTED_STATES = (DonationStatus.COMPLETED, DonationStatus.PARTIALLY_REFUNDED, DonationStatus.DISPUTED)
 
@@ -84,8 +78,12 @@ DONATION_TRANSITIONS = {
     for t in (
         Transition("complete", (D.PENDING,), D.COMPLETED, (SYSTEM,)),
         Transition("expire", (D.PENDING,), D.EXPIRED, (SYSTEM,)),
+        Transition("fail", (D.PENDING,), D.FAILED, (SYSTEM,)),
         Transition("refund_part", (D.COMPLETED, D.PARTIALLY_REFUNDED), D.PARTIALLY_REFUNDED, (SYSTEM,)),
         Transition("refund", (D.COMPLETED, D.PARTIALLY_REFUNDED), D.REFUNDED, (SYSTEM,)),
+        # A refund that failed (or was cancelled) at the bank: the money came back.
+        Transition("refund_failed", (D.REFUNDED, D.PARTIALLY_REFUNDED), D.COMPLETED, (SYSTEM,)),
+        Transition("refund_failed_part", (D.REFUNDED, D.PARTIALLY_REFUNDED), D.PARTIALLY_REFUNDED, (SYSTEM,)),
         Transition("dispute", (D.COMPLETED, D.PARTIALLY_REFUNDED), D.DISPUTED, (SYSTEM,)),
         Transition("win_dispute", (D.DISPUTED,), D.COMPLETED, (SYSTEM,)),
         Transition("win_dispute_after_refund", (D.DISPUTED,), D.PARTIALLY_REFUNDED, (SYSTEM,)),
@@ -94,7 +92,8 @@ DONATION_TRANSITIONS = {
 }
 
 
-def _move(donation: Donation, name: str, *, note: str = "", fields=()) -> None:
+def move_donation(donation: Donation, name: str, *, note: str = "", fields=()) -> None:
+    """Apply transition ``name`` of ``DONATION_TRANSITIONS`` (by Stripe: the system) and record it."""
     previous = donation.status
     target = check_transition(DONATION_TRANSITIONS, name, previous, SYSTEM, states=DonationStatus).target
     donation.status = target
@@ -230,7 +229,7 @@ def start_donation(
         )
     except PaymentError as error:
         with transaction.atomic():
-            _move(Donation.objects.select_for_update().get(pk=donation.pk), "expire", note=error.kind)
+            move_donation(Donation.objects.select_for_update().get(pk=donation.pk), "expire", note=error.kind)
         raise
     donation.checkout_session_id = session.id
     donation.save(update_fields=["checkout_session_id"])
@@ -246,313 +245,6 @@ def donation_for_session(session_id: str) -> Donation | None:
         .filter(checkout_session_id=session_id)
         .first()
     )
-
-
-# --- What Stripe reports (webhook handlers, run inside the webhook's transaction) -------------
-
-
-def _obj(event: WebhookEvent) -> dict:
-    return event.payload["data"]["object"]
-
-
-def _locked(foundation, **filters) -> Donation | None:
-    return Donation.objects.select_for_update().filter(foundation=foundation, **filters).first()
-
-
-def _by_metadata(foundation, metadata: dict) -> Donation | None:
-    donation_id = str((metadata or {}).get("donation") or "")
-    return _locked(foundation, pk=int(donation_id)) if donation_id.isdigit() else None
-
-
-def _amount_problem(donation: Donation, amount_minor, currency) -> str:
-    """Why a payment Stripe reports cannot be this donation's ("" when it matches)."""
-    if not isinstance(amount_minor, int) or not currency:
-        return "no amount"
-    paid = from_minor_units(amount_minor, currency)
-    if paid != donation.gross:
-        return f"amount {paid} != {donation.gross} of donation {donation.pk}"
-    return ""
-
-
-def _record_received(donation: Donation, *, charge, invoice_id: str = "") -> None:
-    """The payment arrived: the donation is received, the ledger books it, the receipt goes out."""
-    fund = ledger.lock_fund(donation.fund)
-    currency = fund.currency
-    fee = charge.fee if charge.fee is not None else zero(currency)
-    donation.fee = fee
-    donation.payment_intent_id = charge.payment_intent or None
-    donation.invoice_id = invoice_id or None
-    donation.charge_id = charge.id
-    donation.completed_at = timezone.now()
-    donation.received_on = timezone.localdate()
-    _move(donation, "complete", note=charge.id,
-          fields=("fee", "fee_currency", "payment_intent_id", "invoice_id", "charge_id", "completed_at",
-                  "received_on"))  # fmt: skip
-    lines = [ledger.debit(fund, AccountKind.PROCESSOR_CASH, donation.gross - fee)]
-    if fee.amount:
-        lines.append(ledger.debit(fund, AccountKind.FEES, fee))
-    lines.append(ledger.credit(fund, AccountKind.DONATIONS, donation.gross))
-    ledger.post_entry(
-        foundation=donation.foundation,
-        cause=EntryCause.DONATION,
-        memo=_("Donation #%(number)s to %(fund)s") % {"number": donation.pk, "fund": fund.name},
-        lines=lines,
-        reference=charge.id,
-        donation=donation,
-        idempotency_key=f"donation:{donation.pk}:received",
-    )
-    monthly = {"manage_url": manage_link(donation.donor)} if donation.recurring_gift_id else None
-    receipts.issue_receipt(donation, extra_context=monthly)
-    invalidate_progress(fund)
-
-
-def on_checkout_completed(event: WebhookEvent) -> tuple[str, str]:
-    """``checkout.session.completed``: a one-time gift is received; a monthly gift becomes active."""
-    session = _obj(event)
-    donation = _by_metadata(event.foundation, session.get("metadata")) or _locked(
-        event.foundation, checkout_session_id=session.get("id")
-    )
-    if donation is None:
-        return FLAGGED, "unknown donation"
-    if donation.checkout_session_id and donation.checkout_session_id != session.get("id"):
-        return FLAGGED, f"session {session.get('id')} != {donation.checkout_session_id}"
-    problem = _amount_problem(donation, session.get("amount_total"), session.get("currency"))
-    if problem:
-        return FLAGGED, problem
-    if session.get("payment_status") not in ("paid", "no_payment_required"):
-        return IGNORED, "not paid yet"
-    gateway = get_gateway(event.foundation)
-    if session.get("mode") == "subscription":
-        gift = donation.recurring_gift and RecurringGift.objects.select_for_update().get(
-            pk=donation.recurring_gift_id
-        )
-        if gift is None:
-            return FLAGGED, f"donation {donation.pk} is not monthly"
-        activated = _activate(gift, session.get("subscription") or "")
-        invoice_id = session.get("invoice") or ""
-        if donation.status == D.PENDING and invoice_id:
-            _record_received(
-                donation, charge=gateway.retrieve_charge(invoice=invoice_id), invoice_id=invoice_id
-            )
-            return PROCESSED, ""
-        return (
-            (PROCESSED, "first payment comes with its invoice") if activated else (IGNORED, "already active")
-        )
-    if donation.status != D.PENDING:
-        return IGNORED, f"donation already {donation.status}"
-    _record_received(donation, charge=gateway.retrieve_charge(payment_intent=session.get("payment_intent")))
-    return PROCESSED, ""
-
-
-def _activate(gift: RecurringGift, subscription_id: str) -> bool:
-    if gift.status != RecurringGiftStatus.PENDING:
-        return False
-    gift.stripe_subscription_id = gift.stripe_subscription_id or subscription_id or None
-    gift.status = RecurringGiftStatus.ACTIVE
-    gift.save(update_fields=["stripe_subscription_id", "status"])
-    record(subject=gift, subject_type="recurring_gift", action="activate", actor=None, foundation=gift.foundation,
-           from_state=RecurringGiftStatus.PENDING, to_state=gift.status, note=subscription_id)  # fmt: skip
-    return True
-
-
-def _invoice_payment_intent(invoice: dict) -> str:
-    for payment in (invoice.get("payments") or {}).get("data") or []:
-        intent = (payment.get("payment") or {}).get("payment_intent")
-        if intent:
-            return intent
-    return invoice.get("payment_intent") or ""  # API versions before 2025-03-31
-
-
-def on_invoice_paid(event: WebhookEvent) -> tuple[str, str]:
-    """``invoice.paid``: a month of a monthly gift was paid; the first month completes the
-    Checkout donation, each later month is a new donation (each with its ledger entry and receipt)."""
-    invoice = _obj(event)
-    details = (invoice.get("parent") or {}).get("subscription_details") or {}
-    subscription_id = details.get("subscription") or invoice.get("subscription") or ""
-    payment_intent = _invoice_payment_intent(invoice)
-    gift = None
-    if subscription_id:
-        gift = (
-            RecurringGift.objects.select_for_update()
-            .filter(foundation=event.foundation, stripe_subscription_id=subscription_id)
-            .first()
-        )
-    if gift is None:
-        # The invoice may arrive before checkout.session.completed: trace it by its metadata.
-        first = _by_metadata(event.foundation, details.get("metadata"))
-        if first is None or first.recurring_gift_id is None:
-            return FLAGGED, "unknown monthly gift"
-        gift = RecurringGift.objects.select_for_update().get(pk=first.recurring_gift_id)
-        if gift.stripe_subscription_id and gift.stripe_subscription_id != subscription_id:
-            return FLAGGED, f"subscription {subscription_id} != {gift.stripe_subscription_id}"
-        _activate(gift, subscription_id)
-    known = Q(invoice_id=invoice.get("id"))
-    if payment_intent:
-        known |= Q(payment_intent_id=payment_intent)
-    if Donation.objects.filter(known).exists():
-        return IGNORED, "payment already recorded"
-    donations = Donation.objects.select_for_update().filter(recurring_gift=gift).order_by("pk")
-    first = donations.first()
-    if first is None:
-        return FLAGGED, "monthly gift without a donation"
-    problem = _amount_problem(first, invoice.get("amount_paid"), invoice.get("currency"))
-    if problem:
-        return FLAGGED, problem
-    pending = donations.filter(status=D.PENDING, invoice_id__isnull=True).first()
-    if pending is not None and invoice.get("billing_reason") != "subscription_cycle":
-        donation = pending
-    else:
-        donation = Donation.objects.create(
-            foundation=gift.foundation, fund=gift.fund, donor=gift.donor, recurring_gift=gift,
-            kind=GiftKind.MONTHLY, amount=first.amount, cover_fee=first.cover_fee, gross=first.gross,
-            anonymous=gift.anonymous,
-        )  # fmt: skip
-    charge = get_gateway(event.foundation).retrieve_charge(payment_intent=payment_intent or None,
-                                                          invoice=invoice.get("id"))  # fmt: skip
-    _record_received(donation, charge=charge, invoice_id=invoice.get("id") or "")
-    return PROCESSED, ""
-
-
-def _by_charge(foundation, obj: dict, charge_id: str) -> Donation | None:
-    payment_intent = obj.get("payment_intent") or ""
-    donation = _locked(foundation, payment_intent_id=payment_intent) if payment_intent else None
-    return donation or (_locked(foundation, charge_id=charge_id) if charge_id else None)
-
-
-def on_charge_refunded(event: WebhookEvent) -> tuple[str, str]:
-    """``charge.refunded``: book what was refunded since the last event (``amount_refunded`` is a total)."""
-    charge = _obj(event)
-    donation = _by_charge(event.foundation, charge, charge.get("id") or "")
-    if donation is None:
-        return FLAGGED, "unknown donation"
-    problem = _amount_problem(donation, charge.get("amount"), charge.get("currency"))
-    if problem:
-        return FLAGGED, problem
-    total = from_minor_units(int(charge.get("amount_refunded") or 0), charge["currency"])
-    already = donation.amount_refunded or zero(donation.fund.currency)
-    if total <= already:
-        return IGNORED, "refund already recorded"
-    if donation.status not in DONATION_TRANSITIONS["refund"].sources:
-        return FLAGGED, f"refund of a donation that is {donation.status}"
-    if total > donation.gross:
-        return FLAGGED, f"refunded {total} > {donation.gross}"
-    fund = ledger.lock_fund(donation.fund)
-    refunded = total - already
-    ledger.post_entry(
-        foundation=donation.foundation,
-        cause=EntryCause.REFUND,
-        memo=_("Refund of donation #%(number)s") % {"number": donation.pk},
-        lines=[ledger.debit(fund, AccountKind.REFUNDS, refunded), ledger.credit(fund, AccountKind.PROCESSOR_CASH, refunded)],
-        reference=charge.get("id") or "",
-        donation=donation,
-        idempotency_key=f"donation:{donation.pk}:refund:{charge.get('id')}:{charge.get('amount_refunded')}",
-    )  # fmt: skip
-    donation.amount_refunded = total
-    _move(donation, "refund" if total == donation.gross else "refund_part", note=str(total),
-          fields=("amount_refunded", "refunded_currency"))  # fmt: skip
-    invalidate_progress(fund)
-    return PROCESSED, ""
-
-
-def _dispute_key(donation: Donation, dispute_id: str) -> str:
-    return f"donation:{donation.pk}:dispute:{dispute_id}"
-
-
-def on_dispute_created(event: WebhookEvent) -> tuple[str, str]:
-    """``charge.dispute.created``: the disputed amount leaves the fund until the bank decides."""
-    dispute = _obj(event)
-    donation = _by_charge(event.foundation, dispute, dispute.get("charge") or "")
-    if donation is None:
-        return FLAGGED, "unknown donation"
-    if donation.status == D.DISPUTED:
-        return IGNORED, "dispute already recorded"
-    if donation.status not in DONATION_TRANSITIONS["dispute"].sources:
-        return FLAGGED, f"dispute of a donation that is {donation.status}"
-    amount = from_minor_units(
-        int(dispute.get("amount") or 0), dispute.get("currency") or donation.fund.currency
-    )
-    remaining = donation.gross - (donation.amount_refunded or zero(donation.fund.currency))
-    if str(amount.currency) != donation.fund.currency or not 0 < amount.amount <= remaining.amount:
-        return FLAGGED, f"disputed {amount} of {remaining}"
-    fund = ledger.lock_fund(donation.fund)
-    ledger.post_entry(
-        foundation=donation.foundation,
-        cause=EntryCause.DISPUTE,
-        memo=_("Dispute of donation #%(number)s") % {"number": donation.pk},
-        lines=[ledger.debit(fund, AccountKind.REFUNDS, amount), ledger.credit(fund, AccountKind.PROCESSOR_CASH, amount)],
-        reference=dispute.get("id") or "",
-        donation=donation,
-        idempotency_key=_dispute_key(donation, dispute.get("id") or ""),
-    )  # fmt: skip
-    _move(donation, "dispute", note=dispute.get("id") or "")
-    invalidate_progress(fund)
-    return PROCESSED, ""
-
-
-def on_dispute_closed(event: WebhookEvent) -> tuple[str, str]:
-    """``charge.dispute.closed``: won, the disputed amount comes back; lost, it stays out."""
-    dispute = _obj(event)
-    donation = _by_charge(event.foundation, dispute, dispute.get("charge") or "")
-    if donation is None:
-        return FLAGGED, "unknown donation"
-    if donation.status != D.DISPUTED:
-        return IGNORED, f"donation is {donation.status}"
-    status = dispute.get("status")
-    if status == "lost":
-        _move(donation, "lose_dispute", note=dispute.get("id") or "")
-        return PROCESSED, ""
-    if status != "won":
-        return IGNORED, f"dispute closed as {status}"
-    opened = JournalEntry.objects.filter(
-        idempotency_key=_dispute_key(donation, dispute.get("id") or "")
-    ).first()
-    if opened is None:
-        return FLAGGED, "no entry for this dispute"
-    fund = ledger.lock_fund(donation.fund)
-    lines = [
-        ledger.Line(fund, line.account.kind, -line.amount) for line in opened.lines.select_related("account")
-    ]
-    ledger.post_entry(
-        foundation=donation.foundation,
-        cause=EntryCause.DISPUTE,
-        memo=_("Dispute of donation #%(number)s won") % {"number": donation.pk},
-        lines=lines,
-        reference=dispute.get("id") or "",
-        donation=donation,
-        reverses=opened,
-        idempotency_key=f"{opened.idempotency_key}:won",
-    )
-    _move(donation, "win_dispute_after_refund" if donation.amount_refunded else "win_dispute")
-    invalidate_progress(fund)
-    return PROCESSED, ""
-
-
-def on_subscription_deleted(event: WebhookEvent) -> tuple[str, str]:
-    """``customer.subscription.deleted``: the monthly gift is cancelled (no more payments)."""
-    subscription = _obj(event)
-    gift = (
-        RecurringGift.objects.select_for_update()
-        .filter(foundation=event.foundation, stripe_subscription_id=subscription.get("id"))
-        .first()
-    )
-    if gift is None:
-        return FLAGGED, "unknown monthly gift"
-    return (
-        (PROCESSED, "")
-        if _cancel(gift, note=subscription.get("id") or "")
-        else (IGNORED, "already cancelled")
-    )
-
-
-def _cancel(gift: RecurringGift, *, note: str = "") -> bool:
-    if gift.status == RecurringGiftStatus.CANCELLED:
-        return False
-    previous = gift.status
-    gift.status, gift.cancelled_at = RecurringGiftStatus.CANCELLED, timezone.now()
-    gift.save(update_fields=["status", "cancelled_at"])
-    record(subject=gift, subject_type="recurring_gift", action="cancel", actor=None, foundation=gift.foundation,
-           from_state=previous, to_state=gift.status, note=note)  # fmt: skip
-    return True
 
 
 # --- Progress to the goal --------------------------------------------------------------------
@@ -608,6 +300,18 @@ def invalidate_progress(fund: Fund) -> None:
 # --- Managing a monthly gift without an account ----------------------------------------------
 
 
+def mark_gift_cancelled(gift: RecurringGift, *, note: str = "") -> bool:
+    """Cancel a monthly gift (its row locked by the caller); ``False`` when it already was."""
+    if gift.status == RecurringGiftStatus.CANCELLED:
+        return False
+    previous = gift.status
+    gift.status, gift.cancelled_at = RecurringGiftStatus.CANCELLED, timezone.now()
+    gift.save(update_fields=["status", "cancelled_at"])
+    record(subject=gift, subject_type="recurring_gift", action="cancel", actor=None, foundation=gift.foundation,
+           from_state=previous, to_state=gift.status, note=note)  # fmt: skip
+    return True
+
+
 def _signer() -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=MANAGE_LINK_SALT)
 
@@ -648,15 +352,15 @@ def cancel_monthly_gift(gift: RecurringGift, *, donor: Donor) -> RecurringGift:
     """Stop ``donor``'s monthly gift now: Stripe cancels the subscription and the gift is cancelled
     at once (the ``customer.subscription.deleted`` that follows changes nothing more).
 
-    Raises ``DonationRefused`` for someone else's gift or one not active, ``PaymentError`` when
+    Raises ``DonationRefused`` for someone else's gift or one not running (active, overdue, paused), ``PaymentError`` when
     Stripe cannot cancel (nothing changes; try again).
     """
     with transaction.atomic():
         locked = RecurringGift.objects.select_for_update().filter(pk=gift.pk, donor=donor).first()
-        if locked is None or locked.status != RecurringGiftStatus.ACTIVE or not locked.stripe_subscription_id:
+        if locked is None or locked.status not in LIVE_GIFT_STATES or not locked.stripe_subscription_id:
             raise DonationRefused(_("This monthly gift is not active."))
         get_gateway(locked.foundation).cancel_subscription(subscription_id=locked.stripe_subscription_id)
-        _cancel(locked, note=_("cancelled by the donor"))
+        mark_gift_cancelled(locked, note=_("cancelled by the donor"))
     return locked
 
 
@@ -667,7 +371,7 @@ def send_manage_links(*, email: str, language: str) -> None:
     """
     donors = (
         Donor.objects.filter(
-            email__iexact=(email or "").strip(), recurring_gifts__status=RecurringGiftStatus.ACTIVE
+            email__iexact=(email or "").strip(), recurring_gifts__status__in=LIVE_GIFT_STATES
         )
         .select_related("foundation")
         .distinct()

@@ -185,6 +185,7 @@ def _existing(installment: Installment) -> Disbursement | None:
     return Disbursement.objects.select_for_update(of=("self",)).filter(installment=installment).first()
 
 
+@retry_on_deadlock
 def _prepare(installment: Installment, *, by) -> tuple[Disbursement, bool]:
     """Lock, check and record the release; returns the disbursement and whether Stripe must be asked."""
     with transaction.atomic():
@@ -241,7 +242,7 @@ def release_installment(installment: Installment, *, by) -> Disbursement:
     ``PaymentError`` is raised too. Must not run inside the caller's transaction in production:
     the disbursement must be committed before Stripe is called.
     """
-    disbursement, ask_stripe = retry_on_deadlock(_prepare)(installment, by=by)
+    disbursement, ask_stripe = _prepare(installment, by=by)
     if not ask_stripe:
         return disbursement
     if disbursement.status == D.UNKNOWN or disbursement.last_attempt_at is not None:

@@ -187,6 +187,9 @@ RECORD_GIFT     = admin("404  404  404  OK   404  OK   404  OK   404")
 RECORD_GIFT_400 = admin("404  404  404  400  404  400  404  400  404")
 RESEND          = admin("404  404  404  RE   DEN  RE   404  404  404")
 CHECK_WITH_STRIPE = admin("404  404  404  RE   DEN  RE   404  404  404")
+
+REAPPLY         = admin("404  404  404  OK   404  OK   404  404  404")
+REAPPLY_POST    = admin("404  404  404  RE   404  RE   404  404  404")
 REPORT_AREA     = admin("404  404  OK   OK   OK   OK   OK   OK   OK")
 REPORT_A        = admin("404  404  OK   OK   OK   OK   404  404  404")
 EXPORT_400      = admin("404  404  404  400  400  400  404  400  400")
@@ -291,6 +294,8 @@ ROWS = [
         note="a paid payment: nothing to ask, back to it"),
     Row("admin/payments/reconciliation/", PAY_LIST),
     Row("admin/payments/webhooks/", PAY_LIST),
+    Row("admin/payments/webhooks/<int:pk>/reapply/", REAPPLY, REAPPLY_POST, args={"pk": "flagged_event.pk"},
+        note="finance and admins of the event's foundation; the POST applies it again (rolled back)"),
     Row("admin/payments/payees/", PAY_LIST),
     # --- Donations ---
     Row("admin/donations/", PAY_LIST),

@@ -38,6 +38,8 @@ from grants.models import (
     PayeeAccount,
     ReviewAssignment,
     Role,
+    WebhookEvent,
+    WebhookEventStatus,
 )
 from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import applications as application_service
@@ -249,8 +251,16 @@ def build_world(site) -> dict:
         type=Authenticator.Type.WEBAUTHN,
         data={"name": "Key of someone else", "credential": {}},
     )
+    # A Stripe event of A flagged for finance (re-applying it is for A's finance and admins).
+    flagged_event = WebhookEvent.objects.create(
+        event_id="evt_flagged_matrix", foundation=foundation, endpoint="platform", type="charge.refunded",
+        created=1767225600, payload={"id": "evt_flagged_matrix", "type": "charge.refunded",
+                                     "data": {"object": {"id": "ch_unknown", "object": "charge"}}},
+        status=WebhookEventStatus.FLAGGED, note="unknown donation",
+    )  # fmt: skip
     return {
         **a,
+        "flagged_event": flagged_event,
         "deletion": deletion,
         "security_key": security_key,
         "b": b,
