@@ -33,7 +33,7 @@ from grants.models import (
     Shift,
 )
 from grants.money import ExactSum, is_fund_currency
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import (
     awards,
     donations,

@@ -243,7 +243,7 @@ def test_stripe_failing_keeps_the_form_and_marks_the_attempt_not_completed(clien
     response = client.post(donate_url(fund), form_data())
 
     assert response.status_code == 200
-    assert "The payment processor could not be reached." in response.content.decode()
+    assert "The payment processor did not answer in time; try again in a moment." in response.content.decode()
     assert Donation.objects.get().status == DonationStatus.EXPIRED
 
 

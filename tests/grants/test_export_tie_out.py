@@ -29,7 +29,7 @@ from djmoney.money import Money
 
 from grants.demo_questions import questions_json
 from grants.models import AccountKind, EntryCause, Installment, InstallmentStatus, ReportKind, ReportStatus
-from grants.payments.simulated import SimulatedGateway
+from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import (
     awards,
     donations,
