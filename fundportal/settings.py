@@ -260,6 +260,8 @@ EXPORT_LINK_HOURS = int(env("EXPORT_LINK_HOURS", "24"))
 EXPORT_BACKGROUND_ROWS = int(env("EXPORT_BACKGROUND_ROWS", "5000"))
 # Yearly stipend total (in the fund's currency) at which a payee is flagged for tax reporting.
 STIPEND_TAX_THRESHOLD = int(env("STIPEND_TAX_THRESHOLD", "2000"))
+# How long Stripe may stay silent about a payment before the sweep asks it (grants.services.payouts).
+PAYOUT_SETTLE_AFTER_SECONDS = int(env("PAYOUT_SETTLE_AFTER_SECONDS", "300"))
 
 # Wagtail
 WAGTAIL_SITE_NAME = env("SITE_NAME", "Fund portal")

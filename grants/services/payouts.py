@@ -194,7 +194,7 @@ HANDLERS = {
 
 def settle_after() -> datetime.timedelta:
     """How long Stripe gets to answer (or its event to arrive) before the sweep asks it."""
-    return datetime.timedelta(seconds=getattr(settings, "PAYOUT_SETTLE_AFTER_SECONDS", 300))
+    return datetime.timedelta(seconds=settings.PAYOUT_SETTLE_AFTER_SECONDS)
 
 
 def settle(disbursement: Disbursement) -> disbursements.Attempt:

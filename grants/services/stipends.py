@@ -19,7 +19,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
@@ -41,7 +40,7 @@ from grants.models import (
     StipendProgram,
     Volunteer,
 )
-from grants.money import check_money, minor_unit, zero
+from grants.money import ExactSum, check_money, minor_unit, zero
 from grants.permissions import foundation_ids, has_role, is_organization_member
 from grants.services import ledger
 from grants.services.errors import DomainError, IllegalTransition
@@ -720,7 +719,7 @@ def yearly_totals(foundation: Foundation, year: int) -> YearlyTotals:
     payee_rows = (
         StipendPayment.objects.filter(**batches)
         .values("payee", "currency")
-        .annotate(total=Sum("amount"))
+        .annotate(total=ExactSum("amount"))
         .order_by()
     )
     payee_objects = PayeeAccount.objects.select_related("organization").in_bulk(
@@ -735,7 +734,7 @@ def yearly_totals(foundation: Foundation, year: int) -> YearlyTotals:
     line_rows = (
         StipendLine.objects.filter(**batches)
         .values("volunteer", "currency")
-        .annotate(total=Sum("amount"))
+        .annotate(total=ExactSum("amount"))
         .order_by()
     )
     volunteer_objects = Volunteer.objects.select_related("organization").in_bulk(
