@@ -93,7 +93,7 @@ class ProgramFormView(_StipendAdminView):
             if self.program:
                 p = self.program
                 initial = {"fund": p.fund, "name": p.name, "rate": p.rate.amount, "rate_unit": p.rate_unit,
-                           "monthly_cap": p.monthly_cap.amount, "active": p.active,
+                           "monthly_cap": p.monthly_cap.amount, "active": p.active, "shifts_from": p.shifts_from,
                            "coordinators": list(p.coordinators.all())}  # fmt: skip
             form = ProgramForm(initial=initial, funds=self.funds())
         context.update(form=form, program=self.program)
@@ -107,7 +107,7 @@ class ProgramFormView(_StipendAdminView):
                 program = service.save_program(
                     fund=data["fund"], name=data["name"], rate=form.money("rate"), rate_unit=data["rate_unit"],
                     monthly_cap=form.money("monthly_cap"), coordinators=data["coordinators"], active=data["active"],
-                    program=self.program, by=request.user,
+                    program=self.program, by=request.user, shifts_from=data.get("shifts_from"),
                 )  # fmt: skip
             except DomainError as error:
                 form.add_error(None, error.message)

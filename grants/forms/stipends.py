@@ -80,6 +80,14 @@ class ProgramForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    shifts_from = date_field(
+        _("Shifts from"),
+        required=False,
+        help_text=_(
+            "The first day coordinators may log shifts, e.g. when the hotline started. Empty: the "
+            "month before the fund was created. Older dates are refused as typing mistakes."
+        ),
+    )
 
     def __init__(self, *args, funds, **kwargs):
         super().__init__(*args, **kwargs)

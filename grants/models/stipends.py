@@ -42,6 +42,9 @@ class StipendProgram(models.Model):
         verbose_name=_("coordinating organizations"),
     )
     active = models.BooleanField(_("active"), default=True)
+    # The first day shifts may fall on: set by officers (a program moving into the portal brings
+    # its past months); when empty, the first of the month before the fund was created.
+    shifts_from = models.DateField(_("shifts from"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -141,9 +141,11 @@ def save_program(
     by,
     active: bool = True,
     program: StipendProgram | None = None,
+    shifts_from: datetime.date | None = None,
 ) -> StipendProgram:
     """Create a stipend program on ``fund`` (or change ``program``). Officers and admins of the
-    fund's foundation only; rate and cap positive, in the fund's currency."""
+    fund's foundation only; rate and cap positive, in the fund's currency; ``shifts_from`` is the
+    first day shifts may be logged (``None``: see ``earliest_shift_date``), not in the future."""
     if not has_role(by, fund.foundation_id, *OFFICER_ROLES):
         raise StipendError(_("Only program officers of this foundation can set up stipend programs."))
     if program is not None and program.fund_id != fund.pk:
@@ -152,11 +154,14 @@ def save_program(
     if not name:
         raise StipendError(_("Give the program a name."))
     _check_program_terms(fund, rate, monthly_cap, rate_unit)
+    if shifts_from is not None and shifts_from > timezone.localdate():
+        raise StipendError(_("Shifts cannot start in the future."))
     with transaction.atomic():
         creating = program is None
         program = program or StipendProgram(fund=fund)
         program.name, program.rate, program.rate_unit = name[:200], rate, rate_unit
         program.monthly_cap, program.active = monthly_cap, active
+        program.shifts_from = shifts_from
         program.save()
         program.coordinators.set(list(coordinators))
         record(subject=program, subject_type="stipend_program", action="create" if creating else "change",
@@ -267,9 +272,12 @@ def _parse_hours(value) -> Decimal:
 
 
 def earliest_shift_date(program: StipendProgram) -> datetime.date:
-    """The first day a shift of ``program`` may fall on: the first of the month before its fund was
-    created. Stipends are paid monthly in arrears, so a program moving into the portal brings its
-    last month; anything older (a mistyped 1999) is refused."""
+    """The first day a shift of ``program`` may fall on: the date officers set on the program
+    (``shifts_from``), else the first of the month before its fund was created. Stipends are paid
+    monthly in arrears, so a program moving into the portal brings at least its last month;
+    anything older than the program's time (a mistyped 1999) is refused."""
+    if program.shifts_from:
+        return program.shifts_from
     created = timezone.localdate(program.fund.created_at)
     return first_of_month(first_of_month(created) - datetime.timedelta(days=1))
 

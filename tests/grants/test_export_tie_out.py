@@ -181,14 +181,16 @@ class Year:
         batch = stipends.compute_batch(program=program, organization=world["organization"], month=month,
                                        by=self.officer, today=day)  # fmt: skip
         batch = stipends.approve_batch(batch, by=self.officer)
-        stipends.pay_batch(batch, by=self.finance)
+        stipend_payments.pay_batch(batch, by=self.finance)
         paid = [p.disbursement for p in batch.payments.select_related("disbursement").order_by("pk")]
         for disbursement in paid:
-            stipends.record_stipend_transfer_paid(disbursement, transfer_id=disbursement.stripe_transfer_id)
+            stipend_payments.record_stipend_transfer_paid(
+                disbursement, transfer_id=disbursement.stripe_transfer_id
+            )
         if reverse_one:
             first = paid[0]
             first.refresh_from_db()
-            stipends.record_stipend_transfer_reversed(first, transfer_id=first.stripe_transfer_id,
+            stipend_payments.record_stipend_transfer_reversed(first, transfer_id=first.stripe_transfer_id,
                                                       amount_reversed=first.amount)  # fmt: skip
 
 

@@ -220,6 +220,8 @@ def build_world(site) -> dict:
 
     # Stipends: a hotline program coordinated by org1, a volunteer, a shift in a computed batch.
     program = _program(money)
+    program.shifts_from = D(2026, 1, 1)  # the hotline ran before the portal
+    program.save(update_fields=["shifts_from"])
     volunteer = stipends.add_volunteer(program=program, organization=org1, pseudonym="Luna", by=applicant)
     batched_shift = shift(money, volunteer, D(2026, 9, 1))
     batch = compute(money, program)
