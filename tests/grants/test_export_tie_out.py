@@ -39,6 +39,7 @@ from grants.services import (
     offline_gifts,
     payments,
     reports,
+    stipend_payments,
     stipends,
 )
 from tests import pages
