@@ -65,7 +65,7 @@ from grants.models.ledger import NORMAL_BALANCE
 from grants.money import without_negative_zero
 
 from .base import DATE, DATETIME, INT, MONEY, TEXT, Column, Sheet, chunked
-from .movements import PaymentFlow, Unmatched, gift_movements, payment_movements
+from .movements import PaymentFlow, Unmatched, gift_flow, gift_sums, payment_movements, unmatched_gift_lines
 
 CASH = (AccountKind.PROCESSOR_CASH, AccountKind.BANK_CASH)
 
@@ -256,6 +256,11 @@ def donations_queryset(scope: AuditScope):
     )
 
 
+def donations_with_movements(scope: AuditScope):
+    """``donations_queryset`` with what the ledger moved for each gift in the period."""
+    return donations_queryset(scope).annotate(**gift_sums(journal_lines(scope)))
+
+
 def _fund_names(scope: AuditScope) -> dict[int, str]:
     return dict(Fund.objects.filter(pk__in=scope.fund_ids).values_list("pk", "name"))
 
@@ -265,20 +270,19 @@ def donations_sheet(scope: AuditScope) -> Sheet:
     the ledger moved for it in the period (gross received, fee, refunds and disputes)."""
 
     def rows():
-        movements = gift_movements(journal_lines(scope))
-        for d in chunked(donations_queryset(scope)):
+        for d in chunked(donations_with_movements(scope)):
             c = str(d.gross.currency)
-            flow = movements.by_donation.get(d.pk)
+            flow = gift_flow(d)
             yield [
                 d.received_on, d.receipt_number, d.pk, d.donor.name, d.donor.email,
                 _("yes") if d.anonymous else _("no"), d.fund.name, _label(GiftKind, d.kind),
-                _label(PaymentChannel, d.channel), c, d.gross, _money(flow and flow.gross, c),
-                _money(flow and flow.fee, c), _money(flow and flow.refunded, c), _label(DonationStatus, d.status),
+                _label(PaymentChannel, d.channel), c, d.gross, _money(flow.gross, c),
+                _money(flow.fee, c), _money(flow.refunded, c), _label(DonationStatus, d.status),
                 d.reference, d.checkout_session_id or "", d.payment_intent_id or "", d.charge_id,
                 d.invoice_id or "",
             ]  # fmt: skip
         funds = _fund_names(scope)
-        for u in movements.unmatched:
+        for u in unmatched_gift_lines(journal_lines(scope)):
             yield [
                 u.date, None, None, "", "", "", funds.get(u.fund_id, ""), "", "", u.currency, None,
                 _money(u.flow.gross, u.currency), _money(u.flow.fee, u.currency),
@@ -311,7 +315,7 @@ def donations_sheet(scope: AuditScope) -> Sheet:
             Column(_("Stripe invoice"), TEXT, 24),
         ],
         rows=rows,
-        count=lambda: donations_queryset(scope).count() + len(gift_movements(journal_lines(scope)).unmatched),
+        count=lambda: donations_queryset(scope).count() + len(unmatched_gift_lines(journal_lines(scope))),
     )
 
 

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum
 
 from grants.models import (
     NORMAL_BALANCE,
@@ -87,12 +87,6 @@ class Unmatched:
 
 
 @dataclass
-class GiftMovements:
-    by_donation: dict[int, GiftFlow] = field(default_factory=dict)
-    unmatched: list[Unmatched] = field(default_factory=list)
-
-
-@dataclass
 class PaymentMovements:
     by_installment: dict[int, PaymentFlow] = field(default_factory=dict)
     by_stipend_payment: dict[int, PaymentFlow] = field(default_factory=dict)
@@ -128,28 +122,45 @@ _ENTRY_FIELDS = (
 )
 
 
-def gift_movements(lines) -> GiftMovements:
-    """Donations, fees and refunds among ``lines`` (the period's journal lines), per gift."""
-    result = GiftMovements()
-    gift_lines = lines.filter(account__kind__in=GIFT_ACCOUNTS)
-    sums = (
-        gift_lines.filter(entry__donation__isnull=False)
-        .values("entry__donation_id", "account__kind")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    for row in sums:
-        result.by_donation.setdefault(row["entry__donation_id"], GiftFlow()).add(
-            row["account__kind"], row["total"]
+GIFT_SUMS = {
+    "ledger_gross": AccountKind.DONATIONS,
+    "ledger_fee": AccountKind.FEES,
+    "ledger_refunds": AccountKind.REFUNDS,
+}
+
+
+def gift_sums(lines) -> dict[str, Subquery]:
+    """Annotations for a ``Donation`` queryset: the sum of the outer gift's lines among ``lines``
+    in each gift account (raw, debit positive). Computed by the database row by row, so the sheet
+    streams however many gifts there are; ``gift_flow`` reads them."""
+    return {
+        name: Subquery(
+            lines.filter(entry__donation=OuterRef("pk"), account__kind=kind)
+            .order_by()
+            .values("entry__donation")
+            .annotate(total=Sum("amount"))
+            .values("total")
         )
+        for name, kind in GIFT_SUMS.items()
+    }
+
+
+def gift_flow(donation) -> GiftFlow:
+    """The movements of a gift annotated with ``gift_sums``."""
+    flow = GiftFlow()
+    for name, kind in GIFT_SUMS.items():
+        flow.add(kind, getattr(donation, name))
+    return flow
+
+
+def unmatched_gift_lines(lines) -> list[Unmatched]:
+    """Donation, fee and refund lines among ``lines`` whose entry names no gift, one per entry."""
     loose: dict[int, tuple[dict, GiftFlow]] = {}
-    for row in (
-        gift_lines.filter(entry__donation__isnull=True).values(*_ENTRY_FIELDS).order_by("entry_id", "pk")
-    ):
+    unlinked = lines.filter(account__kind__in=GIFT_ACCOUNTS, entry__donation__isnull=True)
+    for row in unlinked.values(*_ENTRY_FIELDS).order_by("entry_id", "pk"):
         _row, flow = loose.setdefault(row["entry_id"], (row, GiftFlow()))
         flow.add(row["account__kind"], row["amount"])
-    result.unmatched = [_unmatched(row, flow) for row, flow in loose.values()]
-    return result
+    return [_unmatched(row, flow) for row, flow in loose.values()]
 
 
 def payment_lines(lines):

@@ -473,7 +473,7 @@ def page_figures(client, fund) -> dict[str, Decimal]:
     html = client.get(reverse("fund_money:detail", args=[fund.pk])).content.decode()
     assert not NEGATIVE_ZERO_TEXT.search(html), NEGATIVE_ZERO_TEXT.search(html).group(0)
     found = re.findall(r'data-figure="(\w+)">([^<]+)<', html)
-    assert len(found) == 11, found
+    assert len(found) == 12, found
     return {key: Decimal(re.sub(r"[^\d.-]", "", text)) for key, text in found}
 
 
@@ -496,6 +496,7 @@ def assert_all_time_summary_is_what_fund_money_shows(world, client, funds):
         assert s["Refunds and disputes"] == page["refunds"], fund.name
         assert s["Awards committed"] == page["committed"], fund.name
         assert s["Disbursed"] == page["paid"], fund.name
+        assert s["Returned"] == page["returned"], fund.name
         assert s["Outstanding commitments at end"] == page["outstanding"], fund.name
         assert s["Closing balance (cash)"] == page["cash"], fund.name
         assert s["Available at end"] == page["available"], fund.name
@@ -531,6 +532,7 @@ def test_every_sheet_ties_out_with_summary_the_ledger_and_fund_money(world, clie
     assert amount(reversed_then_check["Reversed"]) == 2000
     figures = summaries(book)
     assert figures[euros.name]["Disbursed"] == Decimal(1200)  # paid by check only
+    assert figures[dollars.name]["Returned"] == Decimal(400)
 
     # An opening balance recorded in the period is opening cash, not income of the period.
     assert figures[dollars.name]["Opening balance (cash)"] == at_start[dollars.pk].cash.amount + 5000
