@@ -65,7 +65,16 @@ from grants.models.ledger import NORMAL_BALANCE
 from grants.money import without_negative_zero
 
 from .base import DATE, DATETIME, INT, MONEY, TEXT, Column, Sheet, chunked
-from .movements import PaymentFlow, Unmatched, gift_flow, gift_sums, payment_movements, unmatched_gift_lines
+from .movements import (
+    PaymentFlow,
+    Unmatched,
+    disbursement_of_entry,
+    gift_flow,
+    gift_of_entry,
+    gift_sums,
+    payment_movements,
+    unmatched_gift_lines,
+)
 
 CASH = (AccountKind.PROCESSOR_CASH, AccountKind.BANK_CASH)
 
@@ -247,7 +256,7 @@ def summary_sheet(scope: AuditScope) -> Sheet:
 def donations_queryset(scope: AuditScope):
     """Gifts to the scope's funds received in the range (by the day they were received), or
     whose money moved in it (a refund or dispute of an earlier gift)."""
-    moved = journal_lines(scope).filter(entry__donation__isnull=False).values("entry__donation_id")
+    moved = journal_lines(scope).annotate(gift=gift_of_entry()).filter(gift__isnull=False).values("gift")
     return (
         Donation.objects.filter(foundation=scope.foundation, fund_id__in=scope.fund_ids)
         .filter(Q(received_on__range=scope.days) | Q(pk__in=moved))
@@ -403,7 +412,12 @@ def awards_sheet(scope: AuditScope) -> Sheet:
 def installments_queryset(scope: AuditScope, paid_in_period=()):
     """Installments of the scope's funds due or paid in the range, or with a payment moving
     money in it (``paid_in_period``: ids the ledger ties to a payment without a disbursement)."""
-    moved = journal_lines(scope).filter(entry__disbursement__isnull=False).values("entry__disbursement_id")
+    moved = (
+        journal_lines(scope)
+        .annotate(paid_by=disbursement_of_entry())
+        .filter(paid_by__isnull=False)
+        .values("paid_by")
+    )
     return (
         Installment.objects.filter(award__fund_id__in=scope.fund_ids)
         .filter(
@@ -482,7 +496,12 @@ def installments_sheet(scope: AuditScope) -> Sheet:
 def stipend_payments_queryset(scope: AuditScope):
     """Stipend payments of the scope's funds for batch months in the range, paid in it, or with
     money moving in it."""
-    moved = journal_lines(scope).filter(entry__disbursement__isnull=False).values("entry__disbursement_id")
+    moved = (
+        journal_lines(scope)
+        .annotate(paid_by=disbursement_of_entry())
+        .filter(paid_by__isnull=False)
+        .values("paid_by")
+    )
     return (
         StipendPayment.objects.filter(batch__program__fund_id__in=scope.fund_ids)
         .filter(

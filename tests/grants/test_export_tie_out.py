@@ -28,7 +28,15 @@ from django.urls import reverse
 from djmoney.money import Money
 
 from grants.demo_questions import questions_json
-from grants.models import AccountKind, EntryCause, Installment, InstallmentStatus, ReportKind, ReportStatus
+from grants.models import (
+    AccountKind,
+    EntryCause,
+    Installment,
+    InstallmentStatus,
+    JournalEntry,
+    ReportKind,
+    ReportStatus,
+)
 from grants.payments.simulated import SimulatedGateway
 from grants.services import (
     awards,
@@ -592,8 +600,9 @@ def test_no_negative_zero_in_the_workbook_or_on_fund_money(world, client):
 
 
 def test_payments_are_tied_to_rows_whatever_their_key_and_loose_lines_get_rows_of_their_own(world):
-    """A check payment keyed some other way is found by its award and reference; lines that fit
-    no row (a manual correction) are listed as such, so the totals still tie."""
+    """A check payment keyed some other way is found by its award and reference; a reversing
+    entry counts for the gift it reverses; lines that fit no row (a manual correction) are listed
+    as such, so the totals still tie."""
     award = reporting_award(world, amount=3000, paid=False)
     installment = award.installments.get()
     fund = world["fund"]
@@ -608,6 +617,10 @@ def test_payments_are_tied_to_rows_whatever_their_key_and_loose_lines_get_rows_o
         loose = ledger.post_entry(foundation=world["foundation"], cause=EntryCause.MANUAL, memo="Correction",
                                   lines=[ledger.debit(fund, AccountKind.GRANTS_PAYABLE, usd(40)),
                                          ledger.credit(fund, AccountKind.BANK_CASH, usd(40))])  # fmt: skip
+        year = Year(world, callbacks=None)
+        year.check_gift(fund, usd(250), D(2026, 2, 20), "CHK-G")
+        gift_entry = JournalEntry.objects.get(donation__reference="CHK-G")
+        ledger.reverse_entry(gift_entry, by=world["finance"], memo="Void: the check bounced")  # names no gift
         gift_fix = ledger.post_entry(foundation=world["foundation"], cause=EntryCause.MANUAL, memo="Fee fix",
                                      lines=[ledger.debit(fund, AccountKind.FEES, usd(3)),
                                             ledger.credit(fund, AccountKind.PROCESSOR_CASH, usd(3))])  # fmt: skip
@@ -619,6 +632,8 @@ def test_payments_are_tied_to_rows_whatever_their_key_and_loose_lines_get_rows_o
     assert f"#{loose.pk}" in unmatched["Status"] and amount(unmatched["Paid out"]) == 40
     (fee_row,) = [r for r in sheet_rows(book, "Donations") if str(r["Status"]).startswith("Not matched")]
     assert f"#{gift_fix.pk}" in fee_row["Status"] and amount(fee_row["Processing fee"]) == 3
+    (voided,) = [r for r in sheet_rows(book, "Donations") if r["Reference"] == "CHK-G"]
+    assert amount(voided["Amount given"]) == 250 and amount(voided["Gross received in period"]) == 0
     assert_sheets_tie_out_with_summary(book)
 
 
