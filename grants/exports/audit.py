@@ -65,7 +65,16 @@ from grants.models.ledger import NORMAL_BALANCE
 from grants.money import without_negative_zero
 
 from .base import DATE, DATETIME, INT, MONEY, TEXT, Column, Sheet, chunked
-from .movements import PaymentFlow, Unmatched, gift_movements, payment_movements
+from .movements import (
+    PaymentFlow,
+    Unmatched,
+    disbursement_of_entry,
+    gift_flow,
+    gift_of_entry,
+    gift_sums,
+    payment_movements,
+    unmatched_gift_lines,
+)
 
 CASH = (AccountKind.PROCESSOR_CASH, AccountKind.BANK_CASH)
 
@@ -247,13 +256,18 @@ def summary_sheet(scope: AuditScope) -> Sheet:
 def donations_queryset(scope: AuditScope):
     """Gifts to the scope's funds received in the range (by the day they were received), or
     whose money moved in it (a refund or dispute of an earlier gift)."""
-    moved = journal_lines(scope).filter(entry__donation__isnull=False).values("entry__donation_id")
+    moved = journal_lines(scope).annotate(gift=gift_of_entry()).filter(gift__isnull=False).values("gift")
     return (
         Donation.objects.filter(foundation=scope.foundation, fund_id__in=scope.fund_ids)
         .filter(Q(received_on__range=scope.days) | Q(pk__in=moved))
         .select_related("donor", "fund")
         .order_by("received_on", "pk")
     )
+
+
+def donations_with_movements(scope: AuditScope):
+    """``donations_queryset`` with what the ledger moved for each gift in the period."""
+    return donations_queryset(scope).annotate(**gift_sums(journal_lines(scope)))
 
 
 def _fund_names(scope: AuditScope) -> dict[int, str]:
@@ -265,20 +279,19 @@ def donations_sheet(scope: AuditScope) -> Sheet:
     the ledger moved for it in the period (gross received, fee, refunds and disputes)."""
 
     def rows():
-        movements = gift_movements(journal_lines(scope))
-        for d in chunked(donations_queryset(scope)):
+        for d in chunked(donations_with_movements(scope)):
             c = str(d.gross.currency)
-            flow = movements.by_donation.get(d.pk)
+            flow = gift_flow(d)
             yield [
                 d.received_on, d.receipt_number, d.pk, d.donor.name, d.donor.email,
                 _("yes") if d.anonymous else _("no"), d.fund.name, _label(GiftKind, d.kind),
-                _label(PaymentChannel, d.channel), c, d.gross, _money(flow and flow.gross, c),
-                _money(flow and flow.fee, c), _money(flow and flow.refunded, c), _label(DonationStatus, d.status),
+                _label(PaymentChannel, d.channel), c, d.gross, _money(flow.gross, c),
+                _money(flow.fee, c), _money(flow.refunded, c), _label(DonationStatus, d.status),
                 d.reference, d.checkout_session_id or "", d.payment_intent_id or "", d.charge_id,
                 d.invoice_id or "",
             ]  # fmt: skip
         funds = _fund_names(scope)
-        for u in movements.unmatched:
+        for u in unmatched_gift_lines(journal_lines(scope)):
             yield [
                 u.date, None, None, "", "", "", funds.get(u.fund_id, ""), "", "", u.currency, None,
                 _money(u.flow.gross, u.currency), _money(u.flow.fee, u.currency),
@@ -311,7 +324,7 @@ def donations_sheet(scope: AuditScope) -> Sheet:
             Column(_("Stripe invoice"), TEXT, 24),
         ],
         rows=rows,
-        count=lambda: donations_queryset(scope).count() + len(gift_movements(journal_lines(scope)).unmatched),
+        count=lambda: donations_queryset(scope).count() + len(unmatched_gift_lines(journal_lines(scope))),
     )
 
 
@@ -399,7 +412,12 @@ def awards_sheet(scope: AuditScope) -> Sheet:
 def installments_queryset(scope: AuditScope, paid_in_period=()):
     """Installments of the scope's funds due or paid in the range, or with a payment moving
     money in it (``paid_in_period``: ids the ledger ties to a payment without a disbursement)."""
-    moved = journal_lines(scope).filter(entry__disbursement__isnull=False).values("entry__disbursement_id")
+    moved = (
+        journal_lines(scope)
+        .annotate(paid_by=disbursement_of_entry())
+        .filter(paid_by__isnull=False)
+        .values("paid_by")
+    )
     return (
         Installment.objects.filter(award__fund_id__in=scope.fund_ids)
         .filter(
@@ -478,7 +496,12 @@ def installments_sheet(scope: AuditScope) -> Sheet:
 def stipend_payments_queryset(scope: AuditScope):
     """Stipend payments of the scope's funds for batch months in the range, paid in it, or with
     money moving in it."""
-    moved = journal_lines(scope).filter(entry__disbursement__isnull=False).values("entry__disbursement_id")
+    moved = (
+        journal_lines(scope)
+        .annotate(paid_by=disbursement_of_entry())
+        .filter(paid_by__isnull=False)
+        .values("paid_by")
+    )
     return (
         StipendPayment.objects.filter(batch__program__fund_id__in=scope.fund_ids)
         .filter(

@@ -18,7 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import DecimalField, Exists, F, Func, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from grants.models import (
     NORMAL_BALANCE,
@@ -31,6 +32,17 @@ from grants.models import (
 
 GIFT_ACCOUNTS = (AccountKind.DONATIONS, AccountKind.FEES, AccountKind.REFUNDS)
 INSTALLMENT_KEY = re.compile(r"^installment:(\d+):")
+
+
+def gift_of_entry() -> Coalesce:
+    """The gift a line's entry moves money for: its own link, or that of the entry it reverses
+    (a reversing entry, such as a void, need not repeat the link)."""
+    return Coalesce("entry__donation_id", "entry__reverses__donation_id")
+
+
+def disbursement_of_entry() -> Coalesce:
+    """The disbursement a line's entry pays or takes back (or that of the entry it reverses)."""
+    return Coalesce("entry__disbursement_id", "entry__reverses__disbursement_id")
 
 
 def _signed(kind: str, amount) -> Decimal:
@@ -87,12 +99,6 @@ class Unmatched:
 
 
 @dataclass
-class GiftMovements:
-    by_donation: dict[int, GiftFlow] = field(default_factory=dict)
-    unmatched: list[Unmatched] = field(default_factory=list)
-
-
-@dataclass
 class PaymentMovements:
     by_installment: dict[int, PaymentFlow] = field(default_factory=dict)
     by_stipend_payment: dict[int, PaymentFlow] = field(default_factory=dict)
@@ -128,28 +134,48 @@ _ENTRY_FIELDS = (
 )
 
 
-def gift_movements(lines) -> GiftMovements:
-    """Donations, fees and refunds among ``lines`` (the period's journal lines), per gift."""
-    result = GiftMovements()
-    gift_lines = lines.filter(account__kind__in=GIFT_ACCOUNTS)
-    sums = (
-        gift_lines.filter(entry__donation__isnull=False)
-        .values("entry__donation_id", "account__kind")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    for row in sums:
-        result.by_donation.setdefault(row["entry__donation_id"], GiftFlow()).add(
-            row["account__kind"], row["total"]
+GIFT_SUMS = {
+    "ledger_gross": AccountKind.DONATIONS,
+    "ledger_fee": AccountKind.FEES,
+    "ledger_refunds": AccountKind.REFUNDS,
+}
+
+
+def gift_sums(lines) -> dict[str, Subquery]:
+    """Annotations for a ``Donation`` queryset: the sum of the outer gift's lines among ``lines``
+    in each gift account (raw, debit positive). Computed by the database row by row, so the sheet
+    streams however many gifts there are; ``gift_flow`` reads them."""
+    # SUM as a plain function, not an aggregate: one sum per outer row, no GROUP BY (as
+    # ``ledger._account_totals`` does).
+    line_sum = Func(F("amount"), function="SUM", output_field=DecimalField(max_digits=16, decimal_places=2))
+    linked = lines.annotate(gift=gift_of_entry())
+    return {
+        name: Subquery(
+            linked.filter(gift=OuterRef("pk"), account__kind=kind)
+            .order_by()
+            .annotate(total=line_sum)
+            .values("total")
         )
+        for name, kind in GIFT_SUMS.items()
+    }
+
+
+def gift_flow(donation) -> GiftFlow:
+    """The movements of a gift annotated with ``gift_sums``."""
+    flow = GiftFlow()
+    for name, kind in GIFT_SUMS.items():
+        flow.add(kind, getattr(donation, name))
+    return flow
+
+
+def unmatched_gift_lines(lines) -> list[Unmatched]:
+    """Donation, fee and refund lines among ``lines`` whose entry names no gift, one per entry."""
     loose: dict[int, tuple[dict, GiftFlow]] = {}
-    for row in (
-        gift_lines.filter(entry__donation__isnull=True).values(*_ENTRY_FIELDS).order_by("entry_id", "pk")
-    ):
+    unlinked = lines.annotate(gift=gift_of_entry()).filter(account__kind__in=GIFT_ACCOUNTS, gift__isnull=True)
+    for row in unlinked.values(*_ENTRY_FIELDS).order_by("entry_id", "pk"):
         _row, flow = loose.setdefault(row["entry_id"], (row, GiftFlow()))
         flow.add(row["account__kind"], row["amount"])
-    result.unmatched = [_unmatched(row, flow) for row, flow in loose.values()]
-    return result
+    return [_unmatched(row, flow) for row, flow in loose.values()]
 
 
 def payment_lines(lines):
@@ -166,11 +192,11 @@ def payment_lines(lines):
 def payment_movements(lines) -> PaymentMovements:
     """Payments and reversals among ``lines``, per installment and per stipend payment."""
     result = PaymentMovements()
-    payments = payment_lines(lines)
+    payments = payment_lines(lines).annotate(paid_by=disbursement_of_entry())
     flows: dict[int, PaymentFlow] = {}
     for disbursement_id, paid, taken_back in (
-        payments.filter(entry__disbursement__isnull=False)
-        .values_list("entry__disbursement_id")
+        payments.filter(paid_by__isnull=False)
+        .values_list("paid_by")
         .annotate(
             paid=Sum("amount", filter=Q(amount__gt=0)), taken_back=Sum("amount", filter=Q(amount__lt=0))
         )
@@ -200,9 +226,7 @@ def payment_movements(lines) -> PaymentMovements:
         target.reversed += flow.reversed
     # Payments without a disbursement (checks, bank transfers), and lines of disbursements that
     # belong to nothing we list: one by one, they are few.
-    loose = payments.filter(
-        Q(entry__disbursement__isnull=True) | Q(entry__disbursement_id__in=loose_disbursements)
-    )
+    loose = payments.filter(Q(paid_by__isnull=True) | Q(paid_by__in=loose_disbursements))
     rows = list(loose.values(*_ENTRY_FIELDS).order_by("entry_id", "pk"))
     by_reference = _installments_by_reference(rows)
     known = set(

@@ -28,7 +28,15 @@ from django.urls import reverse
 from djmoney.money import Money
 
 from grants.demo_questions import questions_json
-from grants.models import AccountKind, EntryCause, Installment, InstallmentStatus, ReportKind, ReportStatus
+from grants.models import (
+    AccountKind,
+    EntryCause,
+    Installment,
+    InstallmentStatus,
+    JournalEntry,
+    ReportKind,
+    ReportStatus,
+)
 from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import (
     awards,
@@ -476,7 +484,7 @@ def page_figures(client, fund) -> dict[str, Decimal]:
     html = client.get(reverse("fund_money:detail", args=[fund.pk])).content.decode()
     assert not NEGATIVE_ZERO_TEXT.search(html), NEGATIVE_ZERO_TEXT.search(html).group(0)
     found = re.findall(r'data-figure="(\w+)">([^<]+)<', html)
-    assert len(found) == 11, found
+    assert len(found) == 12, found
     return {key: Decimal(re.sub(r"[^\d.-]", "", text)) for key, text in found}
 
 
@@ -499,6 +507,7 @@ def assert_all_time_summary_is_what_fund_money_shows(world, client, funds):
         assert s["Refunds and disputes"] == page["refunds"], fund.name
         assert s["Awards committed"] == page["committed"], fund.name
         assert s["Disbursed"] == page["paid"], fund.name
+        assert s["Returned"] == page["returned"], fund.name
         assert s["Outstanding commitments at end"] == page["outstanding"], fund.name
         assert s["Closing balance (cash)"] == page["cash"], fund.name
         assert s["Available at end"] == page["available"], fund.name
@@ -534,6 +543,7 @@ def test_every_sheet_ties_out_with_summary_the_ledger_and_fund_money(world, clie
     assert amount(reversed_then_check["Reversed"]) == 2000
     figures = summaries(book)
     assert figures[euros.name]["Disbursed"] == Decimal(1200)  # paid by check only
+    assert figures[dollars.name]["Returned"] == Decimal(400)
 
     # An opening balance recorded in the period is opening cash, not income of the period.
     assert figures[dollars.name]["Opening balance (cash)"] == at_start[dollars.pk].cash.amount + 5000
@@ -593,8 +603,9 @@ def test_no_negative_zero_in_the_workbook_or_on_fund_money(world, client):
 
 
 def test_payments_are_tied_to_rows_whatever_their_key_and_loose_lines_get_rows_of_their_own(world):
-    """A check payment keyed some other way is found by its award and reference; lines that fit
-    no row (a manual correction) are listed as such, so the totals still tie."""
+    """A check payment keyed some other way is found by its award and reference; a reversing
+    entry counts for the gift it reverses; lines that fit no row (a manual correction) are listed
+    as such, so the totals still tie."""
     award = reporting_award(world, amount=3000, paid=False)
     installment = award.installments.get()
     fund = world["fund"]
@@ -609,6 +620,10 @@ def test_payments_are_tied_to_rows_whatever_their_key_and_loose_lines_get_rows_o
         loose = ledger.post_entry(foundation=world["foundation"], cause=EntryCause.MANUAL, memo="Correction",
                                   lines=[ledger.debit(fund, AccountKind.GRANTS_PAYABLE, usd(40)),
                                          ledger.credit(fund, AccountKind.BANK_CASH, usd(40))])  # fmt: skip
+        year = Year(world, callbacks=None)
+        year.check_gift(fund, usd(250), D(2026, 2, 20), "CHK-G")
+        gift_entry = JournalEntry.objects.get(donation__reference="CHK-G")
+        ledger.reverse_entry(gift_entry, by=world["finance"], memo="Void: the check bounced")  # names no gift
         gift_fix = ledger.post_entry(foundation=world["foundation"], cause=EntryCause.MANUAL, memo="Fee fix",
                                      lines=[ledger.debit(fund, AccountKind.FEES, usd(3)),
                                             ledger.credit(fund, AccountKind.PROCESSOR_CASH, usd(3))])  # fmt: skip
@@ -620,6 +635,8 @@ def test_payments_are_tied_to_rows_whatever_their_key_and_loose_lines_get_rows_o
     assert f"#{loose.pk}" in unmatched["Status"] and amount(unmatched["Paid out"]) == 40
     (fee_row,) = [r for r in sheet_rows(book, "Donations") if str(r["Status"]).startswith("Not matched")]
     assert f"#{gift_fix.pk}" in fee_row["Status"] and amount(fee_row["Processing fee"]) == 3
+    (voided,) = [r for r in sheet_rows(book, "Donations") if r["Reference"] == "CHK-G"]
+    assert amount(voided["Amount given"]) == 250 and amount(voided["Gross received in period"]) == 0
     assert_sheets_tie_out_with_summary(book)
 
 
