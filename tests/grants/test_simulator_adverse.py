@@ -15,6 +15,7 @@ from django.test import override_settings
 from djmoney.money import Money
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from grants.payments.gateway import OUTCOME_UNKNOWN_KINDS, PaymentError
 from grants.payments.simulator.base import SimulatorBase
@@ -690,6 +691,8 @@ def test_random_adversity_never_pays_a_careful_client_twice(db, seed, amounts):
 
     deliveries = gateway.flush(shuffle=seed, duplicate=True)
 
+    # Every transfer call drew from the seeded adversity (the mode was really consulted).
+    assert gateway.config()["draws"] >= len(amounts)
     made = [row.data for row in transfers().filter(platform=foundation.slug)]
     by_group = {}
     for data in made:
@@ -698,3 +701,66 @@ def test_random_adversity_never_pays_a_careful_client_twice(db, seed, amounts):
     assert gateway.balance() == {"usd": 0}
     created = {d.event["data"]["object"]["id"] for d in deliveries if d.event_type == "transfer.created"}
     assert created == set(paid.values())
+
+
+class AdverseStripeMachine(RuleBasedStateMachine):
+    """Payments, events and retries interleaved in any order against the random adverse mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.foundation = FoundationFactory()
+        self.sent = []
+        self.gateway = SimulatedGateway(self.foundation, deliver=self.sent.append)
+        self.grantee = self.gateway.create_connected_account(
+            email="g@example.org", metadata={}, idempotency_key="org:1"
+        )
+        self.gateway.complete_onboarding(self.grantee.id, "complete")
+        self.paid = {}
+        self.total = 0
+
+    @initialize(seed=st.integers(min_value=0, max_value=10**6))
+    def adverse(self, seed):
+        SimulatedGateway.set_mode(self.foundation, "adverse", seed=seed, rate=0.5)
+        SimulatedGateway.hold_events(self.foundation)
+        self.gateway.top_up(Money("100000.00", "USD"))
+
+    @rule(amount=st.integers(min_value=1, max_value=300))
+    def pay(self, amount):
+        group = f"{self.foundation.slug}:award:{len(self.paid)}"
+        self.paid[group] = careful_transfer(self.gateway, self.grantee, f"{group}:key", group, f"{amount}.00")
+        self.total += amount * 100
+
+    @rule()
+    def pay_again(self):
+        # A retry of an earlier payment with its key: Stripe must not pay it twice within 24 h.
+        if self.paid:
+            group = sorted(self.paid)[0]
+            amount = SimulatedStripeObject.objects.get(id=self.paid[group]).data["amount"] // 100
+            careful_transfer(self.gateway, self.grantee, f"{group}:key", group, f"{amount}.00")
+
+    @rule(seed=st.integers(min_value=0, max_value=1000))
+    def flush(self, seed):
+        self.gateway.flush(shuffle=seed, duplicate=True)
+
+    @invariant()
+    def each_payment_made_once(self):
+        made = transfers().filter(platform=self.foundation.slug)
+        assert sorted(row.data["transfer_group"] for row in made) == sorted(self.paid)
+        assert self.gateway.balance() == {"usd": 10000000 - self.total}
+
+    def teardown(self):
+        self.gateway.flush()
+        delivered = {d.event["data"]["object"]["id"] for d in self.sent if d.event_type == "transfer.created"}
+        assert delivered == set(self.paid.values())
+
+
+def test_adverse_stripe_as_a_state_machine(db):
+    run_state_machine_as_test(
+        AdverseStripeMachine,
+        settings=settings(
+            max_examples=8,
+            stateful_step_count=8,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        ),
+    )

@@ -18,8 +18,8 @@ Tests script the unkindness deterministically with ``SimulatedGateway.script`` (
 the "before" case) and hold events for ``flush``.
 
 Unlike real Stripe, the simulator's state lives in the caller's database transaction: if the
-caller rolls back, what the simulator did in it (including consuming a scripted failure)
-disappears too. The portal's services call Stripe outside their transactions.
+caller rolls back, what the simulator did in it disappears too (a scripted failure, once met,
+stays met: see ``_adversity``). The portal's services call Stripe outside their transactions.
 """
 
 import hashlib
@@ -33,6 +33,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from djmoney.money import Money
@@ -75,6 +76,8 @@ FEE_FIXED_MINOR_UNITS = 30
 _ID_ALPHABET = string.ascii_letters + string.digits
 # Marks a stored idempotent answer that is not a plain success (a saved 5xx, a request in flight).
 _REQUEST_NOTE = "_sim_request"
+# Cache key prefix of scripted failures already met (see ``SimulatorBase._adversity``).
+_CONSUMED = "stripe_sim:consumed:"
 
 
 def processing_fee(amount_minor: int, currency: str) -> int:
@@ -243,15 +246,25 @@ class SimulatorBase:
     def _adversity(self, operation: str, *, moves_money: bool) -> dict | None:
         """The failure this call meets, if any: a scripted one first, else a random adverse draw.
 
-        A scripted failure is consumed by deleting its row (in the caller's transaction, see the
-        module docstring).
+        A scripted failure is consumed by deleting its row and noting its id in the cache (shared
+        by every process in production): a caller that lets the ``PaymentError`` roll back its
+        transaction restores the row, and the note keeps it from failing the retry too.
         """
         if self._calm:
             return None
-        pending = SimulatedStripeObject.objects.filter(platform=self.platform, kind="failure")
-        for failure in pending.order_by("created_at", "id"):
+        pending = list(
+            SimulatedStripeObject.objects.filter(platform=self.platform, kind="failure").order_by(
+                "created_at", "id"
+            )
+        )
+        consumed = cache.get_many([_CONSUMED + failure.id for failure in pending]) if pending else {}
+        for failure in pending:
+            if _CONSUMED + failure.id in consumed:
+                failure.delete()
+                continue
             if failure.data.get("operation") not in (None, operation):
                 continue
+            cache.set(_CONSUMED + failure.id, True, timeout=int(IDEMPOTENCY_KEY_TTL.total_seconds()))
             failure.delete()
             return failure.data
         if not moves_money or not self.adverse:
