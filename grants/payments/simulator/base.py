@@ -304,10 +304,6 @@ class SimulatorBase:
             raise PaymentError("invalid_request", code="resource_missing")
         return row.data
 
-    def _all(self, kind: str) -> list[dict]:
-        rows = SimulatedStripeObject.objects.filter(platform=self.platform, kind=kind)
-        return [row.data for row in rows.order_by("created_at", "id")]
-
     @contextmanager
     def _operation(self):
         """One call: its changes commit together, then its events go out (none if it failed)."""
