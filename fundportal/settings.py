@@ -238,6 +238,12 @@ TASKS = {
 # this version only. Upgrading the library means moving this too (docs/decisions.md).
 STRIPE_API_VERSION = "2026-10-28.endive"
 STRIPE_GATEWAY = env("STRIPE_GATEWAY", "simulated")
+# How kind the simulated Stripe is: "kind" answers at once and truthfully; "adverse" times out,
+# answers 500 after doing the work, leaves keys in flight (409), refuses transfers beyond the
+# balance and delivers events late, twice and out of order (docs/decisions.md "The simulated
+# Stripe"). The seed makes an adverse run repeatable. Tests never read these: they script it.
+STRIPE_SIMULATOR = "kind" if TESTING else env("STRIPE_SIMULATOR", "kind")
+STRIPE_SIMULATOR_SEED = int(env("STRIPE_SIMULATOR_SEED", "0"))
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")

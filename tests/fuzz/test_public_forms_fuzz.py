@@ -23,7 +23,7 @@ from grants.models import (
     OrganizationMembership,
     User,
 )
-from grants.payments.simulator import gateway as simulator
+from grants.payments.simulator import base as simulator
 from grants.services import applications as application_service
 from grants.services import donations, stipends
 from tests import pages

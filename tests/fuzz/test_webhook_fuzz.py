@@ -24,7 +24,7 @@ from grants.models import (
 from grants.payments import webhooks
 from grants.payments.credentials import credentials_for
 from grants.payments.signing import sign_payload
-from grants.payments.simulator import gateway as simulator
+from grants.payments.simulator import base as simulator
 from grants.services import donations
 from tests.fuzz.conftest import assert_no_writes, fuzz_settings, written_tables
 

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from grants.models import Disbursement
-from grants.payments.simulator import gateway as simulator
+from grants.payments.simulator import base as simulator
 from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import awards, installments, payments
 from grants.services import reconciliation as rec

@@ -22,7 +22,7 @@ from grants.models import (
 from grants.payments import webhooks
 from grants.payments.credentials import credentials_for
 from grants.payments.signing import sign_payload
-from grants.payments.simulator import gateway as simulator
+from grants.payments.simulator import base as simulator
 from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import awards, installments, ledger, payments
 from tests.factories import FoundationFactory

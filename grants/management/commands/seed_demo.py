@@ -163,6 +163,9 @@ class Command(BaseCommand):
             raise CommandError(
                 "seed_demo only runs in demo mode (DJANGO_DEBUG=1); it creates known passwords."
             )
+        # The demo's story is told by a kind simulated Stripe; STRIPE_SIMULATOR=adverse is for what
+        # people do afterwards (this command's process ends with it).
+        settings.STRIPE_SIMULATOR = "kind"
         with transaction.atomic():
             self.locales = {
                 code: Locale.objects.get_or_create(language_code=code)[0] for code, _ in settings.LANGUAGES
