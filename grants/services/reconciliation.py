@@ -58,7 +58,9 @@ def reconcile(
     start, end = period_bounds(date_from, date_to)
     differences = []
     seen = set()
-    for transfer in get_gateway(foundation).list_transfers(created_from=start, created_to=end):
+    transfers = list(get_gateway(foundation).list_transfers(created_from=start, created_to=end))
+    at_stripe = {transfer.id for transfer in transfers}
+    for transfer in transfers:
         seen.add(transfer.id)
         ours = (
             Disbursement.objects.select_related("payee")
@@ -71,7 +73,7 @@ def reconcile(
             if ours is None and named.isdigit()
             else None
         )
-        if claimed is not None and claimed.stripe_transfer_id:
+        if claimed is not None and claimed.stripe_transfer_id in at_stripe:
             # Stripe made another transfer for a payment that already has one: paid twice.
             differences.append(
                 Difference(
@@ -87,7 +89,7 @@ def reconcile(
                 )
             )  # fmt: skip
             continue
-        if claimed is not None:
+        if claimed is not None and not claimed.stripe_transfer_id:
             differences.append(
                 Difference(
                     NOT_RECORDED_PAID,

@@ -46,11 +46,12 @@ def reporting_award(world, *, amount=5000, schedule=None, paid=True, lines=BUDGE
     call.save()
     award = awards.accept_award(award, by=world["grantee"], full_name="Ana López", agreed=True, language="es")
     if paid:
+        first = award.installments.order_by("number").first()
         installments.record_payment_outside_processor(
-            award.installments.order_by("number").first(),
+            first,
             by=world["finance"],
             paid_on=D(2026, 2, 1),
-            reference="CHK-1",
+            reference=f"CHK-{first.pk}",  # one check per payment: a reference counts once
         )
     award.refresh_from_db()
     return award

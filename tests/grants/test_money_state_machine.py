@@ -35,7 +35,7 @@ from grants.models import (
     WebhookEvent,
 )
 from grants.payments.gateway import PaymentError
-from grants.payments.simulator import gateway as simulator
+from grants.payments.simulator import base as simulator
 from grants.payments.simulator.gateway import SimulatedGateway
 from grants.payments.simulator.models import SimulatedStripeObject
 from grants.services import awards, disbursements, donations, installments, ledger, payments, payouts

@@ -24,7 +24,7 @@ from grants.models import (
     PayoutStatus,
 )
 from grants.payments.gateway import PaymentError
-from grants.payments.simulator import gateway as simulated
+from grants.payments.simulator import base as simulated
 from grants.payments.simulator.gateway import SimulatedGateway
 from grants.payments.simulator.models import SimulatedIdempotencyKey, SimulatedStripeObject
 from grants.services import awards, disbursements, installments, ledger, payments, payouts

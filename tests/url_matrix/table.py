@@ -302,6 +302,8 @@ ROWS = [
     Row("admin/donations/record/", RECORD_GIFT, RECORD_GIFT_400),
     Row("admin/donations/<int:pk>/", PAY_A),
     Row("admin/donations/<int:pk>/resend-receipt/", PAY_LIST_405, RESEND),
+    Row("admin/donations/<int:pk>/void/", PAY_LIST_405, RESEND,
+        note="no reason given (and a Stripe gift is refunded, not voided): back to the gift"),
     Row("admin/donations/donors/<int:pk>/", PAY_A),
     # --- Spending reports ---
     Row("admin/reports/", REPORT_AREA),
