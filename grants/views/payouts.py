@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 
-from grants.models import Foundation, Organization, PayeeAccount, PayoutStatus
+from grants.models import Foundation, Organization, PayoutStatus
 from grants.payments.gateway import PaymentError
 from grants.permissions import is_organization_member
 from grants.services import payments
@@ -40,7 +40,7 @@ def payouts(request, foundation_slug: str, organization_id: int):
             messages.error(request, error.message)
             return redirect(request.path)
         return redirect(url)
-    payee = PayeeAccount.objects.filter(foundation=foundation, organization=organization).first()
+    payee = payments.organization_payee(foundation.pk, organization.pk)  # never a volunteer's own
     context = {
         "foundation": foundation,
         "organization": organization,

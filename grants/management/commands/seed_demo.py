@@ -36,7 +36,6 @@ from grants.models import (
     LegalStatus,
     Organization,
     OrganizationMembership,
-    PayeeAccount,
     PayoutStatus,
     ProgramType,
     RateUnit,
@@ -418,10 +417,10 @@ class Command(BaseCommand):
 
     def _ready_payee(self, organization, foundation, applicant):
         """The organization onboards with the simulated Stripe and is ready for payouts."""
-        payee = PayeeAccount.objects.filter(foundation=foundation, organization=organization).first()
+        payee = payment_service.organization_payee(foundation.pk, organization.pk)
         if payee is None:
             payment_service.start_onboarding(organization=organization, foundation=foundation, by=applicant)
-            payee = PayeeAccount.objects.get(foundation=foundation, organization=organization)
+            payee = payment_service.organization_payee(foundation.pk, organization.pk)
         if settings.STRIPE_GATEWAY == "simulated" and payee.payout_status != PayoutStatus.READY:
             SimulatedGateway(foundation).complete_onboarding(payee.stripe_account_id, outcome="complete")
         return payee
