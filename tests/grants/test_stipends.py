@@ -707,7 +707,7 @@ def test_a_volunteers_account_is_created_without_the_coordinators_email(world, h
     assert world["grantee"].email not in str(account.data)
 
 
-def test_an_organizations_award_is_never_paid_to_a_volunteers_account(world, hotline):
+def test_an_organizations_award_is_never_paid_to_a_volunteers_account(world, hotline, client):
     """The volunteer set up payouts before the organization did: the award waits for the
     organization's own account instead of going to the volunteer's."""
     from grants.models import Disbursement
@@ -721,6 +721,10 @@ def test_an_organizations_award_is_never_paid_to_a_volunteers_account(world, hot
     installments.mark_due_installments(today=D(2027, 1, 1))
 
     assert payments.payee_for(award) is None
+    # The grantee's payout page speaks of the organization's account, not the volunteer's.
+    client.force_login(world["grantee"])
+    page = client.get(f"/en/payouts/{world['foundation'].slug}/{world['organization'].pk}/").content.decode()
+    assert "Set up payouts with Stripe" in page
     with pytest.raises(payments.PaymentRefused, match="has not set up payouts"):
         payments.release_installment(award.installments.get(), by=world["finance"])
     assert not Disbursement.objects.exists()
