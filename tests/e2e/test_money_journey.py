@@ -163,3 +163,55 @@ def test_grantee_sets_up_payouts_and_finance_releases_the_payment(accepted_award
     with translation.override("es"):
         amount, paid = money(usd(2500)), str(InstallmentStatus.PAID.label)
     expect(home.get_by_role("row").filter(has_text=amount).first).to_contain_text(paid)
+
+
+def test_a_payment_stripe_did_not_answer_is_checked_with_stripe_never_sent_twice(
+    accepted_award, url, new_page, monkeypatch
+):
+    """Stripe makes the transfer and then answers 500: the results say the outcome is unknown,
+    the payment's page offers "Check with Stripe", which finds the transfer; nothing is sent twice."""
+    from grants.payments.gateway import PaymentError
+    from grants.payments.simulator.gateway import SimulatedGateway
+    from grants.payments.simulator.models import SimulatedStripeObject
+    from grants.services import payments
+
+    award, finance = accepted_award["award"], accepted_award["finance"]
+    payments.start_onboarding(
+        organization=accepted_award["organization"],
+        foundation=award.fund.foundation,
+        by=accepted_award["grantee"],
+    )
+    payee = payments.payee_for(award)
+    SimulatedGateway(award.fund.foundation).complete_onboarding(payee.stripe_account_id)
+    real = SimulatedGateway.create_transfer
+
+    def create_then_fail(self, **params):
+        real(self, **params)
+        raise PaymentError("api")
+
+    monkeypatch.setattr(SimulatedGateway, "create_transfer", create_then_fail)
+    monkeypatch.setattr("grants.payments.simulator.base.deliver_after_commit", lambda delivery: None)
+
+    office = new_page("en-US")
+    sign_in_staff(office, url, finance)
+    office.goto(url("/admin/payments/"))
+    office.get_by_role("row").filter(has_text=award.reference).get_by_role("checkbox").check()
+    office.get_by_role("button", name="Review and release").click()
+    office.get_by_role("button", name="Release 1 payment").click()
+    expect(office.get_by_role("main")).to_contain_text("Stripe did not say whether this payment was made")
+    disbursement = Disbursement.objects.get()
+    assert disbursement.status == DisbursementStatus.UNKNOWN
+
+    monkeypatch.setattr(SimulatedGateway, "create_transfer", real)
+    office.goto(url(f"/admin/payments/disbursements/{disbursement.pk}/"))
+    expect(office.get_by_role("main")).to_contain_text("Outcome unknown, being checked with Stripe")
+    assert_accessible(office, context="main")
+    office.screenshot(path="docs/screenshots/payment-outcome-unknown-wide.png", full_page=True)
+    office.set_viewport_size({"width": 390, "height": 844})
+    office.screenshot(path="docs/screenshots/payment-outcome-unknown-phone.png", full_page=True)
+    office.get_by_role("button", name="Check with Stripe").click()
+
+    expect(office.get_by_role("main")).to_contain_text("Paid")
+    disbursement.refresh_from_db()
+    assert disbursement.status == DisbursementStatus.PAID
+    assert SimulatedStripeObject.objects.filter(kind="transfer").count() == 1
