@@ -216,17 +216,26 @@ class DonationView(DonationsPage):
         return context
 
 
-class ResendReceiptView(DonationsPage):
-    """POST only: email the receipt again (same number); back to the donation with a message."""
+class GiftActionView(DonationsPage):
+    """A POST-only action on one gift: another foundation's gift is 404; staff who may see it but
+    not act on it (auditors) are refused."""
 
     http_method_names = ["post"]
 
-    def post(self, request, *args, **kwargs):
-        donation = donations_visible_to(request.user).filter(pk=kwargs["pk"]).first()
+    def gift_to_act_on(self, pk: int):
+        donation = donations_visible_to(self.request.user).filter(pk=pk).first()
         if donation is None:
             raise Http404
         if donation.foundation_id not in self.act_foundations:
             raise PermissionDenied
+        return donation
+
+
+class ResendReceiptView(GiftActionView):
+    """POST only: email the receipt again (same number); back to the donation with a message."""
+
+    def post(self, request, *args, **kwargs):
+        donation = self.gift_to_act_on(kwargs["pk"])
         try:
             receipts.resend_receipt(donation, by=request.user)
         except receipts.ReceiptError as error:
@@ -240,17 +249,11 @@ class ResendReceiptView(DonationsPage):
         return redirect("donations_admin:donation", donation.pk)
 
 
-class VoidGiftView(DonationsPage):
+class VoidGiftView(GiftActionView):
     """POST only: void an offline gift with a reason (finance); back to the donation with a message."""
 
-    http_method_names = ["post"]
-
     def post(self, request, *args, **kwargs):
-        donation = donations_visible_to(request.user).filter(pk=kwargs["pk"]).first()
-        if donation is None:
-            raise Http404
-        if donation.foundation_id not in self.act_foundations:
-            raise PermissionDenied
+        donation = self.gift_to_act_on(kwargs["pk"])
         try:
             void_gift(donation, by=request.user, reason=request.POST.get("reason", ""))
         except DomainError as error:

@@ -330,9 +330,6 @@ def find_disbursement(
     return disbursements.lock(found.pk)
 
 
-transfer_mismatch = disbursements.transfer_mismatch
-
-
 def _post_paid(disbursement: Disbursement, installment: Installment, transfer_id: str) -> None:
     installments.post_payment(installment, by=None, cash_account=AccountKind.PROCESSOR_CASH,
                               reference=transfer_id, disbursement=disbursement)  # fmt: skip

@@ -19,6 +19,7 @@ from grants.models import (
     PayeeAccount,
     PayoutStatus,
     WebhookEvent,
+    WebhookEventStatus,
 )
 from grants.payments.gateway import (
     PaymentError,
@@ -30,7 +31,11 @@ from grants.services import disbursements, payments, stipend_payments
 
 logger = logging.getLogger(__name__)
 
-PROCESSED, IGNORED, FLAGGED = "processed", "ignored", "flagged"
+PROCESSED, IGNORED, FLAGGED = (
+    WebhookEventStatus.PROCESSED,
+    WebhookEventStatus.IGNORED,
+    WebhookEventStatus.FLAGGED,
+)
 CONNECT = "connect"
 D = DisbursementStatus
 
