@@ -3,10 +3,15 @@
 Page tree per language (Wagtail i18n, ``/en/`` and ``/es/``)::
 
     HomePage
-    ├── FundIndexPage            all funds and a filterable list of calls
-    │   └── FundPage             public face of one grants.Fund
-    │       └── FundingCallPage  public face of one grants.FundingCall
+    ├── FoundationPage           one foundation's section: who they are, contact, their funds
+    │   ├── FundPage             public face of one grants.Fund of that foundation
+    │   │   └── FundingCallPage  public face of one grants.FundingCall
+    │   └── StandardPage         the foundation's own pages
+    ├── FundIndexPage            all funds and a filterable list of calls, every foundation
     └── StandardPage             about, privacy notice, know-your-rights resources
+
+Each foundation owns its section (``cms.sections``): its staff get Wagtail page permissions
+on it and nowhere else, so the explorer, search, reports and choosers follow.
 """
 
 from django.conf import settings
@@ -48,7 +53,7 @@ class HomePage(Page):
     intro = RichTextField(_("introduction"), blank=True, features=RICH_TEXT_FEATURES)
 
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["cms.FundIndexPage", "cms.StandardPage"]
+    subpage_types = ["cms.FoundationPage", "cms.FundIndexPage", "cms.StandardPage"]
     max_count_per_parent = 1
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -108,6 +113,34 @@ class FundIndexPage(Page):
         return context
 
 
+class FoundationPage(Page):
+    """A foundation's own section of the site: who they are, how to reach them, their funds.
+
+    One per foundation and language (``cms.sections.ensure_foundation_section``); the
+    foundation's staff hold page permissions on it and on everything beneath it.
+    """
+
+    foundation = models.ForeignKey(
+        "grants.Foundation",
+        on_delete=models.PROTECT,
+        related_name="section_pages",
+        verbose_name=_("foundation"),
+    )
+    intro = RichTextField(_("who we are"), blank=True, features=RICH_TEXT_FEATURES)
+    body = StreamField(BodyBlock(), verbose_name=_("body"), blank=True)
+
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.FundPage", "cms.StandardPage"]
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+
+    class Meta:
+        verbose_name = _("foundation section")
+
+    def permissions_for_user(self, user):
+        return FoundationPagePermissionTester(user, self, self.foundation_id)
+
+
 class FoundationPagePermissionTester(PagePermissionTester):
     """Page permissions of a foundation's own page: staff of other foundations may not restrict
     who can see it. (Editing, moving, copying... are refused by the hooks in cms/wagtail_hooks.py
@@ -134,7 +167,7 @@ class FundPage(Page):
     summary = models.CharField(_("summary"), max_length=300, help_text=_("One or two sentences for lists."))
     body = RichTextField(_("description"), blank=True, features=RICH_TEXT_FEATURES)
 
-    parent_page_types = ["cms.FundIndexPage"]
+    parent_page_types = ["cms.FoundationPage", "cms.FundIndexPage"]
     subpage_types = ["cms.FundingCallPage"]
 
     content_panels = Page.content_panels + [
@@ -273,7 +306,7 @@ class StandardPage(Page):
     intro = models.CharField(_("introduction"), max_length=300, blank=True)
     body = StreamField(BodyBlock(), verbose_name=_("body"), blank=True)
 
-    parent_page_types = ["cms.HomePage", "cms.StandardPage"]
+    parent_page_types = ["cms.HomePage", "cms.FoundationPage", "cms.StandardPage"]
     subpage_types = ["cms.StandardPage"]
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
@@ -444,6 +477,7 @@ def fund_pages(locale):
 
 __all__ = [
     "BrandingSettings",
+    "FoundationPage",
     "FundIndexPage",
     "FundPage",
     "FundingCallPage",
