@@ -89,6 +89,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "grants.middleware_health.HealthCheckMiddleware",  # /healthz for load balancers, before host checks
     "django.middleware.security.SecurityMiddleware",
     "grants.middleware_headers.ContentSecurityPolicyMiddleware",  # django-csp, admin policy by path
     "grants.middleware_headers.PermissionsPolicyMiddleware",
