@@ -194,12 +194,16 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # Email: printed to the console unless an SMTP host is configured.
 EMAIL_HOST = env("EMAIL_HOST")
-EMAIL_BACKEND = env(
+# Every email goes through the outbox (grants/mail.py, grants/services/outbox.py): kept in the
+# database, delivered by the worker, retried. EMAIL_BACKEND (the environment variable) names the
+# backend that talks to the mail server.
+EMAIL_DELIVERY_BACKEND = env(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend",
 )
+EMAIL_BACKEND = "grants.mail.OutboxBackend"
 EMAIL_PORT = int(env("EMAIL_PORT", "587"))
 EMAIL_HOST_USER = env("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")

@@ -40,7 +40,7 @@ from grants.models import (
     StaffMembership,
     User,
 )
-from grants.services import installments, payouts
+from grants.services import installments, outbox, payouts
 from grants.services.notifications import send_templated_email
 from grants.services.reviews import OFFICER_ROLES
 from grants.services.workflow import OPEN_STATES, record
@@ -298,6 +298,12 @@ def purge_retention_task() -> int:
 def settle_payouts_task() -> dict:
     """Ask Stripe what happened to payments it left unsettled (see ``payouts.settle_open_disbursements``)."""
     return payouts.settle_open_disbursements()
+
+
+@task()
+def send_due_emails_task() -> dict:
+    """Deliver the emails that are due (see ``outbox.send_due``)."""
+    return outbox.send_due()
 
 
 # --- Stripe events -------------------------------------------------------------------------

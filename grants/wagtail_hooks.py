@@ -4,6 +4,7 @@ from .admin.activity import ActivityViewSet
 from .admin.applications import ApplicationViewSet
 from .admin.awards import AwardViewSet
 from .admin.donations import DonationsViewSet
+from .admin.emails import EmailsViewSet
 from .admin.exports import ExportsViewSet
 from .admin.money import FundMoneyViewSet
 from .admin.payments import PaymentsViewSet
@@ -73,6 +74,11 @@ def register_privacy_viewset():
 @hooks.register("register_admin_viewset")
 def register_stripe_keys_viewset():
     return StripeKeysViewSet("stripe_keys")
+
+
+@hooks.register("register_admin_viewset")
+def register_emails_viewset():
+    return EmailsViewSet("emails")
 
 
 @hooks.register("construct_reports_menu")

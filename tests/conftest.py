@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import translation
 
 from tests import factories, pages
@@ -44,6 +44,18 @@ def _force_login_means_fully_signed_in(monkeypatch):
         record_second_factor(self, user)
 
     monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
+def _email_through_the_outbox():
+    """Django's test setup swaps ``EMAIL_BACKEND`` for its in-memory one; put the portal's outbox
+    back in front of it, so every test's email takes the production path (a row, a task,
+    delivery) and still lands in ``mail.outbox``."""
+    with override_settings(
+        EMAIL_BACKEND="grants.mail.OutboxBackend",
+        EMAIL_DELIVERY_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)

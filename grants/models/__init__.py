@@ -43,6 +43,7 @@ from .ledger import (
     normalise_reference,
 )
 from .organizations import LegalStatus, Organization, OrganizationInvite, OrganizationMembership
+from .outbox import EmailStatus, OutgoingEmail
 from .payments import (
     Disbursement,
     DisbursementStatus,
@@ -117,6 +118,7 @@ __all__ = [
     "Donation",
     "DonationStatus",
     "Donor",
+    "EmailStatus",
     "EntryCause",
     "Expenditure",
     "ExportFormat",
@@ -140,6 +142,7 @@ __all__ = [
     "Organization",
     "OrganizationInvite",
     "OrganizationMembership",
+    "OutgoingEmail",
     "PayeeAccount",
     "PaymentChannel",
     "PaymentReference",

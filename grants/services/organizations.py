@@ -447,4 +447,5 @@ def send_invite_email(*, invite_id: int, language: str, site_url: str) -> None:
         html = render_to_string("emails/organization_invite.html", context)
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [invite.email])
     message.attach_alternative(html, "text/html")
+    message.kind = "organization_invite"
     message.send()

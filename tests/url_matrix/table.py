@@ -334,6 +334,11 @@ ROWS = [
     Row("admin/stripe-keys/<int:foundation_id>/", admin("DEN  DEN  DEN  DEN  DEN  OK   404  404  404"),
         admin("DEN  DEN  DEN  DEN  DEN  RE   404  404  404"), args={"foundation_id": "foundation.pk"},
         note="keys are write-only: an empty form keeps the stored ones"),
+    Row("admin/emails/", admin("DEN  DEN  DEN  DEN  DEN  OK   DEN  DEN  DEN"),
+        note="foundation admins see their foundation's messages; superusers every one"),
+    Row("admin/emails/<int:pk>/send-again/", admin("405  405  405  405  405  405  405  405  405"),
+        admin("DEN  DEN  DEN  DEN  DEN  RE   DEN  DEN  DEN"), args={"pk": "email.pk"},
+        note="a sent message is not sent again: back to the list with a message"),
     # --- Public site: language, branding, simulated Stripe, webhooks ---
     Row("language/", "RE " * 12),
     Row("branding.css", EVERYONE),

@@ -31,10 +31,12 @@ from grants.models import (
     ApplicationStatus,
     DecisionMessage,
     Donor,
+    EmailStatus,
     EntryCause,
     GiftKind,
     JournalEntry,
     OrganizationMembership,
+    OutgoingEmail,
     PayeeAccount,
     ReviewAssignment,
     Role,
@@ -260,8 +262,17 @@ def build_world(site) -> dict:
                                      "data": {"object": {"id": "ch_unknown", "object": "charge"}}},
         status=WebhookEventStatus.FLAGGED, note="unknown donation",
     )  # fmt: skip
+    # An email about A, already sent (sending it again is refused and changes nothing).
+    email = OutgoingEmail.objects.create(
+        kind="award_offered",
+        foundation=foundation,
+        status=EmailStatus.SENT,
+        attempts=1,
+        recipient_hint="…@a.example",
+    )
     return {
         **a,
+        "email": email,
         "flagged_event": flagged_event,
         "deletion": deletion,
         "security_key": security_key,

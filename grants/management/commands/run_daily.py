@@ -8,6 +8,7 @@ from grants.tasks import (
     mark_installments_due,
     purge_expired_exports,
     purge_retention_task,
+    send_due_emails_task,
     send_report_reminders_task,
     settle_payouts_task,
 )
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         "so; expired export files are deleted; each foundation's retention rule is applied (files "
         "and sensitive answers of old declined or withdrawn applications, contact details of donors "
         "gone quiet); Stripe events whose task was lost are applied; payments Stripe left unsettled (a timeout, "
-        "an error that does not say whether it paid) are looked up at Stripe and settled. Safe to run more than once a day. Example cron line: "
+        "an error that does not say whether it paid) are looked up at Stripe and settled; emails the mail server refused are tried again. Safe to run more than once a day. Example cron line: "
         "'5 6 * * * cd /srv/fundportal && .venv/bin/python manage.py run_daily'. With --enqueue the "
         "work goes to the task worker."
     )
@@ -38,6 +39,7 @@ class Command(BaseCommand):
                 purge_retention_task,
                 apply_pending_webhook_events,
                 settle_payouts_task,
+                send_due_emails_task,
             ):
                 result = task.enqueue()
                 self.stdout.write(f"Queued {task.name} ({result.id}).")
@@ -48,9 +50,11 @@ class Command(BaseCommand):
         retained = purge_retention_task.call()
         applied = apply_pending_webhook_events.call()
         settled = settle_payouts_task.call()
+        emails = send_due_emails_task.call()
         self.stdout.write(
             f"{due} installments became due. {reminders} report reminders sent. {purged} expired exports deleted."
             f" {retained} applications and donors erased under the retention rule."
             f" {applied} Stripe events left waiting were applied."
             f" Payments waiting for Stripe: {describe(settled)}"
+            f" Emails waiting: {emails.get('sent', 0)} sent, {emails.get('retrying', 0)} to be tried again."
         )
