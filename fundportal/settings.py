@@ -176,12 +176,64 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Applicant uploads and receipts never live under MEDIA_URL: a view checks permission first.
 PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private_media")))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "private": {
+# Files: the local disk (the demo's default) or an S3-compatible object store (STORAGE_BACKEND=s3),
+# so every web node and the worker read the same files. Public media (Wagtail images and
+# documents) and private files (applicant uploads, receipts, exports) live in separate buckets or
+# prefixes; private objects are never public: they are streamed by the views that check
+# permission (grants/views/files.py), never linked.
+STORAGE_BACKEND = env("STORAGE_BACKEND", "filesystem")
+if STORAGE_BACKEND == "s3":
+    _s3 = {
+        "endpoint_url": env("S3_ENDPOINT_URL") or None,  # empty: Amazon S3 itself
+        "region_name": env("S3_REGION") or None,
+        "access_key": env("S3_ACCESS_KEY_ID") or None,  # empty: boto3's own chain (AWS_* variables, roles)
+        "secret_key": env("S3_SECRET_ACCESS_KEY") or None,
+        "addressing_style": env("S3_ADDRESSING_STYLE", "path"),
+        "signature_version": "s3v4",
+        "file_overwrite": False,
+    }
+    _public_bucket = env("S3_PUBLIC_BUCKET")
+    _private_bucket = env("S3_PRIVATE_BUCKET", _public_bucket)
+    if not _public_bucket:
+        raise ImproperlyConfigured(
+            "STORAGE_BACKEND=s3 needs S3_PUBLIC_BUCKET (and S3_PRIVATE_BUCKET, or prefixes)."
+        )
+    if _private_bucket == _public_bucket and env("S3_PUBLIC_PREFIX", "public") == env(
+        "S3_PRIVATE_PREFIX", "private"
+    ):
+        raise ImproperlyConfigured("Public and private files need different buckets or prefixes.")
+    PUBLIC_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3,
+            "bucket_name": _public_bucket,
+            "location": env("S3_PUBLIC_PREFIX", "public"),
+            "custom_domain": env("S3_PUBLIC_DOMAIN") or None,  # a CDN or the bucket's public host
+            "querystring_auth": env_bool("S3_PUBLIC_SIGNED_URLS", False),
+            "default_acl": None,  # the bucket's policy decides; never per-object public ACLs
+        },
+    }
+    PRIVATE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3,
+            "bucket_name": _private_bucket,
+            "location": env("S3_PRIVATE_PREFIX", "private"),
+            "querystring_auth": True,
+            "default_acl": "private",
+        },
+    }
+elif STORAGE_BACKEND == "filesystem":
+    PUBLIC_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    PRIVATE_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
-    },
+    }
+else:
+    raise ImproperlyConfigured("STORAGE_BACKEND is 'filesystem' (the default) or 's3'.")
+STORAGES = {
+    "default": PUBLIC_STORAGE,
+    "private": PRIVATE_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -504,6 +556,7 @@ if TESTING:
     # Fast hashing keeps the suite quick; production keeps Django's default PBKDF2.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", "/tmp/fundportal-test-private"))
-    STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT
+    if STORAGE_BACKEND != "s3":
+        STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT
     # Public uploads made by tests (CMS documents, images) stay out of the checkout.
     MEDIA_ROOT = Path(env("MEDIA_ROOT", "/tmp/fundportal-test-media"))
