@@ -160,6 +160,7 @@ class Capability(StrEnum):
     PRIVACY_READ = "privacy_read"
     PRIVACY_ADMIN = "privacy_admin"
     DECIDE_DELETIONS = "decide_deletions"
+    MANAGE_EMAILS = "manage_emails"
     # Content
     EDIT_CONTENT = "edit_content"
 
@@ -241,6 +242,8 @@ CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.PRIVACY_ADMIN: frozenset({_ADMIN}),
     # Approve or reject an organization's request to delete its data (the service's own check).
     Capability.DECIDE_DELETIONS: frozenset({_ADMIN}),
+    # Read the foundation's outgoing emails (the outbox) and send a failed one again.
+    Capability.MANAGE_EMAILS: frozenset({_ADMIN}),
     # Content --------------------------------------------------------------------------------
     # Create and change funds, funding calls and decision messages (Wagtail pages: the role
     # groups' page permissions in grants/services/staff.py give the same roles).
