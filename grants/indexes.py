@@ -2,7 +2,7 @@
 
 Staff read gifts newest first by the day each was received: the date entered for an offline
 gift, else the local day payment completed, else the local day the gift was started
-(``grants.admin.donations.donations_visible_to``). "Local day" is ``completed_at AT TIME ZONE
+(``grants.permissions.donations_visible_to``). "Local day" is ``completed_at AT TIME ZONE
 '<TIME_ZONE>'``, so an index that serves that order has to name the time zone. Without it
 PostgreSQL reads and sorts every gift of the foundation for each page (150 ms at 100,000 gifts);
 with it the first page is an index scan.

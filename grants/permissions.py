@@ -1,23 +1,36 @@
 """Who may see and do what: decided here, from role and foundation, and nowhere else.
 
-Objects of a foundation the user does not work for are treated as missing (404), so their
-existence is not revealed.
+``CAPABILITIES`` is the table: for each ``Capability`` (a thing a person may do or see), the
+staff roles that hold it. Code asks one question, ``can(user, capability, foundation)``, or scopes
+rows with ``foundations_where(user, capability)`` / ``scope(queryset, user, capability, path)``;
+it never names roles. Objects of a foundation the user does not work for are treated as missing
+(404), so their existence is not revealed.
 """
 
 from collections.abc import Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
+from enum import StrEnum
 
-from django.db.models import QuerySet
+from django.db.models import DateField, QuerySet
+from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 
 from .models import (
+    ActivityEntry,
     Application,
     ApplicationStatus,
+    Award,
+    AwardStatus,
+    Disbursement,
+    Donation,
+    ExportJob,
     Foundation,
+    Fund,
     IntakeChannel,
     OrganizationMembership,
+    ReportDueDate,
     Role,
     StaffMembership,
 )
@@ -105,13 +118,216 @@ def scope_to_foundations(queryset: QuerySet, user, foundation_path: str, roles=N
     return queryset.filter(**{f"{foundation_path}__in": foundation_ids(user, roles)})
 
 
-EDITOR_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER)
+# --- The table: what each role may do --------------------------------------------------------
+
+
+class Capability(StrEnum):
+    """One thing a person may do or see at a foundation. Which roles hold it: ``CAPABILITIES``."""
+
+    # Applications
+    VIEW_APPLICATIONS = "view_applications"
+    READ_SENSITIVE_ANSWERS = "read_sensitive_answers"
+    INTAKE_APPLICATIONS = "intake_applications"
+    DECIDE_APPLICATIONS = "decide_applications"
+    REVIEW = "review"
+    # Awards
+    VIEW_AWARDS = "view_awards"
+    MANAGE_AWARDS = "manage_awards"
+    HOLD_PAYMENTS = "hold_payments"
+    # Money, payments, Stripe
+    VIEW_MONEY = "view_money"
+    RECORD_MONEY = "record_money"
+    CONFIRM_RETURNS = "confirm_returns"
+    VIEW_PAYMENTS = "view_payments"
+    RELEASE_PAYMENTS = "release_payments"
+    VIEW_WEBHOOK_EVENTS = "view_webhook_events"
+    REAPPLY_WEBHOOK_EVENTS = "reapply_webhook_events"
+    MANAGE_STRIPE_KEYS = "manage_stripe_keys"
+    # Donations
+    VIEW_DONORS = "view_donors"
+    ACT_ON_DONATIONS = "act_on_donations"
+    RESEND_RECEIPTS = "resend_receipts"
+    # Spending reports
+    VIEW_REPORTS = "view_reports"
+    DECIDE_REPORTS = "decide_reports"
+    # Stipends
+    VIEW_STIPENDS = "view_stipends"
+    MANAGE_STIPENDS = "manage_stipends"
+    PAY_STIPENDS = "pay_stipends"
+    # Oversight and privacy
+    VIEW_ACTIVITY = "view_activity"
+    EXPORT = "export"
+    PRIVACY_READ = "privacy_read"
+    PRIVACY_ADMIN = "privacy_admin"
+    DECIDE_DELETIONS = "decide_deletions"
+    MANAGE_EMAILS = "manage_emails"
+    # Content
+    EDIT_CONTENT = "edit_content"
+
+
+_ADMIN, _OFFICER, _REVIEWER, _FINANCE, _AUDITOR = (
+    Role.FOUNDATION_ADMIN,
+    Role.PROGRAM_OFFICER,
+    Role.REVIEWER,
+    Role.FINANCE_OFFICER,
+    Role.AUDITOR,
+)
+
+# Who may do what, at the foundations where they hold the role. Superusers (platform
+# administrators) hold every capability everywhere. Program officers do not see donors; auditors
+# read and change nothing; reviewers only see what they are assigned (decided per assignment).
+CAPABILITIES: dict[Capability, frozenset[Role]] = {
+    # Applications ---------------------------------------------------------------------------
+    # List and read submitted applications (never drafts) and their reviews' summary.
+    Capability.VIEW_APPLICATIONS: frozenset({_ADMIN, _OFFICER, _AUDITOR}),
+    # Read the answers to questions marked sensitive (encrypted at rest).
+    Capability.READ_SENSITIVE_ANSWERS: frozenset({_ADMIN, _OFFICER}),
+    # Enter an application for a group by phone or in person, and complete that draft.
+    Capability.INTAKE_APPLICATIONS: frozenset({_ADMIN, _OFFICER}),
+    # The officer's work on an application: screen, assign reviewers, ask for more, decide.
+    Capability.DECIDE_APPLICATIONS: frozenset({_ADMIN, _OFFICER}),
+    # Be assigned to review, declare conflicts, score; the "My reviews" area.
+    Capability.REVIEW: frozenset({_ADMIN, _OFFICER, _REVIEWER}),
+    # Awards ---------------------------------------------------------------------------------
+    # List and read awards, their payment schedules and activity.
+    Capability.VIEW_AWARDS: frozenset({_ADMIN, _OFFICER, _FINANCE, _AUDITOR}),
+    # Make, amend and cancel awards (set terms and payment schedules).
+    Capability.MANAGE_AWARDS: frozenset({_ADMIN, _OFFICER}),
+    # Hold a payment of an award, and lift the hold.
+    Capability.HOLD_PAYMENTS: frozenset({_ADMIN, _OFFICER, _FINANCE}),
+    # Money, payments, Stripe ----------------------------------------------------------------
+    # Read a fund's figures and journal ("Fund money").
+    Capability.VIEW_MONEY: frozenset({_ADMIN, _OFFICER, _FINANCE, _AUDITOR}),
+    # Record income and opening balances; reverse such entries.
+    Capability.RECORD_MONEY: frozenset({_ADMIN, _FINANCE}),
+    # Confirm that grant money a grantee returned has arrived.
+    Capability.CONFIRM_RETURNS: frozenset({_ADMIN, _FINANCE}),
+    # Read payments to release, disbursements, reconciliation, payee accounts.
+    Capability.VIEW_PAYMENTS: frozenset({_ADMIN, _FINANCE, _AUDITOR}),
+    # Release installments, record a payment made outside Stripe, ask Stripe about a payment.
+    Capability.RELEASE_PAYMENTS: frozenset({_ADMIN, _FINANCE}),
+    # Read Stripe's webhook events (refused and flagged ones are part of the money story).
+    Capability.VIEW_WEBHOOK_EVENTS: frozenset({_ADMIN, _FINANCE, _AUDITOR}),
+    # Apply a flagged webhook event again (it moves money).
+    Capability.REAPPLY_WEBHOOK_EVENTS: frozenset({_ADMIN, _FINANCE}),
+    # Set or replace the foundation's Stripe keys.
+    Capability.MANAGE_STRIPE_KEYS: frozenset({_ADMIN}),
+    # Donations ------------------------------------------------------------------------------
+    # See donations and who gave them (donor identity).
+    Capability.VIEW_DONORS: frozenset({_ADMIN, _FINANCE, _AUDITOR}),
+    # Record an offline gift, void one recorded by mistake.
+    Capability.ACT_ON_DONATIONS: frozenset({_ADMIN, _FINANCE}),
+    # Email a gift's receipt again.
+    Capability.RESEND_RECEIPTS: frozenset({_ADMIN, _FINANCE}),
+    # Spending reports -----------------------------------------------------------------------
+    # Read grantees' spending reports, their receipts and program results.
+    Capability.VIEW_REPORTS: frozenset({_ADMIN, _OFFICER, _FINANCE, _AUDITOR}),
+    # Accept a report or ask for changes.
+    Capability.DECIDE_REPORTS: frozenset({_ADMIN, _OFFICER}),
+    # Stipends -------------------------------------------------------------------------------
+    # Read stipend programs, volunteers' shifts and monthly batches.
+    Capability.VIEW_STIPENDS: frozenset({_ADMIN, _OFFICER, _FINANCE, _AUDITOR}),
+    # Set up stipend programs, compute and approve monthly batches.
+    Capability.MANAGE_STIPENDS: frozenset({_ADMIN, _OFFICER}),
+    # Pay an approved stipend batch (never one the same person approved).
+    Capability.PAY_STIPENDS: frozenset({_ADMIN, _FINANCE}),
+    # Oversight and privacy ------------------------------------------------------------------
+    # Read the activity log.
+    Capability.VIEW_ACTIVITY: frozenset({_ADMIN, _FINANCE, _AUDITOR}),
+    # Export the audit workbook and download it.
+    Capability.EXPORT: frozenset({_ADMIN, _FINANCE, _AUDITOR}),
+    # Read the Privacy area (settings, retention runs, access log, deletion requests).
+    Capability.PRIVACY_READ: frozenset({_ADMIN, _AUDITOR}),
+    # Act in the Privacy area: run the retention preview, approve or reject deletion requests.
+    Capability.PRIVACY_ADMIN: frozenset({_ADMIN}),
+    # Approve or reject an organization's request to delete its data (the service's own check).
+    Capability.DECIDE_DELETIONS: frozenset({_ADMIN}),
+    # Read the foundation's outgoing emails (the outbox) and send a failed one again.
+    Capability.MANAGE_EMAILS: frozenset({_ADMIN}),
+    # Content --------------------------------------------------------------------------------
+    # Create and change funds, funding calls and decision messages (Wagtail pages: the role
+    # groups' page permissions in grants/services/staff.py give the same roles).
+    Capability.EDIT_CONTENT: frozenset({_ADMIN, _OFFICER}),
+}
+
+
+def roles_with(capability: Capability) -> list[Role]:
+    """The roles that hold ``capability``, for queries about people (``role__in=...``)."""
+    return sorted(CAPABILITIES[capability])
+
+
+def can(user, capability: Capability, foundation: Foundation | int | None) -> bool:
+    """Whether ``user`` may do ``capability`` at ``foundation`` (an object or its id).
+
+    Superusers may do everything; anonymous users nothing; nobody anything at no foundation.
+    """
+    if foundation is None:
+        return False
+    return has_role(user, foundation, *CAPABILITIES[capability])
+
+
+def foundations_where(user, capability: Capability) -> set[int]:
+    """Ids of the foundations where ``user`` may do ``capability`` (every one for superusers)."""
+    return foundation_ids(user, CAPABILITIES[capability])
+
+
+def scope(queryset: QuerySet, user, capability: Capability, foundation_path: str) -> QuerySet:
+    """The rows of ``queryset`` whose foundation (reached by ``foundation_path``) is one where
+    ``user`` may do ``capability``; superusers keep every row."""
+    return scope_to_foundations(queryset, user, foundation_path, CAPABILITIES[capability])
+
+
+# --- What each area lists -------------------------------------------------------------------
+# The rows an area of the admin shows, for the capability that opens it. A row that is not in
+# these querysets does not exist for the user (404).
+
+
+def activity_visible_to(user) -> QuerySet:
+    """Activity entries of the foundations whose activity log ``user`` may read."""
+    return scope(ActivityEntry.objects.all(), user, Capability.VIEW_ACTIVITY, "foundation")
+
+
+def awards_visible_to(user) -> QuerySet:
+    """Awards of the foundations where ``user`` may read awards."""
+    return scope(Award.objects.all(), user, Capability.VIEW_AWARDS, "fund__foundation")
+
+
+def funds_visible_to(user) -> QuerySet:
+    """Funds whose money (figures and journal) ``user`` may read."""
+    return scope(Fund.objects.all(), user, Capability.VIEW_MONEY, "foundation")
+
+
+def disbursements_visible_to(user) -> QuerySet:
+    """Disbursements of the foundations where ``user`` may read payments."""
+    return scope(Disbursement.objects.all(), user, Capability.VIEW_PAYMENTS, "foundation")
+
+
+def donations_visible_to(user) -> QuerySet:
+    """Donations of the foundations where ``user`` may see donors, with the day each was
+    received (``gift_date``: the day given for an offline gift, else the day it completed)."""
+    return scope(Donation.objects.all(), user, Capability.VIEW_DONORS, "foundation").annotate(
+        gift_date=Coalesce(
+            "received_on", TruncDate("completed_at"), TruncDate("created_at"), output_field=DateField()
+        )
+    )
+
+
+# Reports are listed for awards that report or have reported (a completed award's reports stay).
+LISTED_REPORT_AWARD_STATES = (AwardStatus.ACCEPTED, AwardStatus.ACTIVE, AwardStatus.COMPLETED)
+
+
+def due_dates_visible_to(user) -> QuerySet:
+    """Report due dates of accepted, active or completed awards where ``user`` may read reports."""
+    due_dates = ReportDueDate.objects.filter(award__status__in=LISTED_REPORT_AWARD_STATES)
+    return scope(due_dates, user, Capability.VIEW_REPORTS, "award__fund__foundation")
+
+
+def jobs_visible_to(user) -> QuerySet:
+    """Export jobs of the foundations where ``user`` may export."""
+    return scope(ExportJob.objects.all(), user, Capability.EXPORT, "foundation")
 
 
 # --- Applications ---------------------------------------------------------------------------
-
-APPLICATION_STAFF_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER, Role.AUDITOR)
-INTAKE_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER)
 
 
 def is_organization_member(user, organization_id: int) -> bool:
@@ -132,10 +348,12 @@ def application_actor(user, application) -> str | None:
     if is_organization_member(user, application.organization_id):
         return "applicant"
     foundation_id = application.call.fund.foundation_id
-    if application.intake_channel != IntakeChannel.ONLINE and has_role(user, foundation_id, *INTAKE_ROLES):
+    if application.intake_channel != IntakeChannel.ONLINE and can(
+        user, Capability.INTAKE_APPLICATIONS, foundation_id
+    ):
         return "intake_staff"
-    if application.status != ApplicationStatus.DRAFT and has_role(
-        user, foundation_id, *APPLICATION_STAFF_ROLES
+    if application.status != ApplicationStatus.DRAFT and can(
+        user, Capability.VIEW_APPLICATIONS, foundation_id
     ):
         return "staff"
     return None
@@ -158,12 +376,15 @@ def applications_visible_to_staff(user, queryset=None):
     """Submitted (non-draft) applications of the foundations where ``user`` has a staff role."""
     queryset = queryset if queryset is not None else Application.objects.all()
     queryset = queryset.exclude(status=ApplicationStatus.DRAFT)
-    return scope_to_foundations(queryset, user, "call__fund__foundation", APPLICATION_STAFF_ROLES)
+    return scope(queryset, user, Capability.VIEW_APPLICATIONS, "call__fund__foundation")
 
 
-# --- Privacy --------------------------------------------------------------------------------
+# --- Emails ---------------------------------------------------------------------------------
 
-# Foundation admins run the retention preview and decide deletion requests; auditors read the
-# Privacy area (settings, runs, access log, requests) and change nothing.
-PRIVACY_ADMIN_ROLES = (Role.FOUNDATION_ADMIN,)
-PRIVACY_READ_ROLES = (Role.FOUNDATION_ADMIN, Role.AUDITOR)
+
+def emails_visible_to(user):
+    """The outbox rows ``user`` may see (Settings → Emails): their foundations' messages for
+    those who manage emails; every message, foundation or not, for superusers."""
+    from .models import OutgoingEmail
+
+    return scope(OutgoingEmail.objects.all(), user, Capability.MANAGE_EMAILS, "foundation")

@@ -40,9 +40,9 @@ from grants.models import (
     StaffMembership,
     User,
 )
+from grants.permissions import Capability, roles_with
 from grants.services import installments, outbox, payouts
 from grants.services.notifications import send_templated_email
-from grants.services.reviews import OFFICER_ROLES
 from grants.services.workflow import OPEN_STATES, record
 
 DIGEST_ACTION = "officer_digest_sent"
@@ -177,7 +177,7 @@ def officer_foundations() -> dict[int, set[int]]:
     """Active officers (program officers, foundation admins) and the foundations they serve."""
     served: dict[int, set[int]] = {}
     for user_id, foundation_id in StaffMembership.objects.filter(
-        role__in=OFFICER_ROLES, user__is_active=True
+        role__in=roles_with(Capability.DECIDE_APPLICATIONS), user__is_active=True
     ).values_list("user_id", "foundation_id"):
         served.setdefault(user_id, set()).add(foundation_id)
     return served

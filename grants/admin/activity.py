@@ -18,12 +18,11 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from grants.admin.applications import ACTIVITY_LABELS as APPLICATION_LABELS
 from grants.admin.awards import ACTIVITY_LABELS as AWARD_LABELS
 from grants.admin.donations import DONATION_ACTIVITY
-from grants.admin.payments import RoleViewSet
+from grants.admin.menus import CapabilityViewSet
 from grants.forms.awards import date_field
-from grants.models import ActivityEntry, Role
-from grants.permissions import foundation_ids
+from grants.models import ActivityEntry
+from grants.permissions import Capability, activity_visible_to, foundations_where
 
-ACTIVITY_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR)
 PER_PAGE = 50
 
 SUBJECT_LABELS = {
@@ -68,14 +67,6 @@ SUBJECT_URLS = {
     "stipend_program": "stipends_admin:program",
     "stipend_batch": "stipends_admin:batch",
 }
-
-
-def activity_visible_to(user):
-    """Activity entries of the foundations where ``user`` is an admin, finance officer or auditor."""
-    entries = ActivityEntry.objects.all()
-    if getattr(user, "is_superuser", False):
-        return entries
-    return entries.filter(foundation__in=foundation_ids(user, ACTIVITY_ROLES))
 
 
 def action_label(entry: ActivityEntry) -> str:
@@ -130,7 +121,7 @@ class ActivityIndexView(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "history"
 
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_superuser and not foundation_ids(request.user, ACTIVITY_ROLES):
+        if not request.user.is_superuser and not foundations_where(request.user, Capability.VIEW_ACTIVITY):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
@@ -169,12 +160,15 @@ class ActivityIndexView(WagtailAdminTemplateMixin, TemplateView):
             entry.subject_label = SUBJECT_LABELS.get(entry.subject_type, entry.subject_type)
             entry.action_label = action_label(entry)
             entry.subject_url = subject_url(entry)
-        several = self.request.user.is_superuser or len(foundation_ids(self.request.user, ACTIVITY_ROLES)) > 1
+        several = (
+            self.request.user.is_superuser
+            or len(foundations_where(self.request.user, Capability.VIEW_ACTIVITY)) > 1
+        )
         context.update(form=form, page=page, rows=rows, several_foundations=several)
         return context
 
 
-class ActivityViewSet(RoleViewSet):
+class ActivityViewSet(CapabilityViewSet):
     """ "Activity": the log of the user's foundations, for admins, finance officers and auditors."""
 
     icon = "history"
@@ -182,7 +176,7 @@ class ActivityViewSet(RoleViewSet):
     menu_order = 190
     url_prefix = "activity"
 
-    menu_roles = ACTIVITY_ROLES
+    menu_capability = Capability.VIEW_ACTIVITY
 
     def get_urlpatterns(self):
         return [path("", ActivityIndexView.as_view(), name="index")]

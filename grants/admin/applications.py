@@ -61,15 +61,16 @@ from grants.models import (
     Organization,
     Recommendation,
     ReviewAssignment,
-    Role,
     StaffMembership,
     User,
 )
 from grants.permissions import (
-    INTAKE_ROLES,
+    Capability,
     applications_visible_to_staff,
+    can,
     foundation_ids,
-    has_role,
+    foundations_where,
+    roles_with,
 )
 from grants.services import applications as service
 from grants.services import awards as award_service
@@ -97,7 +98,7 @@ def _reviewers_for(request):
     if request is None:
         return User.objects.none()
     reviewers = StaffMembership.objects.filter(
-        foundation__in=foundation_ids(request.user), role__in=review_service.REVIEWER_ROLES
+        foundation__in=foundation_ids(request.user), role__in=roles_with(Capability.REVIEW)
     ).values("user_id")
     return User.objects.filter(pk__in=reviewers).only("id", "first_name", "last_name", "email")
 
@@ -347,7 +348,7 @@ class ApplicationIndexView(RowLinksOncePerPageMixin, IndexView):
     @cached_property
     def header_buttons(self):
         buttons = list(super().header_buttons)
-        if foundation_ids(self.request.user, INTAKE_ROLES):
+        if foundations_where(self.request.user, Capability.DECIDE_APPLICATIONS):
             buttons.append(
                 HeaderButton(
                     _("Batch actions"),
@@ -520,7 +521,7 @@ class ApplicationInspectView(InspectView):
     @cached_property
     def sees_sensitive(self) -> bool:
         foundation_id = self.object.call.fund.foundation_id
-        return has_role(self.request.user, foundation_id, Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER)
+        return can(self.request.user, Capability.READ_SENSITIVE_ANSWERS, foundation_id)
 
     def make_form(self, name, data=None):
         application = self.object
@@ -773,7 +774,7 @@ class BatchView(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "tasks"
 
     def dispatch(self, request, *args, **kwargs):
-        self.officer_foundations = foundation_ids(request.user, INTAKE_ROLES)
+        self.officer_foundations = foundations_where(request.user, Capability.DECIDE_APPLICATIONS)
         if not self.officer_foundations:
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
@@ -800,7 +801,7 @@ class BatchView(WagtailAdminTemplateMixin, TemplateView):
     def make_form(self, data=None):
         reviewers = User.objects.filter(
             staff_memberships__foundation__in=self.officer_foundations,
-            staff_memberships__role__in=review_service.REVIEWER_ROLES,
+            staff_memberships__role__in=roles_with(Capability.REVIEW),
             is_active=True,
         ).distinct()
         return BatchForm(data, reviewers=reviewers.order_by("first_name", "email"),
@@ -924,7 +925,7 @@ class IntakeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["call"].queryset = (
             FundingCall.objects.open_at(timezone.now())
-            .filter(fund__foundation__in=foundation_ids(user, INTAKE_ROLES))
+            .filter(fund__foundation__in=foundations_where(user, Capability.INTAKE_APPLICATIONS))
             .select_related("fund")
         )
 
@@ -938,7 +939,7 @@ class IntakeForm(forms.Form):
 
 
 def intake_view(request):
-    if not foundation_ids(request.user, INTAKE_ROLES):
+    if not foundations_where(request.user, Capability.INTAKE_APPLICATIONS):
         raise Http404
     form = IntakeForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():

@@ -49,10 +49,15 @@ from grants.models import (
     Fund,
     InstallmentStatus,
     JournalEntry,
-    Role,
 )
 from grants.money import ExactSum, zero
-from grants.permissions import applications_visible_to_staff, foundation_ids, has_role, scope_to_foundations
+from grants.permissions import (
+    Capability,
+    applications_visible_to_staff,
+    awards_visible_to,
+    can,
+    foundations_where,
+)
 from grants.services import awards as award_service
 from grants.services import installments as installment_service
 from grants.services import ledger
@@ -60,17 +65,10 @@ from grants.services import payments as payment_service
 from grants.services.errors import DomainError
 from grants.services.schedules import build_schedule
 
-AWARD_STAFF_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR)
-HOLD_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER, Role.FINANCE_OFFICER)
 OPEN_AWARD_STATES = (AwardStatus.OFFERED, AwardStatus.ACCEPTED, AwardStatus.ACTIVE)
 PAYABLE_AWARD_STATES = (AwardStatus.ACCEPTED, AwardStatus.ACTIVE)
 HOLDABLE = (InstallmentStatus.SCHEDULED, InstallmentStatus.DUE, InstallmentStatus.FAILED)
 RELEASABLE = (InstallmentStatus.DUE, InstallmentStatus.FAILED)
-
-
-def awards_visible_to(user):
-    """Awards of the foundations where ``user`` is an admin, officer, finance officer or auditor."""
-    return scope_to_foundations(Award.objects.all(), user, "fund__foundation", AWARD_STAFF_ROLES)
 
 
 def with_payment_summary(queryset):
@@ -91,7 +89,7 @@ def _paid(award) -> Money:
 def _funds_for(request):
     if request is None:
         return Fund.objects.none()
-    return Fund.objects.filter(foundation__in=foundation_ids(request.user, AWARD_STAFF_ROLES))
+    return Fund.objects.filter(foundation__in=foundations_where(request.user, Capability.VIEW_AWARDS))
 
 
 class AwardFilterSet(WagtailFilterSet):
@@ -225,11 +223,11 @@ class AwardInspectView(InspectView):
 
     @cached_property
     def can_hold(self) -> bool:
-        return has_role(self.request.user, self.foundation_id, *HOLD_ROLES)
+        return can(self.request.user, Capability.HOLD_PAYMENTS, self.foundation_id)
 
     @cached_property
     def is_finance(self) -> bool:
-        return has_role(self.request.user, self.foundation_id, *installment_service.FINANCE_ROLES)
+        return can(self.request.user, Capability.RELEASE_PAYMENTS, self.foundation_id)
 
     def may(self, name: str) -> bool:
         """Whether the user's role allows action ``name`` (the service still checks the state)."""

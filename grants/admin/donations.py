@@ -8,7 +8,7 @@
 * Record an offline gift (check, cash, bank transfer).
 
 Donor identity is shown only to the foundation's admins, finance officers and auditors
-(``DONOR_ROLES``). Program officers do not see donors: they decide grants, and who gave is
+(``Capability.VIEW_DONORS``). Program officers do not see donors: they decide grants, and who gave is
 not needed for that. Admins and finance officers act (record gifts, resend receipts);
 auditors read. Rows of another foundation are never listed and are a 404 when asked for.
 """
@@ -16,8 +16,7 @@ auditors read. Rows of another foundation are never listed and are a 404 when as
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import DateField, Q
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -30,11 +29,11 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
 from cms.templatetags.portal_tags import money
+from grants.admin.menus import CapabilityMenuItem
 from grants.admin.paging import choice_labels, rows_of_page, url_maker
-from grants.admin.payments import RoleMenuItem
 from grants.forms.donation_admin import DonationFilterForm, OfflineGiftForm
-from grants.models import ActivityEntry, Donation, Donor, Fund, JournalEntry, Role
-from grants.permissions import foundation_ids, scope_to_foundations
+from grants.models import ActivityEntry, Donation, Donor, Fund, JournalEntry
+from grants.permissions import Capability, donations_visible_to, foundations_where, scope
 from grants.services import receipts
 from grants.services.access_log import record_access
 from grants.services.errors import DomainError
@@ -46,8 +45,6 @@ from grants.services.offline_gifts import (
     void_gift,
 )
 
-DONOR_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR)
-ACT_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
 PER_PAGE = 50
 
 DONATION_ACTIVITY = {
@@ -59,27 +56,18 @@ DONATION_ACTIVITY = {
 }
 
 
-def donations_visible_to(user):
-    """Donations of the foundations where ``user`` may see donors, with the day each was received."""
-    return scope_to_foundations(Donation.objects.all(), user, "foundation", DONOR_ROLES).annotate(
-        gift_date=Coalesce(
-            "received_on", TruncDate("completed_at"), TruncDate("created_at"), output_field=DateField()
-        )
-    )
-
-
-def funds_of(user, roles):
-    return scope_to_foundations(Fund.objects.all(), user, "foundation", roles).order_by("name", "pk")
+def funds_of(user, capability: Capability):
+    return scope(Fund.objects.all(), user, capability, "foundation").order_by("name", "pk")
 
 
 class DonationsPage(WagtailAdminTemplateMixin, TemplateView):
-    """A page of the Donations menu: reachable with one of ``roles`` at some foundation, else 404."""
+    """A page of the Donations menu: reachable with ``capability`` at some foundation, else 404."""
 
-    roles = DONOR_ROLES
+    capability = Capability.VIEW_DONORS
     header_icon = "pick"
 
     def dispatch(self, request, *args, **kwargs):
-        if not foundation_ids(request.user, self.roles):
+        if not foundations_where(request.user, self.capability):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
@@ -91,11 +79,11 @@ class DonationsPage(WagtailAdminTemplateMixin, TemplateView):
 
     @cached_property
     def act_foundations(self) -> set[int]:
-        return foundation_ids(self.request.user, ACT_ROLES)
+        return foundations_where(self.request.user, Capability.ACT_ON_DONATIONS)
 
     @cached_property
     def several_foundations(self) -> bool:
-        return len(foundation_ids(self.request.user, DONOR_ROLES)) > 1
+        return len(foundations_where(self.request.user, Capability.VIEW_DONORS)) > 1
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -127,7 +115,7 @@ class DonationIndexView(DonationsPage):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = DonationFilterForm(self.request.GET, funds=funds_of(self.request.user, DONOR_ROLES))
+        form = DonationFilterForm(self.request.GET, funds=funds_of(self.request.user, Capability.VIEW_DONORS))
         queryset = self.filtered(form).order_by("-gift_date", "-pk")
         page = Paginator(queryset, PER_PAGE).get_page(self.request.GET.get("p"))
         context.update(form=form, page=page, rows=list(shown_rows(rows_of_page(queryset, page.object_list))))
@@ -268,7 +256,7 @@ class DonorView(DonationsPage):
 
     def dispatch(self, request, *args, **kwargs):
         self.donor = (
-            scope_to_foundations(Donor.objects.all(), request.user, "foundation", DONOR_ROLES)
+            scope(Donor.objects.all(), request.user, Capability.VIEW_DONORS, "foundation")
             .select_related("foundation")
             .filter(pk=kwargs["pk"])
             .first()
@@ -308,7 +296,7 @@ class DonorView(DonationsPage):
 class RecordOfflineGiftView(DonationsPage):
     template_name = "grants/admin/donations/record.html"
     page_title = _("Record an offline gift")
-    roles = ACT_ROLES
+    capability = Capability.ACT_ON_DONATIONS
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
@@ -317,7 +305,7 @@ class RecordOfflineGiftView(DonationsPage):
         ]
 
     def form(self, data=None):
-        return OfflineGiftForm(data, funds=funds_of(self.request.user, ACT_ROLES))
+        return OfflineGiftForm(data, funds=funds_of(self.request.user, Capability.ACT_ON_DONATIONS))
 
     def get(self, request, *args, **kwargs):
         return self.render_to_response(self.get_context_data(form=self.form()))
@@ -347,10 +335,10 @@ class DonationsViewSet(ViewSet):
     def get_menu_item(self, order=None):
         menu = Menu(
             items=[
-                RoleMenuItem(_("Donations"), reverse("donations_admin:index"), icon_name="list-ul", order=100,
-                             roles=DONOR_ROLES),
-                RoleMenuItem(_("Record an offline gift"), reverse("donations_admin:record"), icon_name="plus",
-                             order=200, roles=ACT_ROLES),
+                CapabilityMenuItem(_("Donations"), reverse("donations_admin:index"), icon_name="list-ul",
+                                   order=100, capability=Capability.VIEW_DONORS),
+                CapabilityMenuItem(_("Record an offline gift"), reverse("donations_admin:record"),
+                                   icon_name="plus", order=200, capability=Capability.ACT_ON_DONATIONS),
             ]
         )  # fmt: skip
         return SubmenuMenuItem(

@@ -20,21 +20,13 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
-from grants.models import EmailStatus, OutgoingEmail, Role
-from grants.permissions import foundation_ids
+from grants.models import EmailStatus
+from grants.permissions import Capability, emails_visible_to, foundation_ids, foundations_where
 from grants.services import outbox
-
-ADMIN_ROLES = (Role.FOUNDATION_ADMIN,)
-
-
-def emails_visible_to(user):
-    if user.is_superuser:
-        return OutgoingEmail.objects.all()
-    return OutgoingEmail.objects.filter(foundation_id__in=foundation_ids(user, ADMIN_ROLES))
 
 
 def _check_access(user):
-    if user.is_superuser or foundation_ids(user, ADMIN_ROLES):
+    if user.is_superuser or foundations_where(user, Capability.MANAGE_EMAILS):
         return
     if foundation_ids(user):
         raise PermissionDenied  # staff in another role: Wagtail's "no permission" message
@@ -104,7 +96,7 @@ class SendAgainView(View):
 
 class EmailsMenuItem(MenuItem):
     def is_shown(self, request):
-        return request.user.is_superuser or bool(foundation_ids(request.user, ADMIN_ROLES))
+        return request.user.is_superuser or bool(foundations_where(request.user, Capability.MANAGE_EMAILS))
 
 
 class EmailsViewSet(ViewSet):

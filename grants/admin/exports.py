@@ -21,8 +21,8 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
 from grants.forms.awards import date_field
-from grants.models import ExportFormat, ExportJob, ExportStatus, Foundation, Fund
-from grants.permissions import foundation_ids
+from grants.models import ExportFormat, ExportStatus, Foundation, Fund
+from grants.permissions import Capability, foundations_where, jobs_visible_to
 from grants.services import exports as export_service
 from grants.services.errors import DomainError
 from grants.views.files import private_file_response
@@ -31,11 +31,7 @@ RUNNING = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 
 
 def export_foundation_ids(user) -> set[int]:
-    return foundation_ids(user, export_service.EXPORT_ROLES)
-
-
-def jobs_visible_to(user):
-    return ExportJob.objects.filter(foundation_id__in=export_foundation_ids(user))
+    return foundations_where(user, Capability.EXPORT)
 
 
 class ExportForm(forms.Form):

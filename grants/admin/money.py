@@ -25,13 +25,12 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
 from grants.forms.awards import date_field
-from grants.models import AccountKind, EntryCause, Fund, JournalEntry, JournalLine, Role
+from grants.models import AccountKind, EntryCause, Fund, JournalEntry, JournalLine
 from grants.money import currency_exponent, is_whole_in_minor_units, zero
-from grants.permissions import foundation_ids, has_role
+from grants.permissions import Capability, can, foundations_where, funds_visible_to
 from grants.services import ledger
 from grants.services.errors import DomainError
 
-MONEY_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR)
 REVERSIBLE_CAUSES = (EntryCause.INCOME, EntryCause.OPENING_BALANCE)
 ENTRIES_PER_PAGE = 50
 
@@ -55,10 +54,6 @@ def received_parts(money: ledger.FundBalances) -> dict[str, Money]:
         "other_income": money.by_account.get(AccountKind.OTHER_INCOME, nothing),
         "opening": money.by_account.get(AccountKind.OPENING_BALANCE, nothing),
     }
-
-
-def funds_visible_to(user):
-    return Fund.objects.filter(foundation__in=foundation_ids(user, MONEY_ROLES))
 
 
 # --- Forms ---------------------------------------------------------------------------------
@@ -140,7 +135,7 @@ class FundMoneyIndexView(WagtailAdminTemplateMixin, TemplateView):
         return self.breadcrumbs_items + [{"url": "", "label": _("Fund money")}]
 
     def dispatch(self, request, *args, **kwargs):
-        if not foundation_ids(request.user, MONEY_ROLES):
+        if not foundations_where(request.user, Capability.VIEW_MONEY):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
@@ -182,7 +177,7 @@ class FundMoneyView(WagtailAdminTemplateMixin, TemplateView):
 
     @cached_property
     def is_finance(self) -> bool:
-        return has_role(self.request.user, self.fund.foundation_id, *ledger.FINANCE_ROLES)
+        return can(self.request.user, Capability.RECORD_MONEY, self.fund.foundation_id)
 
     def get_context_data(self, bound=None, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -273,7 +268,7 @@ class FundMoneyActionView(FundMoneyView):
 
 class FundMoneyMenuItem(MenuItem):
     def is_shown(self, request):
-        return bool(foundation_ids(request.user, MONEY_ROLES))
+        return bool(foundations_where(request.user, Capability.VIEW_MONEY))
 
 
 class FundMoneyViewSet(ViewSet):

@@ -27,10 +27,11 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
-from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
+from grants.admin.menus import CapabilityMenuItem
 from grants.forms.awards import date_field
 from grants.models import (
     ActivityEntry,
@@ -41,24 +42,17 @@ from grants.models import (
     InstallmentStatus,
     PayeeAccount,
     PayoutStatus,
-    Role,
     WebhookEvent,
     WebhookEventStatus,
 )
 from grants.payments import webhooks
-from grants.permissions import foundation_ids, scope_to_foundations
+from grants.permissions import Capability, disbursements_visible_to, foundations_where, scope
 from grants.services import disbursements as disbursement_service
 from grants.services import installments as installment_service
 from grants.services import payments as payment_service
 from grants.services import payouts, reconciliation
 from grants.services.errors import DomainError
 
-VIEW_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR)
-RELEASE_ROLES = installment_service.FINANCE_ROLES
-# Auditors read the events too (refused and flagged ones are part of the money story).
-WEBHOOK_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER, Role.AUDITOR)
-# Applying a flagged event again moves money: finance and the foundation's admins only.
-REAPPLY_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
 FAILED_PAYOUT_DAYS = 30
 RELEASABLE_STATES = (InstallmentStatus.DUE, InstallmentStatus.FAILED)
 PER_PAGE = 50
@@ -91,13 +85,13 @@ DISBURSEMENT_ACTIVITY = {
 
 def installments_to_release(user):
     """Due and failed installments of accepted or active awards of the user's foundations."""
-    return scope_to_foundations(
+    return scope(
         Installment.objects.filter(
             status__in=RELEASABLE_STATES, award__status__in=installment_service.PAYABLE_AWARD_STATES
         ),
         user,
+        Capability.VIEW_PAYMENTS,
         "award__fund__foundation",
-        VIEW_ROLES,
     ).select_related("award__fund__foundation", "award__application__organization", "disbursement")
 
 
@@ -122,14 +116,14 @@ def payout_status_label(payee) -> str:
 
 
 class PaymentsPage(WagtailAdminTemplateMixin, TemplateView):
-    """A page of the Payments menu: reachable with one of ``roles`` at some foundation, else 404."""
+    """A page of the Payments menu: reachable with ``capability`` at some foundation, else 404."""
 
-    roles = VIEW_ROLES
+    capability = Capability.VIEW_PAYMENTS
     header_icon = "form"
     crumb = ""
 
     def dispatch(self, request, *args, **kwargs):
-        if not foundation_ids(request.user, self.roles):
+        if not foundations_where(request.user, self.capability):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
@@ -141,11 +135,11 @@ class PaymentsPage(WagtailAdminTemplateMixin, TemplateView):
 
     @cached_property
     def release_foundations(self) -> set[int]:
-        return foundation_ids(self.request.user, RELEASE_ROLES)
+        return foundations_where(self.request.user, Capability.RELEASE_PAYMENTS)
 
     @cached_property
     def several_foundations(self) -> bool:
-        return len(foundation_ids(self.request.user, self.roles)) > 1
+        return len(foundations_where(self.request.user, self.capability)) > 1
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -181,11 +175,11 @@ def _selected(view, values) -> list[Installment]:
         raise Http404 from None
     if not pks:
         return []
-    found = scope_to_foundations(
+    found = scope(
         Installment.objects.select_related("award__fund__foundation", "award__application__organization"),
         view.request.user,
+        Capability.VIEW_PAYMENTS,
         "award__fund__foundation",
-        VIEW_ROLES,
     ).in_bulk(pks)
     if len(found) != len(pks):
         raise Http404
@@ -200,7 +194,7 @@ class ReviewView(PaymentsPage):
 
     template_name = "grants/admin/payments/review.html"
     page_title = _("Review and release")
-    roles = RELEASE_ROLES
+    capability = Capability.RELEASE_PAYMENTS
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
@@ -232,7 +226,7 @@ class ReleaseView(PaymentsPage):
     """POST only: release what was confirmed, keep one result per payment, show them."""
 
     http_method_names = ["post"]
-    roles = RELEASE_ROLES
+    capability = Capability.RELEASE_PAYMENTS
 
     def post(self, request, *args, **kwargs):
         chosen = _selected(self, request.POST.getlist("installment"))
@@ -264,7 +258,7 @@ class ReleaseView(PaymentsPage):
 class ResultsView(PaymentsPage):
     template_name = "grants/admin/payments/results.html"
     page_title = _("Release results")
-    roles = RELEASE_ROLES
+    capability = Capability.RELEASE_PAYMENTS
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
@@ -277,13 +271,13 @@ class ResultsView(PaymentsPage):
         stored = self.request.session.get("payment_results", {}).get(self.kwargs["token"])
         if stored is None:
             raise Http404
-        found = scope_to_foundations(
+        found = scope(
             Installment.objects.select_related(
                 "award__application__organization", "disbursement__payee", "award__fund__foundation"
             ),
             self.request.user,
+            Capability.RELEASE_PAYMENTS,
             "award__fund__foundation",
-            RELEASE_ROLES,
         ).in_bulk([item["installment"] for item in stored])
         rows = []
         for item in stored:
@@ -298,10 +292,6 @@ class ResultsView(PaymentsPage):
 
 
 # --- Disbursements -------------------------------------------------------------------------
-
-
-def disbursements_visible_to(user):
-    return scope_to_foundations(Disbursement.objects.all(), user, "foundation", VIEW_ROLES)
 
 
 class StatusFilterForm(forms.Form):
@@ -464,7 +454,7 @@ class ReconciliationView(PaymentsPage):
 
     @cached_property
     def foundations(self) -> set[int]:
-        return foundation_ids(self.request.user, VIEW_ROLES)
+        return foundations_where(self.request.user, Capability.VIEW_PAYMENTS)
 
     def get(self, request, *args, **kwargs):
         asked = request.GET.get("foundation", "")
@@ -479,13 +469,13 @@ class ReconciliationView(PaymentsPage):
 class WebhookEventIndexView(PaymentsPage):
     template_name = "grants/admin/payments/webhooks.html"
     page_title = _("Stripe webhook events")
-    roles = WEBHOOK_ROLES
+    capability = Capability.VIEW_WEBHOOK_EVENTS
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         form = StatusFilterForm(self.request.GET or None, choices=WebhookEventStatus.choices)
-        queryset = scope_to_foundations(
-            WebhookEvent.objects.all(), self.request.user, "foundation", WEBHOOK_ROLES
+        queryset = scope(
+            WebhookEvent.objects.all(), self.request.user, Capability.VIEW_WEBHOOK_EVENTS, "foundation"
         )
         if form.is_valid() and form.cleaned_data["status"]:
             queryset = queryset.filter(status=form.cleaned_data["status"])
@@ -503,25 +493,25 @@ class WebhookEventIndexView(PaymentsPage):
         # The foundation's own payouts to its bank that failed lately: finance must fix the bank
         # details at Stripe (the money waits in the Stripe balance).
         since = timezone.now() - datetime.timedelta(days=FAILED_PAYOUT_DAYS)
-        failed_payouts = scope_to_foundations(
+        failed_payouts = scope(
             ActivityEntry.objects.filter(
                 subject_type=webhooks.PAYOUT_SUBJECT, action=webhooks.PAYOUT_FAILED, created_at__gte=since
             ),
             self.request.user,
+            Capability.VIEW_WEBHOOK_EVENTS,
             "foundation",
-            WEBHOOK_ROLES,
         ).select_related("foundation")
         context.update(
             form=form,
             page=page,
             rows=page.object_list,
-            flagged=scope_to_foundations(
+            flagged=scope(
                 WebhookEvent.objects.filter(status=WebhookEventStatus.FLAGGED),
                 self.request.user,
+                Capability.VIEW_WEBHOOK_EVENTS,
                 "foundation",
-                WEBHOOK_ROLES,
             ).count(),
-            reapply_foundations=foundation_ids(self.request.user, REAPPLY_ROLES),
+            reapply_foundations=foundations_where(self.request.user, Capability.REAPPLY_WEBHOOK_EVENTS),
             failed_payouts=list(failed_payouts.order_by("-created_at")[:20]),
             failed_payout_days=FAILED_PAYOUT_DAYS,
         )
@@ -537,7 +527,7 @@ class WebhookEventReapplyView(PaymentsPage):
 
     template_name = "grants/admin/payments/webhook_reapply.html"
     page_title = _("Apply a flagged event again")
-    roles = REAPPLY_ROLES
+    capability = Capability.REAPPLY_WEBHOOK_EVENTS
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
@@ -547,8 +537,11 @@ class WebhookEventReapplyView(PaymentsPage):
 
     @cached_property
     def event(self) -> WebhookEvent:
-        found = scope_to_foundations(
-            WebhookEvent.objects.select_related("foundation"), self.request.user, "foundation", REAPPLY_ROLES
+        found = scope(
+            WebhookEvent.objects.select_related("foundation"),
+            self.request.user,
+            Capability.REAPPLY_WEBHOOK_EVENTS,
+            "foundation",
         ).filter(pk=self.kwargs["pk"])
         event = found.first()
         if event is None:
@@ -588,7 +581,7 @@ class PayeeIndexView(PaymentsPage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         queryset = (
-            scope_to_foundations(PayeeAccount.objects.all(), self.request.user, "foundation", VIEW_ROLES)
+            scope(PayeeAccount.objects.all(), self.request.user, Capability.VIEW_PAYMENTS, "foundation")
             .select_related("foundation", "organization")
             .order_by("organization__name", "volunteer_pseudonym", "pk")
         )
@@ -598,33 +591,6 @@ class PayeeIndexView(PaymentsPage):
 
 
 # --- Menu and URLs -------------------------------------------------------------------------
-
-
-class RoleMenuItem(MenuItem):
-    def __init__(self, *args, roles, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.roles = roles
-
-    def is_shown(self, request):
-        return bool(foundation_ids(request.user, self.roles))
-
-
-class RoleViewSet(ViewSet):
-    """An admin area with one menu item, shown to people holding one of ``menu_roles`` somewhere;
-    the item opens the URL named ``<url_prefix>:index``."""
-
-    menu_roles: tuple = ()
-    add_to_admin_menu = True
-
-    def get_menu_item(self, order=None):
-        return RoleMenuItem(
-            self.menu_label,
-            reverse(f"{self.url_prefix}:index"),
-            name=self.url_prefix,
-            icon_name=self.icon,
-            order=self.get_menu_item_order(order),
-            roles=self.menu_roles,
-        )
 
 
 class PaymentsViewSet(ViewSet):
@@ -637,18 +603,18 @@ class PaymentsViewSet(ViewSet):
     url_prefix = "payments"
 
     def get_menu_item(self, order=None):
-        def item(label, name, icon, roles, position):
-            return RoleMenuItem(
-                label, reverse(f"payments:{name}"), icon_name=icon, order=position, roles=roles
+        def item(label, name, icon, capability, position):
+            return CapabilityMenuItem(
+                label, reverse(f"payments:{name}"), icon_name=icon, order=position, capability=capability
             )
 
         menu = Menu(
             items=[
-                item(_("Payments to release"), "index", "form", VIEW_ROLES, 100),
-                item(_("Disbursements"), "disbursements", "list-ul", VIEW_ROLES, 200),
-                item(_("Reconciliation"), "reconciliation", "tasks", VIEW_ROLES, 300),
-                item(_("Webhook events"), "webhooks", "warning", WEBHOOK_ROLES, 400),
-                item(_("Payee accounts"), "payees", "group", VIEW_ROLES, 500),
+                item(_("Payments to release"), "index", "form", Capability.VIEW_PAYMENTS, 100),
+                item(_("Disbursements"), "disbursements", "list-ul", Capability.VIEW_PAYMENTS, 200),
+                item(_("Reconciliation"), "reconciliation", "tasks", Capability.VIEW_PAYMENTS, 300),
+                item(_("Webhook events"), "webhooks", "warning", Capability.VIEW_WEBHOOK_EVENTS, 400),
+                item(_("Payee accounts"), "payees", "group", Capability.VIEW_PAYMENTS, 500),
             ]
         )
         return SubmenuMenuItem(

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from grants.admin.payments import RoleViewSet
+from grants.admin.menus import CapabilityViewSet
 from grants.forms.awards import date_field
 from grants.models import (
     AccessKind,
@@ -38,7 +38,7 @@ from grants.models import (
     RetentionRun,
     User,
 )
-from grants.permissions import PRIVACY_ADMIN_ROLES, PRIVACY_READ_ROLES, foundation_ids, has_role
+from grants.permissions import Capability, can, foundations_where
 from grants.services import data_deletion, retention
 from grants.services.errors import DomainError
 
@@ -67,7 +67,7 @@ def labelled_counts(counts: dict) -> list[dict]:
 
 
 def privacy_foundations(user):
-    return Foundation.objects.filter(pk__in=foundation_ids(user, PRIVACY_READ_ROLES)).order_by("name")
+    return Foundation.objects.filter(pk__in=foundations_where(user, Capability.PRIVACY_READ)).order_by("name")
 
 
 class PrivacyPage(WagtailAdminTemplateMixin, TemplateView):
@@ -94,7 +94,7 @@ class PrivacyPage(WagtailAdminTemplateMixin, TemplateView):
 
     @cached_property
     def can_act(self) -> bool:
-        return has_role(self.request.user, self.foundation, *PRIVACY_ADMIN_ROLES)
+        return can(self.request.user, Capability.PRIVACY_ADMIN, self.foundation)
 
     def get_page_title(self):
         return self.page_title
@@ -285,7 +285,7 @@ class DeletionRequestView(PrivacyPage):
         return redirect("privacy:request", self.deletion.pk)
 
 
-class PrivacyViewSet(RoleViewSet):
+class PrivacyViewSet(CapabilityViewSet):
     """ "Privacy": retention, deletion requests and the access log, for admins (and auditors)."""
 
     icon = "lock"
@@ -293,7 +293,7 @@ class PrivacyViewSet(RoleViewSet):
     menu_order = 195
     url_prefix = "privacy"
 
-    menu_roles = PRIVACY_READ_ROLES
+    menu_capability = Capability.PRIVACY_READ
 
     def get_urlpatterns(self):
         return [

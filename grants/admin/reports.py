@@ -25,25 +25,15 @@ from wagtail.admin.viewsets.base import ViewSet
 from cms.models import report_metrics
 from grants.budget_labels import category_labels
 from grants.forms.reports import ConfirmReturnForm, RequestChangesForm
-from grants.models import AwardStatus, Fund, GrantReturn, ReportDueDate, ReportStatus, ReturnStatus, Role
-from grants.permissions import foundation_ids, has_role, scope_to_foundations
+from grants.models import Fund, GrantReturn, ReportStatus, ReturnStatus
+from grants.permissions import Capability, can, due_dates_visible_to, foundations_where
 from grants.services import reports as service
 from grants.services.access_log import record_access
 from grants.services.errors import DomainError
 
-STAFF_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR)
-DECIDE_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER)
-RETURN_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
 NOT_STARTED = "not_started"
 OPEN_STATES = (ReportStatus.DRAFT, ReportStatus.CHANGES_REQUESTED)
 WAITING_STATES = (ReportStatus.SUBMITTED, ReportStatus.RESUBMITTED)
-REPORTING_AWARD_STATES = (AwardStatus.ACCEPTED, AwardStatus.ACTIVE, AwardStatus.COMPLETED)
-
-
-def due_dates_visible_to(user):
-    """Report due dates of accepted, active or completed awards of the user's foundations."""
-    due_dates = ReportDueDate.objects.filter(award__status__in=REPORTING_AWARD_STATES)
-    return scope_to_foundations(due_dates, user, "award__fund__foundation", STAFF_ROLES)
 
 
 def _overdue_q(today):
@@ -68,7 +58,7 @@ class ReportIndexView(_ReportAdminView):
         return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
 
     def dispatch(self, request, *args, **kwargs):
-        if not foundation_ids(request.user, STAFF_ROLES):
+        if not foundations_where(request.user, Capability.VIEW_REPORTS):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
@@ -78,9 +68,9 @@ class ReportIndexView(_ReportAdminView):
         rows = due_dates_visible_to(self.request.user).select_related(
             "award__application__organization", "award__fund", "report"
         )
-        funds = Fund.objects.filter(foundation__in=foundation_ids(self.request.user, STAFF_ROLES)).order_by(
-            "name"
-        )
+        funds = Fund.objects.filter(
+            foundation__in=foundations_where(self.request.user, Capability.VIEW_REPORTS)
+        ).order_by("name")
         status = self.request.GET.get("status", "")
         fund = self.request.GET.get("fund", "")
         overdue = self.request.GET.get("overdue") == "1"
@@ -128,8 +118,8 @@ class ReportView(_ReportAdminView):
             raise Http404
         self.report = getattr(self.due, "report", None)
         foundation_id = self.due.award.fund.foundation_id
-        self.can_decide = has_role(request.user, foundation_id, *DECIDE_ROLES)
-        self.can_confirm = has_role(request.user, foundation_id, *RETURN_ROLES)
+        self.can_decide = can(request.user, Capability.DECIDE_REPORTS, foundation_id)
+        self.can_confirm = can(request.user, Capability.CONFIRM_RETURNS, foundation_id)
         if self.action in ("accept", "request_changes") and not self.can_decide:
             raise PermissionDenied
         if self.action == "confirm_return" and not self.can_confirm:
@@ -172,7 +162,7 @@ class ReportView(_ReportAdminView):
                 can_decide=self.can_decide and report.status in WAITING_STATES,
                 changes_form=changes_form or RequestChangesForm(),
             )
-        if self.can_confirm or has_role(self.request.user, award.fund.foundation_id, *STAFF_ROLES):
+        if self.can_confirm or can(self.request.user, Capability.VIEW_REPORTS, award.fund.foundation_id):
             returns = list(award.returns.select_related("announced_by", "received_by"))
             confirm_forms = confirm_forms or {}
             for grant_return in returns:
@@ -264,9 +254,9 @@ class ResultsView(_ReportAdminView):
     page_title = _("Program results")
 
     def dispatch(self, request, *args, **kwargs):
-        self.funds = Fund.objects.filter(foundation__in=foundation_ids(request.user, STAFF_ROLES)).order_by(
-            "name"
-        )
+        self.funds = Fund.objects.filter(
+            foundation__in=foundations_where(request.user, Capability.VIEW_REPORTS)
+        ).order_by("name")
         self.fund = None
         if "fund_id" in kwargs:
             self.fund = self.funds.filter(pk=kwargs["fund_id"]).first()
@@ -305,7 +295,7 @@ def _fund_metrics(fund) -> list[dict]:
 
 class ReportsMenuItem(MenuItem):
     def is_shown(self, request):
-        return bool(foundation_ids(request.user, STAFF_ROLES))
+        return bool(foundations_where(request.user, Capability.VIEW_REPORTS))
 
 
 class ReportsViewSet(ViewSet):

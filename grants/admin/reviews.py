@@ -37,7 +37,7 @@ from grants.models import (
     Review,
     ReviewAssignment,
 )
-from grants.permissions import EDITOR_ROLES, foundation_ids, has_role
+from grants.permissions import Capability, can, foundation_ids, foundations_where
 from grants.services import reviews as review_service
 from grants.services.access_log import record_access
 from grants.services.errors import DomainError
@@ -177,7 +177,7 @@ def has_review_area(user) -> bool:
     """Whether "My reviews" is for ``user``: a reviewing role somewhere, or an assignment."""
     if not getattr(user, "is_authenticated", False):
         return False
-    if foundation_ids(user, review_service.REVIEWER_ROLES):
+    if foundations_where(user, Capability.REVIEW):
         return True
     return ReviewAssignment.objects.filter(reviewer=user).exists()
 
@@ -193,7 +193,7 @@ def assignment_or_404(user, application_id) -> ReviewAssignment:
     )
     if assignment is None:
         raise Http404
-    if not has_role(user, assignment.application.call.fund.foundation_id, *review_service.REVIEWER_ROLES):
+    if not can(user, Capability.REVIEW, assignment.application.call.fund.foundation_id):
         raise Http404
     return assignment
 
@@ -237,8 +237,8 @@ class MyReviewsView(ReviewerAreaMixin, TemplateView):
         assignments = list(
             ReviewAssignment.objects.filter(
                 reviewer=self.request.user,
-                application__call__fund__foundation__in=foundation_ids(
-                    self.request.user, review_service.REVIEWER_ROLES
+                application__call__fund__foundation__in=foundations_where(
+                    self.request.user, Capability.REVIEW
                 ),
             )
             .select_related("application__call__fund", "application__organization")
@@ -435,7 +435,7 @@ class FoundationObjectMixin:
         obj = super().get_object(*args, **kwargs)
         if obj.foundation_id not in foundation_ids(self.request.user):
             raise Http404
-        if self.editor_only and obj.foundation_id not in foundation_ids(self.request.user, EDITOR_ROLES):
+        if self.editor_only and not can(self.request.user, Capability.EDIT_CONTENT, obj.foundation_id):
             raise PermissionDenied
         return obj
 
@@ -496,7 +496,7 @@ class DecisionMessageViewSet(ModelViewSet):
                 super().__init__(*args, for_user=for_user, **kwargs)
                 if for_user is not None and "foundation" in self.fields:
                     self.fields["foundation"].queryset = Foundation.objects.filter(
-                        pk__in=foundation_ids(for_user, EDITOR_ROLES)
+                        pk__in=foundations_where(for_user, Capability.EDIT_CONTENT)
                     )
 
         ScopedForm.__name__ = form_class.__name__

@@ -22,18 +22,18 @@ from wagtail.admin.viewsets.base import ViewSet
 from grants.forms.stipends import ComputeBatchForm, ProgramForm
 from grants.models import Fund, ProgramType, StipendBatch, StipendBatchStatus, Volunteer
 from grants.money import zero
-from grants.permissions import foundation_ids, has_role
+from grants.permissions import Capability, can, foundations_where
 from grants.services import stipend_payments
 from grants.services import stipends as service
 from grants.services.errors import DomainError
 
 
 def _is_officer(user, foundation_id) -> bool:
-    return has_role(user, foundation_id, *service.OFFICER_ROLES)
+    return can(user, Capability.MANAGE_STIPENDS, foundation_id)
 
 
 def _is_finance(user, foundation_id) -> bool:
-    return has_role(user, foundation_id, *service.FINANCE_ROLES)
+    return can(user, Capability.PAY_STIPENDS, foundation_id)
 
 
 class _StipendAdminView(WagtailAdminTemplateMixin, TemplateView):
@@ -48,14 +48,14 @@ class ProgramIndexView(_StipendAdminView):
     page_title = _("Stipend programs")
 
     def dispatch(self, request, *args, **kwargs):
-        if not foundation_ids(request.user, service.STAFF_ROLES):
+        if not foundations_where(request.user, Capability.VIEW_STIPENDS):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["programs"] = service.programs_for_staff(self.request.user).prefetch_related("coordinators")
-        context["can_create"] = bool(foundation_ids(self.request.user, service.OFFICER_ROLES))
+        context["can_create"] = bool(foundations_where(self.request.user, Capability.MANAGE_STIPENDS))
         return context
 
 
@@ -72,7 +72,7 @@ class ProgramFormView(_StipendAdminView):
                 raise Http404
             if not _is_officer(request.user, self.program.fund.foundation_id):
                 raise PermissionDenied
-        elif not foundation_ids(request.user, service.OFFICER_ROLES):
+        elif not foundations_where(request.user, Capability.MANAGE_STIPENDS):
             raise Http404
         return super().dispatch(request, *args, **kwargs)
 
@@ -80,7 +80,9 @@ class ProgramFormView(_StipendAdminView):
         return self.program.name if self.program else _("New stipend program")
 
     def funds(self):
-        funds = Fund.objects.filter(foundation__in=foundation_ids(self.request.user, service.OFFICER_ROLES))
+        funds = Fund.objects.filter(
+            foundation__in=foundations_where(self.request.user, Capability.MANAGE_STIPENDS)
+        )
         return funds.filter(pk=self.program.fund_id) if self.program else funds
 
     def get_context_data(self, form=None, **kwargs):
@@ -278,7 +280,7 @@ class BatchView(_StipendAdminView):
 
 class StipendMenuItem(MenuItem):
     def is_shown(self, request):
-        return bool(foundation_ids(request.user, service.STAFF_ROLES))
+        return bool(foundations_where(request.user, Capability.VIEW_STIPENDS))
 
 
 class StipendViewSet(ViewSet):

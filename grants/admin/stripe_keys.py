@@ -25,11 +25,9 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
-from grants.models import Foundation, Role, StripeAccountSecrets
+from grants.models import Foundation, StripeAccountSecrets
 from grants.payments import credentials
-from grants.permissions import foundation_ids, has_role
-
-ADMIN_ROLES = (Role.FOUNDATION_ADMIN,)
+from grants.permissions import Capability, can, foundation_ids, foundations_where
 
 
 def secret_input():
@@ -91,7 +89,9 @@ class StripeKeysForm(forms.Form):
 
 
 def admin_foundations(user):
-    return Foundation.objects.filter(pk__in=foundation_ids(user, ADMIN_ROLES)).order_by("name")
+    return Foundation.objects.filter(pk__in=foundations_where(user, Capability.MANAGE_STRIPE_KEYS)).order_by(
+        "name"
+    )
 
 
 def stored_keys(foundations):
@@ -114,7 +114,7 @@ class StripeKeysPage(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "key"
 
     def dispatch(self, request, *args, **kwargs):
-        if not foundation_ids(request.user, ADMIN_ROLES):
+        if not foundations_where(request.user, Capability.MANAGE_STRIPE_KEYS):
             if foundation_ids(request.user):
                 raise PermissionDenied  # staff in another role: Wagtail's "no permission" message
             raise Http404
@@ -153,7 +153,7 @@ class StripeKeysEditView(StripeKeysPage):
         self.foundation = Foundation.objects.filter(pk=kwargs["foundation_id"]).first()
         if self.foundation is None or self.foundation.pk not in foundation_ids(request.user):
             raise Http404  # another foundation's keys: as if it did not exist
-        if not has_role(request.user, self.foundation, *ADMIN_ROLES):
+        if not can(request.user, Capability.MANAGE_STRIPE_KEYS, self.foundation):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -162,7 +162,7 @@ class StripeKeysEditView(StripeKeysPage):
 
     def get_breadcrumbs_items(self):
         items = self.breadcrumbs_items
-        if len(foundation_ids(self.request.user, ADMIN_ROLES)) > 1:
+        if len(foundations_where(self.request.user, Capability.MANAGE_STRIPE_KEYS)) > 1:
             items = items + [{"url": reverse("stripe_keys:index"), "label": _("Stripe keys")}]
         return items + [{"url": "", "label": self.get_page_title()}]
 
@@ -224,7 +224,7 @@ class StripeKeysEditView(StripeKeysPage):
 
 class StripeKeysMenuItem(MenuItem):
     def is_shown(self, request):
-        return bool(foundation_ids(request.user, ADMIN_ROLES))
+        return bool(foundations_where(request.user, Capability.MANAGE_STRIPE_KEYS))
 
 
 class StripeKeysViewSet(ViewSet):

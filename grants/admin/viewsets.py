@@ -11,7 +11,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from grants.admin.paging import ModelChoiceFilter
 from grants.models import Foundation, Fund, FundingCall, FundStatus, ProgramType
-from grants.permissions import EDITOR_ROLES, foundation_ids, scope_to_foundations
+from grants.permissions import Capability, foundation_ids, foundations_where, scope_to_foundations
 
 
 def _scoped(view_class, foundation_path: str, *, listing: bool = False):
@@ -180,7 +180,7 @@ def _limit_foundation_choices(form_class, field_name, model, foundation_path="pk
             super().__init__(*args, for_user=for_user, **kwargs)
             user = for_user
             if user is not None and not user.is_superuser and field_name in self.fields:
-                allowed = foundation_ids(user, EDITOR_ROLES)
+                allowed = foundations_where(user, Capability.EDIT_CONTENT)
                 self.fields[field_name].queryset = model.objects.filter(
                     **{f"{foundation_path}__in" if foundation_path != "pk" else "pk__in": allowed}
                 )

@@ -25,10 +25,9 @@ from grants.models import (
     InstallmentStatus,
     ReportDueDate,
     ReportKind,
-    Role,
 )
 from grants.money import MoneyTypeError, check_money
-from grants.permissions import has_role, is_organization_member
+from grants.permissions import Capability, can, is_organization_member
 from grants.services import ledger
 from grants.services.applications import notify_members
 from grants.services.errors import DomainError, IllegalTransition
@@ -39,7 +38,6 @@ from grants.services.workflow import Transition, check_transition, record
 GRANTEE = "grantee"
 OFFICER = "program_officer"
 SYSTEM = "system"
-AWARD_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER)
 
 A = AwardStatus
 AWARD_TRANSITIONS = {
@@ -69,7 +67,7 @@ class AlreadyAwarded(AwardError):
 
 def is_award_officer(user, award_or_fund) -> bool:
     fund = getattr(award_or_fund, "fund", award_or_fund)
-    return has_role(user, fund.foundation_id, *AWARD_ROLES)
+    return can(user, Capability.MANAGE_AWARDS, fund.foundation_id)
 
 
 def _lock_award(award: Award) -> Award:

@@ -66,13 +66,12 @@ from grants.models import (
     PayeeAccount,
     Review,
     ReviewAssignment,
-    Role,
     SpendingReport,
     SpendingReportVersion,
     StipendBatch,
     Volunteer,
 )
-from grants.permissions import has_role
+from grants.permissions import Capability, can
 from grants.services.errors import DomainError
 from grants.services.notifications import send_templated_email
 from grants.services.organizations import is_owner
@@ -81,7 +80,6 @@ from grants.services.workflow import record
 
 ORGANIZATION_SUBJECT = "organization"
 DELETED_NAME = "Deleted organization #%(id)s"
-DECIDE_ROLES = (Role.FOUNDATION_ADMIN,)
 
 
 class DeletionError(DomainError):
@@ -144,7 +142,7 @@ def every_foundation_done(organization: Organization) -> bool:
 
 
 def can_decide(user, deletion: DataDeletionRequest) -> bool:
-    return deletion.foundation_id is not None and has_role(user, deletion.foundation_id, *DECIDE_ROLES)
+    return can(user, Capability.DECIDE_DELETIONS, deletion.foundation_id)
 
 
 # --- Asking --------------------------------------------------------------------------------

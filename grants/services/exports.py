@@ -28,14 +28,13 @@ from django_tasks import task
 
 from grants.exports import audit
 from grants.exports.base import ExportInfo, writer_for
-from grants.models import ExportFormat, ExportJob, ExportStatus, Foundation, Fund, Role
-from grants.permissions import has_role
+from grants.models import ExportFormat, ExportJob, ExportStatus, Foundation, Fund
+from grants.permissions import Capability, can
 from grants.services.errors import DomainError, IllegalTransition
 from grants.services.workflow import record
 
 logger = logging.getLogger(__name__)
 
-EXPORT_ROLES = (Role.AUDITOR, Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
 SUBJECT_TYPE = "export"
 
 
@@ -52,7 +51,7 @@ class ExportExpired(ExportRefused):
 
 
 def may_export(user, foundation: Foundation | int) -> bool:
-    return has_role(user, foundation, *EXPORT_ROLES)
+    return can(user, Capability.EXPORT, foundation)
 
 
 def scope_of(job: ExportJob) -> audit.AuditScope:

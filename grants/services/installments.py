@@ -22,10 +22,9 @@ from grants.models import (
     InstallmentStatus,
     JournalEntry,
     ReferenceMethod,
-    Role,
 )
 from grants.money import zero
-from grants.permissions import has_role
+from grants.permissions import Capability, can
 from grants.services import ledger
 from grants.services.awards import AwardError, activate_on_first_payment, is_award_officer
 from grants.services.errors import IllegalTransition
@@ -35,7 +34,6 @@ from grants.services.workflow import Transition, check_transition, record
 FINANCE = "finance_officer"
 OFFICER = "program_officer"
 SYSTEM = "system"
-FINANCE_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
 
 I = InstallmentStatus  # noqa: E741 (the table reads better with a one-letter alias)
 INSTALLMENT_TRANSITIONS = {
@@ -82,7 +80,7 @@ def transition(installment: Installment, name: str, *, by, actor: str, note: str
 
 def _hold_actor(by, installment: Installment) -> str:
     foundation_id = installment.award.fund.foundation_id
-    if has_role(by, foundation_id, *FINANCE_ROLES):
+    if can(by, Capability.RELEASE_PAYMENTS, foundation_id):  # those who release payments hold as finance
         return FINANCE
     if is_award_officer(by, installment.award):
         return OFFICER
@@ -92,7 +90,7 @@ def _hold_actor(by, installment: Installment) -> str:
 def finance_actor(by, installment: Installment) -> str:
     """Finance staff of the award's foundation who did not approve or make it, else refused."""
     award = installment.award
-    if not has_role(by, award.fund.foundation_id, *FINANCE_ROLES):
+    if not can(by, Capability.RELEASE_PAYMENTS, award.fund.foundation_id):
         raise IllegalTransition(_("Only finance staff of this foundation can release payments."))
     if by.pk in (award.offered_by_id, award.application.decided_by_id):
         raise IllegalTransition(

@@ -33,11 +33,10 @@ from grants.models import (
     LedgerAccount,
     PaymentReference,
     ReferenceMethod,
-    Role,
     normalise_reference,
 )
 from grants.money import ExactSumOfColumn, check_money, currency_exponent, is_fund_currency, zero
-from grants.permissions import has_role
+from grants.permissions import Capability, can
 from grants.services.errors import DomainError
 
 
@@ -59,9 +58,6 @@ class DuplicateReference(LedgerError):
 
 class InsufficientFunds(DomainError):
     """The fund does not have enough money available to commit."""
-
-
-FINANCE_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
 
 
 @dataclass(frozen=True)
@@ -345,7 +341,7 @@ class IncomeSource:
 
 
 def _require_finance(by, fund: Fund) -> None:
-    if not has_role(by, fund.foundation_id, *FINANCE_ROLES):
+    if not can(by, Capability.RECORD_MONEY, fund.foundation_id):
         raise LedgerError(_("Only finance staff of this foundation can record money."))
 
 
@@ -421,7 +417,7 @@ def reverse_manual_entry(entry: JournalEntry, *, by, reason: str) -> JournalEntr
 
     Entries posted by awards, payments or donations are corrected through those, not here.
     """
-    if not has_role(by, entry.foundation_id, *FINANCE_ROLES):
+    if not can(by, Capability.RECORD_MONEY, entry.foundation_id):
         raise LedgerError(_("Only finance staff of this foundation can correct entries."))
     if entry.cause not in (EntryCause.INCOME, EntryCause.OPENING_BALANCE, EntryCause.MANUAL):
         raise LedgerError(_("This entry is corrected through its award, payment or donation."))

@@ -43,10 +43,10 @@ from grants.models import (
     ReferenceMethod,
 )
 from grants.money import MoneyTypeError, check_money, currency_exponent
-from grants.permissions import has_role
+from grants.permissions import Capability, can
 from grants.services import donations, ledger, receipts
 from grants.services.errors import DomainError
-from grants.services.ledger import FINANCE_ROLES, DuplicateReference, credit, debit, post_entry
+from grants.services.ledger import DuplicateReference, credit, debit, post_entry
 from grants.services.workflow import Transition, check_transition, record
 
 OFFLINE_CHANNELS = (PaymentChannel.CHECK, PaymentChannel.CASH, PaymentChannel.BANK_TRANSFER)
@@ -159,7 +159,7 @@ def record_offline_gift(
     donor keeps theirs and a new one gets English. The receipt is emailed after commit when
     ``send_receipt``. Raises ``OfflineGiftError`` (with the field concerned) for any bad input.
     """
-    if not has_role(by, fund.foundation_id, *FINANCE_ROLES):
+    if not can(by, Capability.ACT_ON_DONATIONS, fund.foundation_id):
         raise OfflineGiftError(_("Only the foundation's admins and finance staff can record gifts."))
     amount = _check_amount(fund, amount)
     name, email = _check_donor(donor_name, donor_email)
@@ -227,7 +227,7 @@ def void_gift(donation: Donation, *, by, reason: str) -> Donation:
     Only the foundation's admins and finance officers may. Refused (``OfflineGiftError``) for a
     gift received through Stripe (refund it instead), a gift already void, or without a reason.
     """
-    if not has_role(by, donation.foundation_id, *FINANCE_ROLES):
+    if not can(by, Capability.ACT_ON_DONATIONS, donation.foundation_id):
         raise OfflineGiftError(_("Only the foundation's admins and finance staff can void a gift."))
     reason = (reason or "").strip()
     if not reason:

@@ -34,8 +34,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from grants.models import ActivityEntry, Donation, DonationStatus, Donor, Foundation, Role
-from grants.permissions import has_role
+from grants.models import ActivityEntry, Donation, DonationStatus, Donor, Foundation
+from grants.permissions import Capability, can
 from grants.services.errors import DomainError
 from grants.services.notifications import send_templated_email
 from grants.services.workflow import record
@@ -50,7 +50,6 @@ RECEIPTABLE_STATES = (
 )
 # Gifts that count in a yearly summary (the refunded part of each is taken off).
 SUMMARY_STATES = (DonationStatus.COMPLETED, DonationStatus.PARTIALLY_REFUNDED, DonationStatus.DISPUTED)
-RESEND_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
 SUMMARY_SUBJECT_TYPE = "donor"
 SUMMARY_ACTION = "yearly_summary_sent"
 
@@ -132,7 +131,7 @@ def resend_receipt(donation: Donation, *, by, extra_context: dict | None = None)
     Only the foundation's admins and finance officers may; a gift without a receipt yet gets
     its first one. Raises ``ReceiptError`` when the person may not, or the gift was not received.
     """
-    if not has_role(by, donation.foundation_id, *RESEND_ROLES):
+    if not can(by, Capability.RESEND_RECEIPTS, donation.foundation_id):
         raise ReceiptError(_("Only the foundation's admins and finance staff can resend a receipt."))
     if donation.status == DonationStatus.VOIDED:
         raise ReceiptError(_("This gift is void, and so is its receipt."))

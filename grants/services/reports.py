@@ -43,7 +43,7 @@ from grants.models import (
     SpendingReportVersion,
 )
 from grants.money import is_whole_in_minor_units
-from grants.permissions import has_role, is_organization_member
+from grants.permissions import Capability, can, is_organization_member
 from grants.questions import Question
 from grants.services import installments, ledger
 from grants.services.applications import notify_members
@@ -680,7 +680,7 @@ def confirm_return(grant_return: GrantReturn, *, by, received_on: datetime.date)
     """Finance of the foundation confirms the money arrived: the ledger moves it back into the
     fund's bank cash (credit *grant money returned*). A repeat is harmless."""
     award = grant_return.award
-    if not has_role(by, award.fund.foundation_id, *ledger.FINANCE_ROLES):
+    if not can(by, Capability.CONFIRM_RETURNS, award.fund.foundation_id):
         raise IllegalTransition(_("Only finance staff of this foundation can confirm returned money."))
     if received_on is None or received_on > timezone.localdate():
         raise ReportError(_("The date received cannot be in the future."), field="received_on")

@@ -23,19 +23,15 @@ from grants.models import (
     Recommendation,
     Review,
     ReviewAssignment,
-    Role,
     StaffMembership,
     User,
 )
-from grants.permissions import has_role
+from grants.permissions import Capability, can, roles_with
 from grants.questions import Section
 from grants.services.applications import notify_members, snapshot_version, validate_application
 from grants.services.errors import ApplicationError, DomainError, IllegalTransition
 from grants.services.notifications import send_templated_email
 from grants.services.workflow import APPLICATION_TRANSITIONS, OFFICER, check_transition, record
-
-OFFICER_ROLES = (Role.PROGRAM_OFFICER, Role.FOUNDATION_ADMIN)
-REVIEWER_ROLES = (Role.REVIEWER, Role.PROGRAM_OFFICER, Role.FOUNDATION_ADMIN)
 
 
 class ReviewError(DomainError):
@@ -43,7 +39,7 @@ class ReviewError(DomainError):
 
 
 def is_officer(user, application: Application) -> bool:
-    return has_role(user, application.call.fund.foundation_id, *OFFICER_ROLES)
+    return can(user, Capability.DECIDE_APPLICATIONS, application.call.fund.foundation_id)
 
 
 def _officer(by, application: Application) -> str:
@@ -119,7 +115,7 @@ def eligible_reviewers(application: Application):
     """Staff of the application's foundation who may review (reviewers and officers)."""
     return User.objects.filter(
         staff_memberships__foundation_id=application.call.fund.foundation_id,
-        staff_memberships__role__in=REVIEWER_ROLES,
+        staff_memberships__role__in=roles_with(Capability.REVIEW),
         is_active=True,
     ).distinct()
 
@@ -509,7 +505,8 @@ def add_comment(application: Application, *, by, text: str, shared_with_applican
 def officers_of(application: Application):
     return User.objects.filter(
         pk__in=StaffMembership.objects.filter(
-            foundation_id=application.call.fund.foundation_id, role__in=OFFICER_ROLES
+            foundation_id=application.call.fund.foundation_id,
+            role__in=roles_with(Capability.DECIDE_APPLICATIONS),
         ).values("user_id")
     )
 

@@ -24,14 +24,13 @@ from grants.models import (
     StipendPayment,
 )
 from grants.money import zero
-from grants.permissions import has_role
+from grants.permissions import Capability, can
 from grants.services import disbursements, ledger
 from grants.services.errors import IllegalTransition
 from grants.services.locks import retry_on_deadlock
 from grants.services.payments import record_money_returned
 from grants.services.stipends import (
     FINANCE,
-    FINANCE_ROLES,
     StipendError,
     lock_batch,
     month_label,
@@ -45,7 +44,7 @@ D = DisbursementStatus
 
 
 def _require_payer(by, batch: StipendBatch) -> None:
-    if not has_role(by, batch.program.fund.foundation_id, *FINANCE_ROLES):
+    if not can(by, Capability.PAY_STIPENDS, batch.program.fund.foundation_id):
         raise IllegalTransition(_("Only finance staff of this foundation can pay stipends."))
     if by.pk == batch.approved_by_id:
         raise IllegalTransition(_("You approved these stipends, so another finance officer must pay them."))

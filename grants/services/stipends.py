@@ -31,7 +31,6 @@ from grants.models import (
     Organization,
     PayeeAccount,
     RateUnit,
-    Role,
     Shift,
     StipendBatch,
     StipendBatchStatus,
@@ -41,7 +40,7 @@ from grants.models import (
     Volunteer,
 )
 from grants.money import ExactSum, check_money, minor_unit, zero
-from grants.permissions import foundation_ids, has_role, is_organization_member
+from grants.permissions import Capability, can, is_organization_member, scope
 from grants.services import ledger
 from grants.services.errors import DomainError, IllegalTransition
 from grants.services.workflow import SYSTEM, Transition, check_transition, record
@@ -62,9 +61,6 @@ class ShiftImportError(StipendError):
 
 OFFICER = "program_officer"
 FINANCE = "finance_officer"
-OFFICER_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER)
-FINANCE_ROLES = (Role.FOUNDATION_ADMIN, Role.FINANCE_OFFICER)
-STAFF_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR)
 MAX_CSV_BYTES = 1024 * 1024
 MAX_CSV_ROWS = 5000
 CSV_COLUMNS = ("pseudonym", "date", "hours")
@@ -146,7 +142,7 @@ def save_program(
     """Create a stipend program on ``fund`` (or change ``program``). Officers and admins of the
     fund's foundation only; rate and cap positive, in the fund's currency; ``shifts_from`` is the
     first day shifts may be logged (``None``: see ``earliest_shift_date``), not in the future."""
-    if not has_role(by, fund.foundation_id, *OFFICER_ROLES):
+    if not can(by, Capability.MANAGE_STIPENDS, fund.foundation_id):
         raise StipendError(_("Only program officers of this foundation can set up stipend programs."))
     if program is not None and program.fund_id != fund.pk:
         raise StipendError(_("A program stays on the fund it was created on."))
@@ -171,9 +167,12 @@ def save_program(
 
 
 def programs_for_staff(user):
-    """Programs of the foundations where ``user`` is staff (any stipend role)."""
-    return StipendProgram.objects.select_related("fund__foundation").filter(
-        fund__foundation__in=foundation_ids(user, STAFF_ROLES)
+    """Programs of the foundations where ``user`` may read stipends."""
+    return scope(
+        StipendProgram.objects.select_related("fund__foundation"),
+        user,
+        Capability.VIEW_STIPENDS,
+        "fund__foundation",
     )
 
 
@@ -537,7 +536,7 @@ def month_shifts(program: StipendProgram, organization: Organization, month: dat
 
 
 def _require_officer(by, program: StipendProgram) -> None:
-    if not has_role(by, program.fund.foundation_id, *OFFICER_ROLES):
+    if not can(by, Capability.MANAGE_STIPENDS, program.fund.foundation_id):
         raise IllegalTransition(_("Only program officers of this foundation can do this."))
 
 

@@ -21,8 +21,8 @@ from django.views.decorators.cache import never_cache
 from cms.models import report_metrics
 from grants.budget_labels import category_labels
 from grants.forms.reports import ExpenditureForm, ReportForm, ReturnForm
-from grants.models import Award, Expenditure, ReportDueDate, Role
-from grants.permissions import has_role, is_organization_member
+from grants.models import Award, Expenditure, ReportDueDate
+from grants.permissions import Capability, can, is_organization_member
 from grants.services import reports as service
 from grants.services.access_log import record_access
 from grants.services.answers import choice_label
@@ -30,8 +30,6 @@ from grants.services.errors import DomainError
 
 # Imported as a module: applications.py imports this one for the dashboard's "Reports due".
 from grants.views.files import private_file_response
-
-RECEIPT_STAFF_ROLES = (Role.FOUNDATION_ADMIN, Role.PROGRAM_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR)
 
 
 def _due_queryset():
@@ -220,8 +218,8 @@ def report_receipt(request, due_id: int, expenditure_id: int):
     if due is None:
         raise Http404
     award = due.award
-    allowed = is_organization_member(request.user, award.application.organization_id) or has_role(
-        request.user, award.fund.foundation_id, *RECEIPT_STAFF_ROLES
+    allowed = is_organization_member(request.user, award.application.organization_id) or can(
+        request.user, Capability.VIEW_REPORTS, award.fund.foundation_id
     )
     expenditure = Expenditure.objects.filter(pk=expenditure_id, report__due=due).first()
     if not allowed or expenditure is None or not expenditure.receipt:

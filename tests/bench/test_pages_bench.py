@@ -28,9 +28,9 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from cms.models import FundingCallPage, FundPage
 from fundportal.urls import urlpatterns as project_urlpatterns
-from grants.admin.donations import PER_PAGE, donations_visible_to
+from grants.admin.donations import PER_PAGE
 from grants.models import Application, ApplicationStatus, OrganizationMembership, User
-from grants.permissions import applications_visible_to_staff
+from grants.permissions import applications_visible_to_staff, donations_visible_to
 from grants.views.applications import DASHBOARD_PER_PAGE
 from tests.bench.conftest import paired_medians, report
 

@@ -4,9 +4,9 @@ when the time zone changes (PostgreSQL; SQLite sorts in memory and has no such i
 import pytest
 from django.db import connection
 
-from grants.admin.donations import donations_visible_to
 from grants.indexes import GIFT_DATE_INDEX, ensure_gift_date_index, gift_date_index_sql
 from grants.models import Role
+from grants.permissions import donations_visible_to
 from tests import factories
 from tests.grants.money_fixtures import staff
 
