@@ -71,6 +71,7 @@ from grants.permissions import (
     foundation_ids,
     has_role,
 )
+from grants.scoping_organizations import is_related, organizations_related_to
 from grants.services import applications as service
 from grants.services import awards as award_service
 from grants.services import reviews as review_service
@@ -908,7 +909,7 @@ class IntakeForm(forms.Form):
         choices=[("en", _("English")), ("es", _("Spanish"))], label=_("Language of the form")
     )
     organization = forms.ModelChoiceField(
-        queryset=Organization.objects.all(), required=False, label=_("Existing organization"),
+        queryset=Organization.objects.none(), required=False, label=_("Existing organization"),
         help_text=_("Leave empty to describe a new group below."),
     )  # fmt: skip
     name = forms.CharField(label=_("Group name"), required=False, max_length=200)
@@ -922,14 +923,21 @@ class IntakeForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        intake_foundations = foundation_ids(user, INTAKE_ROLES)
         self.fields["call"].queryset = (
             FundingCall.objects.open_at(timezone.now())
-            .filter(fund__foundation__in=foundation_ids(user, INTAKE_ROLES))
+            .filter(fund__foundation__in=intake_foundations)
             .select_related("fund")
         )
+        # Only groups that already deal with the user's foundations; a new group is typed below.
+        self.fields["organization"].queryset = organizations_related_to(intake_foundations).order_by("name")
 
     def clean(self):
         cleaned = super().clean()
+        call, organization = cleaned.get("call"), cleaned.get("organization")
+        if call and organization and not is_related(organization, call.fund.foundation_id):
+            # Someone working for two foundations picked a group known only to the other one.
+            self.add_error("organization", _("This organization has not worked with the call's foundation."))
         if not cleaned.get("organization") and not cleaned.get("name"):
             self.add_error("name", _("Choose an existing organization or give the group's name."))
         if not cleaned.get("organization") and not cleaned.get("region_served"):
