@@ -5,6 +5,7 @@ from .admin.applications import ApplicationViewSet
 from .admin.awards import AwardViewSet
 from .admin.donations import DonationsViewSet
 from .admin.exports import ExportsViewSet
+from .admin.foundations_add import AddFoundationViewSet
 from .admin.money import FundMoneyViewSet
 from .admin.payments import PaymentsViewSet
 from .admin.privacy import PrivacyViewSet
@@ -73,6 +74,11 @@ def register_privacy_viewset():
 @hooks.register("register_admin_viewset")
 def register_stripe_keys_viewset():
     return StripeKeysViewSet("stripe_keys")
+
+
+@hooks.register("register_admin_viewset")
+def register_add_foundation_viewset():
+    return AddFoundationViewSet("foundation_add")
 
 
 @hooks.register("construct_reports_menu")

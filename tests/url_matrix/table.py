@@ -334,6 +334,9 @@ ROWS = [
     Row("admin/stripe-keys/<int:foundation_id>/", admin("DEN  DEN  DEN  DEN  DEN  OK   404  404  404"),
         admin("DEN  DEN  DEN  DEN  DEN  RE   404  404  404"), args={"foundation_id": "foundation.pk"},
         note="keys are write-only: an empty form keeps the stored ones"),
+    Row("admin/add-foundation/", admin("DEN  DEN  DEN  DEN  DEN  DEN  DEN  DEN  DEN"),
+        admin("DEN  DEN  DEN  DEN  DEN  DEN  DEN  DEN  DEN"),
+        note="the platform administrator (superuser) only: no foundation staff, not even its admins"),
     # --- Public site: language, branding, simulated Stripe, webhooks ---
     Row("language/", "RE " * 12),
     Row("branding.css", EVERYONE),
