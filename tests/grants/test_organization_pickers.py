@@ -14,6 +14,7 @@ from grants.models import (
     Application,
     ApplicationStatus,
     Award,
+    DecisionMessage,
     IntakeChannel,
     Organization,
     Role,
@@ -220,3 +221,43 @@ def test_officer_sets_up_a_program_with_a_related_coordinator(two, client):
     response = client.post(reverse("stipends_admin:new"), _program_post(two["bay_fund"], two["bay_only"]))
     assert response.status_code == 302
     assert list(StipendProgram.objects.get().coordinators.all()) == [two["bay_only"]]
+
+
+# --- Batch decline: the message template -----------------------------------------------------
+
+
+def _templates(two):
+    bay = DecisionMessage.objects.create(foundation=two["bay"], title="Canary Bay Message",
+                                         text_en="Bay fund spent.", text_es="Fondo de Bay agotado.")  # fmt: skip
+    valley = DecisionMessage.objects.create(foundation=two["valley"], title="Valley Message",
+                                            text_en="Valley fund spent.", text_es="Fondo del valle agotado.")  # fmt: skip
+    return bay, valley
+
+
+def test_batch_form_offers_only_the_foundations_templates_and_refuses_a_forged_one(two, client):
+    bay_template, _valley_template = _templates(two)
+    valley_application = Application.objects.get(organization=two["valley_group"])
+    client.force_login(two["valley_officer"])
+    html = client.get("/admin/applications/batch/").content.decode()
+    assert "Valley Message" in html and "Canary Bay Message" not in html
+    client.post("/admin/applications/batch/", {"applications": [valley_application.pk], "action": "decline",
+                                               "template": bay_template.pk})  # fmt: skip
+    valley_application.refresh_from_db()
+    assert valley_application.status == ApplicationStatus.SUBMITTED and not valley_application.decision_reason
+
+
+def test_officer_of_two_foundations_cannot_send_one_foundations_message_for_the_other(two, client):
+    bay_template, valley_template = _templates(two)
+    add_staff(two["bay_officer"], foundation=two["valley"], role=Role.PROGRAM_OFFICER)
+    valley_application = Application.objects.get(organization=two["valley_group"])
+    client.force_login(two["bay_officer"])
+    response = client.post("/admin/applications/batch/", {"applications": [valley_application.pk],
+                                                          "action": "decline", "template": bay_template.pk})  # fmt: skip
+    assert "Choose a message of the foundation the applications were sent to." in response.content.decode()
+    valley_application.refresh_from_db()
+    assert valley_application.status == ApplicationStatus.SUBMITTED and not valley_application.decision_reason
+    client.post("/admin/applications/batch/", {"applications": [valley_application.pk], "action": "decline",
+                                               "template": valley_template.pk})  # fmt: skip
+    valley_application.refresh_from_db()
+    assert valley_application.status == ApplicationStatus.DECLINED  # sanity twin: its own message works
+    assert valley_application.decision_reason == "Valley fund spent."
