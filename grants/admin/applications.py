@@ -833,10 +833,8 @@ class BatchView(WagtailAdminTemplateMixin, TemplateView):
             a.call.fund.foundation_id != template.foundation_id for a in applications
         ):
             # Someone working for two foundations: one foundation's message never goes out in another's name.
-            form.add_error(
-                "template", _t("Choose a message of the foundation the applications were sent to.")
-            )
-            messages.error(request, _t("Choose a message of the foundation the applications were sent to."))
+            form.add_error("template", _("Choose a message of the foundation the applications were sent to."))
+            messages.error(request, _("Choose a message of the foundation the applications were sent to."))
         if not applications or not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form, selected=selected))
         data, user = form.cleaned_data, request.user

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.urls import path
-from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from djmoney.settings import CURRENCY_CHOICES
@@ -92,11 +91,11 @@ class AddFoundationView(WagtailAdminTemplateMixin, TemplateView):
             else:
                 messages.success(
                     request,
-                    _t("%(foundation)s was added; its administrator was invited by email.")
+                    _("%(foundation)s was added; its administrator was invited by email.")
                     % {"foundation": foundation.name},
                 )
                 return redirect("foundations:index")
-        messages.error(request, _t("The foundation was not added: check the fields marked below."))
+        messages.error(request, _("The foundation was not added: check the fields marked below."))
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
