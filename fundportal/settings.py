@@ -95,7 +95,7 @@ MIDDLEWARE = [
     "grants.middleware_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "fundportal.locale_middleware.LocaleMiddleware",  # Django's; no /en/ redirect for admin, webhooks…
     "grants.middleware.RejectNulBytesMiddleware",  # NUL in a path, query or form field: 400 (translated)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -6,6 +6,7 @@ from .admin.awards import AwardViewSet
 from .admin.donations import DonationsViewSet
 from .admin.emails import EmailsViewSet
 from .admin.exports import ExportsViewSet
+from .admin.foundations_add import AddFoundationViewSet
 from .admin.money import FundMoneyViewSet
 from .admin.payments import PaymentsViewSet
 from .admin.privacy import PrivacyViewSet
@@ -79,6 +80,11 @@ def register_stripe_keys_viewset():
 @hooks.register("register_admin_viewset")
 def register_emails_viewset():
     return EmailsViewSet("emails")
+
+
+@hooks.register("register_admin_viewset")
+def register_add_foundation_viewset():
+    return AddFoundationViewSet("foundation_add")
 
 
 @hooks.register("construct_reports_menu")

@@ -72,6 +72,7 @@ from grants.permissions import (
     foundations_where,
     roles_with,
 )
+from grants.scoping_organizations import is_related, organizations_related_to
 from grants.services import applications as service
 from grants.services import awards as award_service
 from grants.services import reviews as review_service
@@ -828,6 +829,13 @@ class BatchView(WagtailAdminTemplateMixin, TemplateView):
         if not form.is_valid():
             for line in form_error_messages(form):
                 messages.error(request, line)
+        template = form.cleaned_data.get("template") if form.is_valid() else None
+        if template is not None and any(
+            a.call.fund.foundation_id != template.foundation_id for a in applications
+        ):
+            # Someone working for two foundations: one foundation's message never goes out in another's name.
+            form.add_error("template", _("Choose a message of the foundation the applications were sent to."))
+            messages.error(request, _("Choose a message of the foundation the applications were sent to."))
         if not applications or not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form, selected=selected))
         data, user = form.cleaned_data, request.user
@@ -909,7 +917,7 @@ class IntakeForm(forms.Form):
         choices=[("en", _("English")), ("es", _("Spanish"))], label=_("Language of the form")
     )
     organization = forms.ModelChoiceField(
-        queryset=Organization.objects.all(), required=False, label=_("Existing organization"),
+        queryset=Organization.objects.none(), required=False, label=_("Existing organization"),
         help_text=_("Leave empty to describe a new group below."),
     )  # fmt: skip
     name = forms.CharField(label=_("Group name"), required=False, max_length=200)
@@ -923,14 +931,21 @@ class IntakeForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        intake_foundations = foundations_where(user, Capability.INTAKE_APPLICATIONS)
         self.fields["call"].queryset = (
             FundingCall.objects.open_at(timezone.now())
-            .filter(fund__foundation__in=foundations_where(user, Capability.INTAKE_APPLICATIONS))
+            .filter(fund__foundation__in=intake_foundations)
             .select_related("fund")
         )
+        # Only groups that already deal with the user's foundations; a new group is typed below.
+        self.fields["organization"].queryset = organizations_related_to(intake_foundations).order_by("name")
 
     def clean(self):
         cleaned = super().clean()
+        call, organization = cleaned.get("call"), cleaned.get("organization")
+        if call and organization and not is_related(organization, call.fund.foundation_id):
+            # Someone working for two foundations picked a group known only to the other one.
+            self.add_error("organization", _("This organization has not worked with the call's foundation."))
         if not cleaned.get("organization") and not cleaned.get("name"):
             self.add_error("name", _("Choose an existing organization or give the group's name."))
         if not cleaned.get("organization") and not cleaned.get("region_served"):

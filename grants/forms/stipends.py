@@ -12,6 +12,7 @@ from djmoney.money import Money
 from grants.forms.awards import date_field
 from grants.models import Fund, Organization, RateUnit, StipendProgram, Volunteer
 from grants.money import currency_exponent, is_whole_in_minor_units
+from grants.scoping_organizations import organizations_related_to
 from grants.services.stipends import MAX_CSV_BYTES
 
 
@@ -75,7 +76,7 @@ class ProgramForm(forms.Form):
     )
     coordinators = forms.ModelMultipleChoiceField(
         label=_("Coordinating organizations"),
-        queryset=Organization.objects.order_by("name"),
+        queryset=Organization.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -92,10 +93,26 @@ class ProgramForm(forms.Form):
     def __init__(self, *args, funds, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["fund"].queryset = funds
+        # Only groups that already deal with the foundations of these funds (see
+        # grants.scoping_organizations); any other id sent by hand is not a valid choice.
+        foundations = set(funds.values_list("foundation_id", flat=True))
+        self.fields["coordinators"].queryset = organizations_related_to(foundations).order_by("name")
 
     def clean(self):
         cleaned = super().clean()
         fund = cleaned.get("fund")
+        coordinators = list(cleaned.get("coordinators") or [])
+        if fund and coordinators:
+            related = set(
+                organizations_related_to([fund.foundation_id])
+                .filter(pk__in=[organization.pk for organization in coordinators])
+                .values_list("pk", flat=True)
+            )
+            if any(organization.pk not in related for organization in coordinators):
+                self.add_error(
+                    "coordinators",
+                    _("Choose only organizations that have worked with the fund's foundation."),
+                )
         for name in ("rate", "monthly_cap"):
             value = cleaned.get(name)
             if fund and value is not None and not is_whole_in_minor_units(value, fund.currency):

@@ -28,7 +28,7 @@ from datetime import timedelta
 import stripe
 from django.conf import settings
 from django.db import DataError, IntegrityError, transaction
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse, HttpResponseNotFound
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -170,7 +170,8 @@ def receive(request, foundation: str, endpoint: str) -> HttpResponse:
     """
     foundation_row = Foundation.objects.filter(slug=foundation).first()
     if foundation_row is None:
-        raise Http404
+        # Plain, like the other answers to Stripe: the same few bytes for every unknown slug.
+        return HttpResponseNotFound("not found", content_type="text/plain")
     credentials = credentials_for(foundation_row)
     secret = credentials.connect_webhook_secret if endpoint == CONNECT else credentials.webhook_secret
     header = request.headers.get("Stripe-Signature", "")

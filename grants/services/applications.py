@@ -26,6 +26,7 @@ from grants.models import (
     Organization,
 )
 from grants.questions import FILE_TYPES, EligibilityQuestion, Question, Section
+from grants.scoping_organizations import is_related
 from grants.services import answers as answer_forms
 from grants.services.errors import ApplicationError, UploadRejected
 from grants.services.notifications import send_templated_email
@@ -408,10 +409,14 @@ def start_staff_intake(
 
     Uses an existing ``organization`` or creates one from ``organization_fields`` (with no
     members: the group has no login). The officer then fills in and submits the form; the
-    channel is recorded on the application and in the activity log.
+    channel is recorded on the application and in the activity log. An existing organization
+    must already be related to the call's foundation (``grants.scoping_organizations``): staff
+    never attach a draft to a group that came only to another foundation.
     """
     if channel == IntakeChannel.ONLINE:
         raise ApplicationError(_("Choose how the application was received: by phone or in person."))
+    if organization is not None and not is_related(organization, call.fund.foundation_id):
+        raise ApplicationError(_("This organization has not worked with the call's foundation."))
     with transaction.atomic():
         if organization is None:
             organization = Organization(created_by=by, **(organization_fields or {}))

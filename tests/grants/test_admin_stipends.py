@@ -8,7 +8,7 @@ from django.urls import reverse
 from grants.models import Role, StipendBatch, StipendBatchStatus, StipendProgram
 from grants.services import stipends
 from tests.factories import FoundationFactory
-from tests.grants.money_fixtures import fund_with, staff
+from tests.grants.money_fixtures import approved, fund_with, staff
 from tests.grants.test_stipends import _program, compute, payee, shift, transfers
 
 pytestmark = pytest.mark.django_db
@@ -162,6 +162,7 @@ def test_a_short_fund_refuses_approval_in_the_admin(world, client):
 
 
 def test_officers_set_up_a_program_and_others_cannot(world, client):
+    approved(world)  # the coordinating group has worked with the foundation (it may be offered)
     data = {
         "fund": world["fund"].pk,
         "name": "Hotline stipends",

@@ -339,6 +339,9 @@ ROWS = [
     Row("admin/emails/<int:pk>/send-again/", admin("405  405  405  405  405  405  405  405  405"),
         admin("DEN  DEN  DEN  DEN  DEN  RE   DEN  DEN  DEN"), args={"pk": "email.pk"},
         note="a sent message is not sent again: back to the list with a message"),
+    Row("admin/add-foundation/", admin("DEN  DEN  DEN  DEN  DEN  DEN  DEN  DEN  DEN"),
+        admin("DEN  DEN  DEN  DEN  DEN  DEN  DEN  DEN  DEN"),
+        note="the platform administrator (superuser) only: no foundation staff, not even its admins"),
     # --- Public site: language, branding, simulated Stripe, webhooks ---
     Row("language/", "RE " * 12),
     Row("branding.css", EVERYONE),
