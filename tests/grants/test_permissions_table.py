@@ -265,6 +265,7 @@ GRANTS = Path(__file__).resolve().parents[2] / "grants"
 # and page permissions per role in services/staff.py.
 ROLES_AS_DATA = {
     "services/staff.py": "each role's group and its Django model/page permissions",
+    "services/foundations.py": "a new foundation's first admin is given the foundation admin role",
 }
 NOT_SCANNED = ("permissions.py", "models/", "migrations/", "management/commands/")
 SCOPING_CALLS_WITH_ROLES = {"foundation_ids": 1, "scope_to_foundations": 3}  # positional args before roles
