@@ -340,7 +340,11 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{WAGTAIL_SITE_NAME}] "
+# Account emails (templates/account/email/, templates/mfa/email/) are the portal's own, in the
+# recipient's language; grants.adapters.AccountAdapter prefixes their subject with the
+# branding's site name in that language, so allauth's prefix setting is not used.
+# People are told of every change to their account's security (password, addresses, 2FA).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # Passwordless sign-in: a code by email, and in the same email a one-time link
 # (grants.views.accounts.login_link). Ten minutes rather than allauth's three: people often
 # switch between apps on a phone to read the code. The link expires with the code.
