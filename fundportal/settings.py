@@ -164,6 +164,9 @@ WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
+# One way to write a date per language, long or short (fundportal/formats/<lang>/formats.py):
+# "Dec 5, 2026" and "5 dic 2026", never "12/05/2026".
+FORMAT_MODULE_PATH = ["fundportal.formats"]
 TIME_ZONE = env("TIME_ZONE", "America/Los_Angeles")
 # Babel locale used to format money for each interface language.
 MONEY_FORMAT_LOCALES = {"en": "en_US", "es": "es"}
