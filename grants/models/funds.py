@@ -18,10 +18,9 @@ from djmoney.settings import CURRENCY_CHOICES
 
 from grants.money import currency_exponent, is_fund_currency
 
-from .foundations import Foundation
+from .foundations import TIME_ZONE_CHOICES, Foundation
 
 CLOSING_SOON_WINDOW = datetime.timedelta(days=7)
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
 class ProgramType(models.TextChoices):
