@@ -1,4 +1,5 @@
-"""The foundation's brand colour as a small stylesheet (``/branding.css``).
+"""The site's branding as pages and emails read it: its name in the reader's language, and the
+brand colour as a small stylesheet (``/branding.css``).
 
 Public pages carry no inline ``<style>`` (the Content Security Policy allows styles from our
 own files only), so the colour an editor picks in the site settings reaches the page as a
@@ -9,7 +10,10 @@ year and fetch a new one as soon as the colour changes.
 import hashlib
 import re
 
-from cms.models import BrandingSettings
+from django.utils import translation
+from wagtail.models import Site
+
+from cms.models import DEFAULT_SITE_NAME, BrandingSettings
 
 DEFAULT_BRAND_COLOR = "#1d4e89"
 _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
@@ -31,3 +35,17 @@ def stylesheet(color: str) -> str:
 def fingerprint(color: str) -> str:
     """Short, stable token naming this version of the stylesheet (cache busting, ETag)."""
     return hashlib.sha256(stylesheet(color).encode()).hexdigest()[:12]
+
+
+def site_name(request=None, *, language: str | None = None) -> str:
+    """The site's name as people read it, in ``language`` (the active language by default):
+    from the branding settings of the request's Wagtail site, or of the default site when
+    there is no request (emails sent by the worker). Never the host name."""
+    language = language or translation.get_language() or "en"
+    if request is not None and Site.find_for_request(request) is not None:
+        return BrandingSettings.for_request(request).site_name_for(language)  # cached per request
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        with translation.override(language):
+            return translation.gettext(DEFAULT_SITE_NAME)
+    return BrandingSettings.for_site(site).site_name_for(language)

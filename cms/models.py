@@ -20,6 +20,7 @@ from django.db import models
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
@@ -315,11 +316,21 @@ class StandardPage(Page):
         verbose_name = _("standard page")
 
 
+# The name a new site starts with; translated (gettext) until an editor names the site.
+DEFAULT_SITE_NAME = gettext_noop("Fund portal")
+
+
 @register_setting(icon="site")
 class BrandingSettings(BaseSiteSetting):
     """Branding and contact details shown on every public page."""
 
-    site_name = models.CharField(_("site name"), max_length=100, default="Fund portal")
+    site_name = models.CharField(_("site name"), max_length=100, default=DEFAULT_SITE_NAME)
+    site_name_es = models.CharField(
+        _("site name (Spanish)"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown on Spanish pages and in Spanish emails. Leave empty to use the site name."),
+    )
     tagline = models.CharField(_("tagline"), max_length=200, blank=True)
     tagline_es = models.CharField(_("tagline (Spanish)"), max_length=200, blank=True)
     primary_color = models.CharField(
@@ -346,7 +357,12 @@ class BrandingSettings(BaseSiteSetting):
 
     panels = [
         MultiFieldPanel(
-            [FieldPanel("site_name"), FieldPanel("tagline"), FieldPanel("tagline_es")],
+            [
+                FieldPanel("site_name"),
+                FieldPanel("site_name_es"),
+                FieldPanel("tagline"),
+                FieldPanel("tagline_es"),
+            ],
             heading=_("Name"),
         ),
         FieldPanel("primary_color"),
@@ -377,6 +393,17 @@ class BrandingSettings(BaseSiteSetting):
             raise ValidationError(
                 {"primary_color": _("This colour is too light: white text on it would be hard to read.")}
             )
+
+    def site_name_for(self, language_code: str) -> str:
+        """The site's name in ``language_code``: the Spanish name on Spanish pages when one is
+        set; the portal's default name is translated like any interface text."""
+        if language_code == "es" and self.site_name_es:
+            return self.site_name_es
+        name = self.site_name or DEFAULT_SITE_NAME
+        if name == DEFAULT_SITE_NAME:
+            with translation.override(language_code):
+                return translation.gettext(DEFAULT_SITE_NAME)
+        return name
 
     def tagline_for(self, language_code: str) -> str:
         if language_code == "es" and self.tagline_es:

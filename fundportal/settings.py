@@ -165,6 +165,9 @@ WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
+# One way to write a date per language, long or short (fundportal/formats/<lang>/formats.py):
+# "Dec 5, 2026" and "5 dic 2026", never "12/05/2026".
+FORMAT_MODULE_PATH = ["fundportal.formats"]
 TIME_ZONE = env("TIME_ZONE", "America/Los_Angeles")
 # Babel locale used to format money for each interface language.
 MONEY_FORMAT_LOCALES = {"en": "en_US", "es": "es"}
@@ -397,7 +400,11 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{WAGTAIL_SITE_NAME}] "
+# Account emails (templates/account/email/, templates/mfa/email/) are the portal's own, in the
+# recipient's language; grants.adapters.AccountAdapter prefixes their subject with the
+# branding's site name in that language, so allauth's prefix setting is not used.
+# People are told of every change to their account's security (password, addresses, 2FA).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # Passwordless sign-in: a code by email, and in the same email a one-time link
 # (grants.views.accounts.login_link). Ten minutes rather than allauth's three: people often
 # switch between apps on a phone to read the code. The link expires with the code.

@@ -1,4 +1,4 @@
-"""How allauth treats applicants: emails in the recipient's language, a one-time sign-in
+"""How allauth treats applicants: emails in the recipient's language under the site's own name, a one-time sign-in
 link next to the sign-in code, the sign-up extras, and where people land after signing in; and
 how the second factor's secrets are kept (encrypted with the portal's field keys)."""
 
@@ -10,6 +10,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse, translate_url
 from django.utils import translation
 
+from cms.branding import site_name
 from grants import crypto
 from grants.services.accounts import login_link_max_age, make_login_link_token
 
@@ -27,6 +28,11 @@ class AccountAdapter(DefaultAccountAdapter):
         if language not in dict(settings.LANGUAGES):
             language = settings.LANGUAGE_CODE
         context = dict(context)
+        context.setdefault("user", user)
+        with translation.override(language):
+            # The branding's name in the email's language, never the request's host (which is
+            # what allauth's ``current_site`` holds without django.contrib.sites).
+            context["site_name"] = site_name(request, language=language)
         for key, value in context.items():
             if key.endswith("_url") and isinstance(value, str):
                 # Resolved in the page's language, then rebuilt with the email's prefix.
@@ -36,6 +42,12 @@ class AccountAdapter(DefaultAccountAdapter):
             context["login_link_minutes"] = max(1, login_link_max_age() // 60)
         with translation.override(language):
             super().send_mail(template_prefix, email, context)
+
+    def format_email_subject(self, subject: str) -> str:
+        """``[Site name] Subject``, the site's name from the branding settings in the language
+        the email is being rendered in (``send_mail`` renders inside that language)."""
+        name = site_name(allauth_context.request, language=translation.get_language())
+        return f"[{name}] {subject}"
 
     def save_user(self, request, user, form, commit=True):
         """Keep the language chosen at sign-up; the name is stored by allauth as first_name."""

@@ -31,6 +31,13 @@ def money(value) -> str:
 
 
 @register.simple_tag(takes_context=True)
+def site_name(context) -> str:
+    """The site's name in the active language (the branding settings' Spanish name on Spanish
+    pages)."""
+    return branding.site_name(context.get("request"))
+
+
+@register.simple_tag(takes_context=True)
 def language_links(context) -> list[dict]:
     """One entry per language: its name, whether it is current, and the link to this page in it.
 

@@ -81,7 +81,7 @@ class FoundationViewSet(FoundationScopedViewSet):
     list_display = ["name", "legal_name", "tax_id", "default_currency"]
     search_fields = ["name", "legal_name"]
     form_fields = [
-        "name", "slug", "legal_name", "tax_id", "default_currency",
+        "name", "slug", "legal_name", "tax_id", "default_currency", "time_zone",
         "contact_email", "contact_phone", "receipt_text",
         "purge_declined_after_days", "anonymise_donors_after_years", "keep_access_log_years",
     ]  # fmt: skip

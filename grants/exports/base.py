@@ -14,6 +14,10 @@ turns sheets into a file:
 Text typed by people outside the foundation never reaches a spreadsheet as a formula: XLSX text
 cells stay text, and CSV text starting with ``= + - @`` gets a leading quote (``safe_text``).
 
+Dates and times are written in the active time zone (the export runs under the foundation's
+zone), to the minute ("2026-12-05 20:30", never seconds or microseconds); every date-and-time
+column's header names that zone.
+
 Money cells are ``Money`` values: the writer takes the currency from each value. Rows are read
 from querysets with ``.iterator(chunk_size=...)`` by the concrete exporters, so memory holds one
 chunk at a time.
@@ -93,6 +97,14 @@ class ExportInfo:
     created: datetime.datetime = field(default_factory=timezone.now)
 
 
+def column_header(column: Column) -> str:
+    """A column's header as written: its label, and for a date-and-time column the zone its
+    times are in ("Paid at (America/Los_Angeles)")."""
+    if column.kind == DATETIME:
+        return f"{column.label} ({timezone.get_current_timezone_name()})"
+    return str(column.label)
+
+
 def row_currency(row: Sequence) -> str:
     """The currency a row's money is in ("" when it holds none)."""
     for value in row:
@@ -111,10 +123,10 @@ def plain(value, kind: str):
         return without_negative_zero(value.amount if isinstance(value, Money) else value)
     if isinstance(value, Promise):  # a lazy translation: text in the active language
         return str(value)
-    if kind == DATETIME and isinstance(value, datetime.datetime):
+    if isinstance(value, datetime.datetime) and kind != DATE:
         if timezone.is_aware(value):
             value = timezone.localtime(value)
-        return value.replace(tzinfo=None)
+        return value.replace(tzinfo=None, second=0, microsecond=0)
     if kind == DATE and isinstance(value, datetime.datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value
@@ -200,7 +212,7 @@ class WorkbookWriter:
         bold = Font(bold=True)
         header = []
         for column in columns:
-            cell = WriteOnlyCell(worksheet, value=str(column.label))
+            cell = WriteOnlyCell(worksheet, value=column_header(column))
             cell.font = bold
             header.append(cell)
         worksheet.append(header)
@@ -276,7 +288,7 @@ class CsvZipWriter:
     @staticmethod
     def _write_sheet(writer, sheet: Sheet) -> int:
         columns = sheet.columns
-        writer.writerow([str(column.label) for column in columns])
+        writer.writerow([column_header(column) for column in columns])
         totals = _Totals(columns)
         count = 0
         for row in sheet.rows():

@@ -18,7 +18,7 @@ from .funds import Fund
 class AwardStatus(models.TextChoices):
     OFFERED = "offered", _("Offered")
     ACCEPTED = "accepted", _("Accepted")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("award status", "Active")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
 

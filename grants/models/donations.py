@@ -43,7 +43,7 @@ class GiftKind(models.TextChoices):
 
 class RecurringGiftStatus(models.TextChoices):
     PENDING = "pending", _("Waiting for payment")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("monthly gift", "Active")
     # Stripe is retrying a failed monthly payment (the subscription is "past_due").
     PAST_DUE = "past_due", _("Payment overdue")
     # Stripe gave up retrying: no more payments until the donor updates their card (or cancels).

@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .applications import private_storage
 from .foundations import Foundation
@@ -24,8 +25,8 @@ class ExportStatus(models.TextChoices):
     QUEUED = "queued", _("Waiting")
     RUNNING = "running", _("Being prepared")
     READY = "ready", _("Ready to download")
-    FAILED = "failed", _("Failed")
-    EXPIRED = "expired", _("Expired")
+    FAILED = "failed", pgettext_lazy("export", "Failed")
+    EXPIRED = "expired", pgettext_lazy("export", "Expired")
 
 
 def export_upload_path(instance, filename: str) -> str:

@@ -4,6 +4,8 @@ Every row that belongs to a foundation is scoped to it; ``StaffMembership`` is t
 place that says which foundation a staff member works for and in which role.
 """
 
+import zoneinfo
+
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -28,6 +30,14 @@ ROLE_GROUP_NAMES = {
     Role.FINANCE_OFFICER: "Finance officers",
     Role.AUDITOR: "Auditors",
 }
+
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def default_time_zone() -> str:
+    """A new foundation works in the portal's zone (settings.TIME_ZONE) until told otherwise."""
+    return settings.TIME_ZONE
 
 
 class Foundation(models.Model):
@@ -80,6 +90,13 @@ class Foundation(models.Model):
             "Entries of the access log (who opened which application, file or donor) older than "
             "this are deleted. At least 1 year."
         ),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        choices=TIME_ZONE_CHOICES,
+        default=default_time_zone,
+        help_text=_("Where the foundation works: dates and times in its exports are in this zone."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

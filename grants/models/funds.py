@@ -12,15 +12,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 from djmoney.settings import CURRENCY_CHOICES
 
 from grants.money import currency_exponent, is_fund_currency
 
-from .foundations import Foundation
+from .foundations import TIME_ZONE_CHOICES, Foundation
 
 CLOSING_SOON_WINDOW = datetime.timedelta(days=7)
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
 class ProgramType(models.TextChoices):
@@ -31,9 +31,9 @@ class ProgramType(models.TextChoices):
 
 
 class FundStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("fund status", "Active")
     PAUSED = "paused", _("Paused")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("fund status", "Closed")
 
 
 def validate_fund_currency(value: str) -> None:
@@ -120,9 +120,9 @@ class Fund(models.Model):
 
 class CallStatus(models.TextChoices):
     UPCOMING = "upcoming", _("Upcoming")
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("call status", "Open")
     CLOSING_SOON = "closing_soon", _("Closing soon")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("call status", "Closed")
 
 
 class FundingCallQuerySet(models.QuerySet):

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class LegalStatus(models.TextChoices):
@@ -98,7 +99,7 @@ class OrganizationInvite(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         ACCEPTED = "accepted", _("Accepted")
-        DECLINED = "declined", _("Declined")
+        DECLINED = "declined", pgettext_lazy("invitation", "Declined")
         REVOKED = "revoked", _("Revoked")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invites")

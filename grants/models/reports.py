@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
 from .applications import private_storage
@@ -20,10 +21,10 @@ from .awards import Award, ReportDueDate
 
 class ReportStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
+    SUBMITTED = "submitted", pgettext_lazy("report status", "Submitted")
     CHANGES_REQUESTED = "changes_requested", _("Changes requested")
-    RESUBMITTED = "resubmitted", _("Resubmitted")
-    ACCEPTED = "accepted", _("Accepted")
+    RESUBMITTED = "resubmitted", pgettext_lazy("report status", "Resubmitted")
+    ACCEPTED = "accepted", pgettext_lazy("report status", "Accepted")
 
 
 class SpendingReport(models.Model):

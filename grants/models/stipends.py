@@ -89,7 +89,7 @@ class Volunteer(models.Model):
 
 class StipendBatchStatus(models.TextChoices):
     DRAFT = "draft", _("Computed, waiting for approval")
-    APPROVED = "approved", _("Approved")
+    APPROVED = "approved", pgettext_lazy("batch", "Approved")
     PAID = "paid", _("Paid")
     CANCELLED = "cancelled", pgettext_lazy("batch", "Cancelled")
 

@@ -142,7 +142,9 @@ def run_export(job_id: int) -> ExportJob:
     if not claimed:
         return job
     try:
-        with translation.override(job.language):
+        # Dates and times in the foundation's own zone: the days of the range, the datetime
+        # cells and the zone named in their headers (grants.exports.base.column_header).
+        with translation.override(job.language), timezone.override(job.foundation.time_zone):
             scope = scope_of(job)
             requester = job.requested_by
             info = ExportInfo(

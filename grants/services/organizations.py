@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
+from cms.branding import site_name
 from grants.models import (
     ActivityEntry,
     LegalStatus,
@@ -440,7 +441,7 @@ def send_invite_email(*, invite_id: int, language: str, site_url: str) -> None:
             "inviter": invite.invited_by,
             "invite_url": site_url.rstrip("/") + path,
             "email": invite.email,
-            "site_name": settings.WAGTAIL_SITE_NAME,
+            "site_name": site_name(language=language),
         }
         subject = " ".join(render_to_string("emails/organization_invite_subject.txt", context).split())
         text = render_to_string("emails/organization_invite.txt", context)

@@ -130,7 +130,7 @@ def test_signup_in_english_chosen_on_spanish_page_sends_english_email(db):
         },
     )
     [message] = mail.outbox
-    assert "Please Confirm Your Email Address" in message.subject
+    assert message.subject == "[Fund portal] Please confirm your email address"
     assert "/en/accounts/confirm-email/" in message.body
 
 
@@ -359,7 +359,7 @@ def test_code_email_goes_out_in_the_users_language_with_a_link_in_that_language(
     applicant.save()
     request_code(Client(), applicant.email, lang="en")
     [message] = mail.outbox
-    assert "Código de inicio de sesión" in message.subject
+    assert message.subject == "[Portal de fondos] Su código de inicio de sesión"
     assert "/es/accounts/login/link/" in login_link_in(message)
 
 
@@ -381,7 +381,7 @@ def test_password_reset_by_email(applicant):
     assert response.status_code == 302
     [message] = mail.outbox
     assert message.to == [applicant.email]
-    assert "Correo electrónico para restablecer contraseña" in message.subject
+    assert message.subject == "[Portal de fondos] Elija una nueva contraseña"
     [reset_url] = [link for link in links_in(message) if "/password/reset/key/" in link]
     assert "/es/accounts/password/reset/key/" in reset_url
 

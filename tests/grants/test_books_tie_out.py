@@ -310,7 +310,7 @@ def test_the_same_check_recorded_twice_is_refused_naming_the_first_gift(world):
         _gift(world, "  chk   0042 ", email="otro@example.org")
     assert refused.value.field == "reference"
     assert f"gift #{first.pk} from Ana Torres" in refused.value.message
-    assert "March 3, 2026" in refused.value.message or "Mar. 3, 2026" in refused.value.message
+    assert "Mar 3, 2026" in refused.value.message
     assert Donation.objects.count() == 1
     assert ledger.balances(world["fund"]).donations == usd(250)
     # Another method is another namespace.
@@ -465,7 +465,7 @@ def test_more_than_24_hours_in_a_day_is_refused_by_the_form_and_the_csv(world, l
     with pytest.raises(stipends.ShiftImportError) as refused:
         _import(world, luna, "pseudonym,date,hours\nLuna,2026-10-04,12\nLuna,2026-10-04,13\n")
     assert refused.value.row_errors == [
-        (3, "“Luna” would have 25 hours of shifts on Oct. 4, 2026; a day has at most 24.")
+        (3, "“Luna” would have 25 hours of shifts on Oct 4, 2026; a day has at most 24.")
     ]
     assert Shift.objects.count() == 2
 

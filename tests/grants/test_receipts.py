@@ -128,7 +128,7 @@ def test_receipt_in_english_has_everything(receipt_world, mailoutbox, django_cap
             "12-3456789",
             "Ana Pérez",
             "$103.20",
-            "March 14, 2026",
+            "Mar 14, 2026",
             "Rapid Defense Fund",
             "One-time gift",
             TAX_TEXT,
@@ -149,7 +149,7 @@ def test_receipt_in_spanish(receipt_world, mailoutbox, django_capture_on_commit_
     for body in _bodies(message)[1:]:
         # Amount and date are in Spanish form, whatever the catalogue holds for the labels.
         for expected in ("BAY-AREA-000001", "Bay Area Community Foundation Inc.", "12-3456789", "Luis Gómez",
-                         "1.500,00", "14 de marzo de 2026", "Rapid Defense Fund", TAX_TEXT):  # fmt: skip
+                         "1.500,00", "14 mar 2026", "Rapid Defense Fund", TAX_TEXT):  # fmt: skip
             assert expected in body, (expected, body)
         assert "$1,500.00" not in body
     assert 'lang="es"' in message.alternatives[0][0]
@@ -321,7 +321,7 @@ def test_yearly_summary_totals_and_sent_once(receipt_world, mailoutbox, django_c
         assert "12-3456789" in body and TAX_TEXT in body and "Bay Area Community Foundation Inc." in body
     assert "2026" in ana_mail.subject
     luis_mail = by_donor[("luis@example.org",)]
-    assert "25,00" in luis_mail.body and "2 de abril de 2026" in luis_mail.body
+    assert "25,00" in luis_mail.body and "2 abr 2026" in luis_mail.body
 
     with django_capture_on_commit_callbacks(execute=True):
         assert receipts.send_donor_summaries(2026) == 1  # only the other foundation's donor

@@ -287,6 +287,7 @@ class Command(BaseCommand):
                 privacy = page
         branding = BrandingSettings.for_site(Site.objects.get(is_default_site=True))
         branding.site_name = "Fund portal"
+        branding.site_name_es = "Portal de fondos"
         branding.tagline = "Money for immigrant defense, moved safely."
         branding.tagline_es = "Fondos para la defensa de inmigrantes, con seguridad."
         branding.contact_email = "help@demo.fundportal.org"
