@@ -29,7 +29,8 @@ def language_name(code: str) -> str:
 def _translation_field(model, field: str, code: str) -> forms.Field:
     model_field = model._meta.get_field(field)
     form_field = model_field.formfield(required=False)
-    form_field.label = f"{model_field.verbose_name} ({language_name(code)})".capitalize()
+    label = f"{model_field.verbose_name} ({language_name(code)})"
+    form_field.label = label[:1].upper() + label[1:]
     form_field.required = False
     return form_field
 
