@@ -1,5 +1,7 @@
 """StreamField blocks for the public pages."""
 
+from dataclasses import replace
+
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.documents.blocks import DocumentChooserBlock
@@ -370,3 +372,76 @@ def metrics_from_stream(stream) -> list[dict]:
         }
         for child in stream
     ]
+
+
+# --- One structure for every translation of a call ------------------------------------------
+# A call's criteria and weights, questions and metrics are the call's, not a page's: they come
+# from the page in the source language; a translation only supplies the words, matched by a key
+# every translation shares (the block id, kept when a page is copied for translation; a metric's
+# ``key``). What a translation lacks keeps the source's words, marked ``untranslated``; what only
+# a translation has is ignored, so a reviewer's language never changes what is scored.
+
+QUESTION_WORDS = ("label", "help_text", "consent_text")
+QUESTION_LISTS = ("choices", "categories")
+
+
+def rubric_in_translation(source: list[dict], translation: list[dict]) -> list[dict]:
+    """The source's criteria and weights, labelled and explained by ``translation`` by id."""
+    words = {criterion["id"]: criterion for criterion in translation}
+    merged = []
+    for criterion in source:
+        own = words.get(criterion["id"])
+        if own is None:
+            merged.append({**criterion, "untranslated": True})
+        else:
+            merged.append(
+                {**criterion, "label": own["label"], "guidance": own["guidance"], "untranslated": False}
+            )
+    return merged
+
+
+def questions_in_translation(source: list[Question], translation: list[Question]) -> list[Question]:
+    """The source's questions (order, type, limits, required, sensitive) in ``translation``'s
+    words by id. Lists of choices or categories are answered by position, so a translation's
+    list is used only when it has as many items as the source's."""
+    words = {question.id: question for question in translation}
+    merged = []
+    for question in source:
+        own = words.get(question.id)
+        if own is None or own.type != question.type:
+            merged.append(replace(question, untranslated=True))
+            continue
+        changes = {name: getattr(own, name) for name in QUESTION_WORDS}
+        for name in QUESTION_LISTS:
+            if len(getattr(own, name)) == len(getattr(question, name)):
+                changes[name] = getattr(own, name)
+        merged.append(replace(question, untranslated=False, **changes))
+    return merged
+
+
+def eligibility_in_translation(
+    source: list[EligibilityQuestion], translation: list[EligibilityQuestion]
+) -> list[EligibilityQuestion]:
+    """The source's screening questions and eligible answers, in ``translation``'s words by id."""
+    words = {question.id: question for question in translation}
+    return [
+        replace(question, question=words[question.id].question, reason=words[question.id].reason)
+        if question.id in words
+        else replace(question, untranslated=True)
+        for question in source
+    ]
+
+
+def metrics_in_translation(source: list[dict], translation: list[dict]) -> list[dict]:
+    """The source's metrics (keys and kinds) labelled by ``translation`` by key."""
+    words = {metric["key"]: metric for metric in translation}
+    merged = []
+    for metric in source:
+        own = words.get(metric["key"])
+        if own is None:
+            merged.append({**metric, "untranslated": True})
+        else:
+            merged.append(
+                {**metric, "label": own["label"], "help_text": own["help_text"], "untranslated": False}
+            )
+    return merged

@@ -28,7 +28,7 @@ from wagtail.models import Locale, Page, PagePermissionTester
 from wagtail.rich_text import RichText
 
 from grants.metrics import default_metrics
-from grants.models import CallStatus, FundingCall, FundStatus, ProgramType
+from grants.models import CallStatus, FundingCall, FundStatus, ProgramType, source_language
 from grants.permissions import foundation_ids
 from grants.services import donations
 
@@ -40,9 +40,13 @@ from .blocks import (
     ReportMetricBlock,
     RubricCriterionBlock,
     eligibility_from_stream,
+    eligibility_in_translation,
     metrics_from_stream,
+    metrics_in_translation,
     questions_from_stream,
+    questions_in_translation,
     rubric_from_stream,
+    rubric_in_translation,
 )
 
 RICH_TEXT_FEATURES = ["h3", "bold", "italic", "link", "ul", "ol", "document-link"]
@@ -269,14 +273,51 @@ class FundingCallPage(Page):
     def permissions_for_user(self, user):
         return FoundationPagePermissionTester(user, self, self.funding_call.fund.foundation_id)
 
+    def structure_page(self) -> "FundingCallPage":
+        """The call's page in the source language: its criteria, weights and questions are the
+        call's in every language (``cms.blocks`` "One structure for every translation")."""
+        if self.locale.language_code == source_language():
+            return self
+        source = (
+            FundingCallPage.objects.filter(
+                funding_call_id=self.funding_call_id, locale__language_code=source_language()
+            )
+            .exclude(pk=self.pk)
+            .first()
+        )
+        return source or self
+
     def get_questions(self):
-        return questions_from_stream(self.questions)
+        """The call's questions in this page's words; a question only the source has keeps its
+        words, marked ``untranslated``."""
+        source = self.structure_page()
+        own = questions_from_stream(self.questions)
+        return (
+            own if source is self else questions_in_translation(questions_from_stream(source.questions), own)
+        )
 
     def get_rubric(self):
-        return rubric_from_stream(self.rubric)
+        """The call's criteria and weights (the source page's), labelled in this page's words."""
+        source = self.structure_page()
+        own = rubric_from_stream(self.rubric)
+        if source is self:
+            return [{**criterion, "untranslated": False} for criterion in own]
+        return rubric_in_translation(rubric_from_stream(source.rubric), own)
 
     def get_eligibility_questions(self):
-        return eligibility_from_stream(self.eligibility_questions)
+        source = self.structure_page()
+        own = eligibility_from_stream(self.eligibility_questions)
+        if source is self:
+            return own
+        return eligibility_in_translation(eligibility_from_stream(source.eligibility_questions), own)
+
+    def get_report_metrics(self) -> list[dict]:
+        """The call's own metrics (the source page's keys and kinds) in this page's words."""
+        source = self.structure_page()
+        own = metrics_from_stream(self.report_metrics)
+        if source is self:
+            return own
+        return metrics_in_translation(metrics_from_stream(source.report_metrics), own)
 
     @property
     def call(self) -> FundingCall:
@@ -465,8 +506,9 @@ def report_metrics(call, language_code: str) -> list[dict]:
     """The metrics grantees of ``call`` report, labelled in ``language_code``: the call page's own
     (in that language, else any), or the defaults of the fund's program type."""
     page = call_page_for(call, language_code)
-    if page is not None and page.report_metrics:
-        return metrics_from_stream(page.report_metrics)
+    metrics = page.get_report_metrics() if page is not None else []
+    if metrics:
+        return metrics
     with translation.override(language_code):
         return [
             {"key": m.key, "label": str(m.label), "kind": m.kind, "help_text": str(m.help_text)}

@@ -52,6 +52,9 @@ class Question:
     max_size_mb: int | None = None
     categories: tuple[str, ...] = field(default_factory=tuple)
     consent_text: str = ""
+    # True when the reader's translation of the call lacks this question: its words are the
+    # source language's (see cms.blocks.questions_in_translation).
+    untranslated: bool = False
 
     @property
     def is_input(self) -> bool:
@@ -101,3 +104,4 @@ class EligibilityQuestion:
     question: str
     eligible_answer: bool
     reason: str
+    untranslated: bool = False

@@ -12,6 +12,7 @@ from moneyed.l10n import format_money
 from wagtail.models import Page
 
 from cms import branding
+from grants.models import translated as translated_text
 from grants.money import without_negative_zero
 
 register = template.Library()
@@ -91,6 +92,13 @@ def _with_next_translated(url: str, current: str, code: str) -> str:
         for key, value in query
     ]
     return urlunsplit(parts._replace(query=urlencode(changed))) if changed != query else url
+
+
+@register.filter
+def translated(obj, field: str) -> str:
+    """``{{ fund|translated:"name" }}``: the text staff wrote, in the active language (with the
+    fallback of ``grants.models.translated``)."""
+    return translated_text(obj, field) if obj is not None else ""
 
 
 @register.filter

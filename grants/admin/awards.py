@@ -41,6 +41,7 @@ from grants.forms.awards import (
     RecordPaymentForm,
     schedule_formset,
 )
+from grants.forms.translations import translations_from
 from grants.models import (
     UNPAID_INSTALLMENT_STATES,
     ActivityEntry,
@@ -490,6 +491,7 @@ class MakeAwardView(WagtailAdminTemplateMixin, TemplateView):
                 schedule=rows.schedule(),
                 report_dates=form.report_dates(),
                 conditions=data["conditions"],
+                translations=translations_from(data, Award, fields=("conditions",)),
                 agreement=agreement_texts(self.application.call),
             )
         except award_service.AlreadyAwarded as already:

@@ -36,6 +36,7 @@ from grants.models import (
     Recommendation,
     Review,
     ReviewAssignment,
+    source_language,
 )
 from grants.permissions import Capability, can, foundation_ids, foundations_where
 from grants.services import reviews as review_service
@@ -311,6 +312,7 @@ class ReviewDetailView(ReviewerAreaMixin, TemplateView):
         context.update(
             answers=reviewer_answer_rows(application),
             criteria=criteria,
+            source_language=source_language(),
             review=review_rows([review])[0] if review else None,
             recommendation=posted.get("recommendation", review.recommendation if review else ""),
             comment=posted.get("comment", review.comment if review else ""),

@@ -97,12 +97,12 @@ class ProgramFormView(_StipendAdminView):
                 initial = {"fund": p.fund, "name": p.name, "rate": p.rate.amount, "rate_unit": p.rate_unit,
                            "monthly_cap": p.monthly_cap.amount, "active": p.active, "shifts_from": p.shifts_from,
                            "coordinators": list(p.coordinators.all())}  # fmt: skip
-            form = ProgramForm(initial=initial, funds=self.funds())
+            form = ProgramForm(initial=initial, funds=self.funds(), program=self.program)
         context.update(form=form, program=self.program)
         return context
 
     def post(self, request, *args, **kwargs):
-        form = ProgramForm(request.POST, funds=self.funds())
+        form = ProgramForm(request.POST, funds=self.funds(), program=self.program)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -110,6 +110,7 @@ class ProgramFormView(_StipendAdminView):
                     fund=data["fund"], name=data["name"], rate=form.money("rate"), rate_unit=data["rate_unit"],
                     monthly_cap=form.money("monthly_cap"), coordinators=data["coordinators"], active=data["active"],
                     program=self.program, by=request.user, shifts_from=data.get("shifts_from"),
+                    translations=form.translations(self.program),
                 )  # fmt: skip
             except DomainError as error:
                 form.add_error(None, error.message)

@@ -4,12 +4,13 @@ import django_filters
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic import history, usage
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from grants.admin.paging import ModelChoiceFilter
+from grants.forms.translations import translated_model_form, translation_column, translation_row
 from grants.models import Foundation, Fund, FundingCall, FundStatus, ProgramType
 from grants.permissions import Capability, foundation_ids, foundations_where, scope_to_foundations
 
@@ -78,13 +79,21 @@ class FoundationViewSet(FoundationScopedViewSet):
     icon = "group"
     menu_label = _("Foundations")
     foundation_path = "pk"
-    list_display = ["name", "legal_name", "tax_id", "default_currency"]
+    list_display = ["name", "legal_name", "tax_id", "default_currency", translation_column()]
     search_fields = ["name", "legal_name"]
-    form_fields = [
-        "name", "slug", "legal_name", "tax_id", "default_currency", "time_zone",
-        "contact_email", "contact_phone", "receipt_text",
-        "purge_declined_after_days", "anonymise_donors_after_years", "keep_access_log_years",
-    ]  # fmt: skip
+    edit_handler = ObjectList(
+        [
+            FieldRowPanel([FieldPanel("name"), FieldPanel("slug")]),
+            FieldRowPanel([FieldPanel("legal_name"), FieldPanel("tax_id")]),
+            FieldRowPanel([FieldPanel("default_currency"), FieldPanel("time_zone")]),
+            FieldRowPanel([FieldPanel("contact_email"), FieldPanel("contact_phone")]),
+            translation_row("receipt_text"),
+            FieldPanel("purge_declined_after_days"),
+            FieldPanel("anonymise_donors_after_years"),
+            FieldPanel("keep_access_log_years"),
+        ],
+        base_form_class=translated_model_form(Foundation),
+    )
 
 
 def _foundations_for(request):
@@ -122,12 +131,14 @@ class FundViewSet(FoundationScopedViewSet):
     model = Fund
     icon = "tag"
     menu_label = _("Funds")
-    list_display = ["name", "foundation", "program_type", "currency", "fundraising_goal", "status"]
+    list_display = [
+        "name", "foundation", "program_type", "currency", "fundraising_goal", "status", translation_column()
+    ]  # fmt: skip
     filterset_class = FundFilterSet
     search_fields = ["name"]
     panels = [
-        FieldPanel("foundation"),
-        FieldRowPanel([FieldPanel("name"), FieldPanel("slug")]),
+        FieldRowPanel([FieldPanel("foundation"), FieldPanel("slug")]),
+        translation_row("name"),
         FieldRowPanel([FieldPanel("program_type"), FieldPanel("status")]),
         FieldRowPanel([FieldPanel("currency"), FieldPanel("fundraising_goal")]),
         MultiFieldPanel(
@@ -139,6 +150,7 @@ class FundViewSet(FoundationScopedViewSet):
             heading=_("Giving"),
         ),
     ]
+    edit_handler = ObjectList(panels, base_form_class=translated_model_form(Fund))
 
     def get_form_class(self, for_update=False):
         form_class = super().get_form_class(for_update)

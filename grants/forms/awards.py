@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from grants.forms.translations import add_translation_fields, input_name
+from grants.models import Award, translation_languages
 from grants.money import currency_exponent, is_whole_in_minor_units
 from grants.services.schedules import MAX_INSTALLMENTS, ScheduleKind
 
@@ -89,6 +91,12 @@ class AwardTermsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.currency = currency
         self.fields["amount"] = AmountField(currency=currency, label=_("Amount of the award"))
+        add_translation_fields(self, Award)
+
+    @property
+    def translation_inputs(self):
+        """The conditions in the portal's other languages, shown under the source's."""
+        return [self[input_name("conditions", code)] for code, _name in translation_languages()]
 
     def clean(self):
         cleaned = super().clean()

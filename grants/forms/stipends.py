@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from grants.forms.awards import date_field
-from grants.models import Fund, Organization, RateUnit, StipendProgram, Volunteer
+from grants.forms.translations import add_translation_fields, input_name, translations_from
+from grants.models import Fund, Organization, RateUnit, StipendProgram, Volunteer, translation_languages
 from grants.money import currency_exponent, is_whole_in_minor_units
 from grants.scoping_organizations import organizations_related_to
 from grants.services.stipends import MAX_CSV_BYTES
@@ -90,13 +91,23 @@ class ProgramForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, funds, **kwargs):
+    def __init__(self, *args, funds, program=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["fund"].queryset = funds
         # Only groups that already deal with the foundations of these funds (see
         # grants.scoping_organizations); any other id sent by hand is not a valid choice.
         foundations = set(funds.values_list("foundation_id", flat=True))
         self.fields["coordinators"].queryset = organizations_related_to(foundations).order_by("name")
+        add_translation_fields(self, StipendProgram, instance=program)
+
+    @property
+    def translation_inputs(self):
+        return [self[input_name("name", code)] for code, _name in translation_languages()]
+
+    def translations(self, program=None) -> dict:
+        return translations_from(
+            self.cleaned_data, StipendProgram, current=program.translations if program else None
+        )
 
     def clean(self):
         cleaned = super().clean()

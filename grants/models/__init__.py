@@ -89,6 +89,14 @@ from .stipends import (
     StipendProgram,
     Volunteer,
 )
+from .translated import (
+    TranslatedText,
+    missing_translations,
+    source_language,
+    text_in,
+    translated,
+    translation_languages,
+)
 
 __all__ = [
     "CREDIT",
@@ -173,10 +181,16 @@ __all__ = [
     "StipendPayment",
     "StipendProgram",
     "StripeAccountSecrets",
+    "TranslatedText",
     "User",
     "UserManager",
     "Volunteer",
     "WebhookEvent",
     "WebhookEventStatus",
+    "missing_translations",
     "normalise_reference",
+    "source_language",
+    "text_in",
+    "translated",
+    "translation_languages",
 ]

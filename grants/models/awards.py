@@ -13,6 +13,7 @@ from djmoney.models.fields import MoneyField
 
 from .applications import Application
 from .funds import Fund
+from .translated import TranslatedText
 
 
 class AwardStatus(models.TextChoices):
@@ -23,8 +24,10 @@ class AwardStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-class Award(models.Model):
+class Award(TranslatedText):
     """A grant promised to the organization that applied, in the fund's currency."""
+
+    translated_fields = ("conditions",)
 
     application = models.OneToOneField(
         Application, on_delete=models.PROTECT, related_name="award", verbose_name=_("application")

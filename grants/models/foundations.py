@@ -12,6 +12,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from djmoney.settings import CURRENCY_CHOICES
 
+from .translated import TranslatedText
+
 
 class Role(models.TextChoices):
     """Staff roles. Each has a Django group of the same name for Wagtail admin permissions."""
@@ -40,8 +42,10 @@ def default_time_zone() -> str:
     return settings.TIME_ZONE
 
 
-class Foundation(models.Model):
+class Foundation(TranslatedText):
     """A community foundation that runs funds on the portal."""
+
+    translated_fields = ("receipt_text",)
 
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)

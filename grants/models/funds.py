@@ -19,6 +19,7 @@ from djmoney.settings import CURRENCY_CHOICES
 from grants.money import currency_exponent, is_fund_currency
 
 from .foundations import TIME_ZONE_CHOICES, Foundation
+from .translated import TranslatedText, translated
 
 CLOSING_SOON_WINDOW = datetime.timedelta(days=7)
 
@@ -49,8 +50,13 @@ def validate_fund_currency(value: str) -> None:
         )
 
 
-class Fund(models.Model):
-    """A pool of money a foundation raises and grants from, in one currency."""
+class Fund(TranslatedText):
+    """A pool of money a foundation raises and grants from, in one currency.
+
+    ``str(fund)`` is its name in the active language (``translated``).
+    """
+
+    translated_fields = ("name",)
 
     foundation = models.ForeignKey(
         Foundation, on_delete=models.PROTECT, related_name="funds", verbose_name=_("foundation")
@@ -96,7 +102,7 @@ class Fund(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return translated(self, "name")
 
     def clean(self):
         errors = {}

@@ -16,6 +16,7 @@ from djmoney.models.fields import MoneyField
 from .funds import Fund
 from .organizations import Organization
 from .payments import Disbursement, PayeeAccount
+from .translated import TranslatedText, translated
 
 
 class RateUnit(models.TextChoices):
@@ -23,8 +24,10 @@ class RateUnit(models.TextChoices):
     HOUR = "hour", _("per hour")
 
 
-class StipendProgram(models.Model):
+class StipendProgram(TranslatedText):
     """A fund's stipend program: the rate, the monthly cap and which groups log shifts."""
+
+    translated_fields = ("name",)
 
     fund = models.ForeignKey(
         Fund, on_delete=models.PROTECT, related_name="stipend_programs", verbose_name=_("fund")
@@ -57,7 +60,7 @@ class StipendProgram(models.Model):
         ]
 
     def __str__(self):
-        return self.name
+        return translated(self, "name")
 
 
 class Volunteer(models.Model):

@@ -119,12 +119,14 @@ def make_award(
     schedule: list,
     report_dates: list | None = None,
     conditions: str = "",
+    translations: dict | None = None,
     agreement: dict | None = None,
 ) -> Award:
     """Offer an award for an approved application and commit its amount in the fund's ledger.
 
     ``schedule`` is ``[(due_date, Money), ...]`` summing to ``amount``; ``report_dates`` is
-    ``[(ReportKind, date), ...]``; ``agreement`` is the agreement text per language. Raises
+    ``[(ReportKind, date), ...]``; ``agreement`` is the agreement text per language;
+    ``translations`` the conditions in the portal's other languages (``{"es": {"conditions": …}}``). Raises
     ``InsufficientFunds`` when the fund cannot cover it (checked under a lock on the fund),
     ``AlreadyAwarded`` when the application has an award (a retry is harmless), ``AwardError``
     for bad terms. The grantee is told by email in their language.
@@ -160,6 +162,7 @@ def make_award(
             fund=fund,
             amount=amount,
             conditions=conditions.strip(),
+            translations=translations or {},
             start_date=start_date,
             end_date=end_date,
             agreement=agreement or {},

@@ -45,6 +45,7 @@ from grants.models import (
     RecurringGift,
     RecurringGiftStatus,
     WebhookEventStatus,
+    translated,
 )
 from grants.money import currency_exponent, from_minor_units, is_whole_in_minor_units, minor_unit
 from grants.payments.gateway import PaymentError, get_gateway
@@ -215,7 +216,7 @@ def start_donation(
                foundation=fund.foundation, to_state=donation.status)  # fmt: skip
     with translation.override(language):
         product = _("Monthly gift to %(fund)s") if monthly else _("Gift to %(fund)s")
-        product_name = product % {"fund": fund.name}
+        product_name = product % {"fund": translated(fund, "name", language)}
     try:
         session = get_gateway(fund.foundation).create_checkout_session(
             mode="subscription" if monthly else "payment",

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from grants.models import ActivityEntry, Donation, DonationStatus, Donor, Foundation
+from grants.models import ActivityEntry, Donation, DonationStatus, Donor, Foundation, translated
 from grants.permissions import Capability, can
 from grants.services.errors import DomainError
 from grants.services.notifications import send_templated_email
@@ -201,7 +201,7 @@ def donor_year_gifts(donor: Donor, year: int) -> list[SummaryGift]:
         gifts.append(
             SummaryGift(
                 date=gift_date(donation),
-                fund=donation.fund.name,
+                fund=translated(donation.fund, "name", donor.language),
                 amount=amount,
                 receipt_number=receipt_label(donation.foundation, donation.receipt_number),
             )

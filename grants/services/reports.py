@@ -442,8 +442,13 @@ def _is_count(value) -> bool:
     return number.is_finite() and number >= 0
 
 
-def validate_report(report: SpendingReport, *, metric_definitions: list[dict]) -> dict[str, list[str]]:
+def validate_report(
+    report: SpendingReport, *, metric_definitions: list[dict], category_labels: dict | None = None
+) -> dict[str, list[str]]:
     """What stops the report from being submitted, as ``{field: [messages]}`` (empty when ready).
+
+    Messages name budget categories by ``category_labels`` (position → name in the reader's
+    language, see ``grants.budget_labels``), else as the application was submitted.
 
     Fields: ``period_start``, ``period_end``, ``expenditures``, ``explanation_<position>`` for
     each budget category that needs an explanation and has none, ``metric_<key>`` for a number
@@ -471,7 +476,8 @@ def validate_report(report: SpendingReport, *, metric_definitions: list[dict]) -
     for row in budget_rows(report):
         if row.needs_explanation and not str(explanations.get(row.position, "")).strip():
             add(f"explanation_{row.position}",
-                _("Explain why spending on “%(category)s” differs from the budget.") % {"category": row.label})  # fmt: skip
+                _("Explain why spending on “%(category)s” differs from the budget.")
+                % {"category": (category_labels or {}).get(row.position, row.label)})  # fmt: skip
     metrics = report.metrics or {}
     for metric in metric_definitions:
         if metric.get("kind", NUMBER) == NUMBER and not _is_count(metrics.get(metric["key"], "")):
@@ -530,7 +536,9 @@ def _admin_url(due: ReportDueDate) -> str:
     return settings.WAGTAILADMIN_BASE_URL + path
 
 
-def submit_report(report: SpendingReport, *, by, metric_definitions: list[dict]) -> SpendingReport:
+def submit_report(
+    report: SpendingReport, *, by, metric_definitions: list[dict], category_labels: dict | None = None
+) -> SpendingReport:
     """Submit (or resubmit after changes) a complete report; officers of the foundation are told.
 
     Raises ``ReportInvalid`` (with ``errors`` from ``validate_report``) when something is
@@ -544,7 +552,9 @@ def submit_report(report: SpendingReport, *, by, metric_definitions: list[dict])
             return locked
         name = "resubmit" if locked.status == R.CHANGES_REQUESTED else "submit"
         check_transition(REPORT_TRANSITIONS, name, locked.status, actor, states=ReportStatus)
-        errors = validate_report(locked, metric_definitions=metric_definitions)
+        errors = validate_report(
+            locked, metric_definitions=metric_definitions, category_labels=category_labels
+        )
         if errors:
             raise ReportInvalid(errors)
         locked.version += 1

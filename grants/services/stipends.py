@@ -138,10 +138,13 @@ def save_program(
     active: bool = True,
     program: StipendProgram | None = None,
     shifts_from: datetime.date | None = None,
+    translations: dict | None = None,
 ) -> StipendProgram:
     """Create a stipend program on ``fund`` (or change ``program``). Officers and admins of the
     fund's foundation only; rate and cap positive, in the fund's currency; ``shifts_from`` is the
-    first day shifts may be logged (``None``: see ``earliest_shift_date``), not in the future."""
+    first day shifts may be logged (``None``: see ``earliest_shift_date``), not in the future;
+    ``translations`` the name in the portal's other languages (``{"es": {"name": …}}``; ``None``
+    keeps the program's)."""
     if not can(by, Capability.MANAGE_STIPENDS, fund.foundation_id):
         raise StipendError(_("Only program officers of this foundation can set up stipend programs."))
     if program is not None and program.fund_id != fund.pk:
@@ -158,6 +161,8 @@ def save_program(
         program.name, program.rate, program.rate_unit = name[:200], rate, rate_unit
         program.monthly_cap, program.active = monthly_cap, active
         program.shifts_from = shifts_from
+        if translations is not None:
+            program.translations = translations
         program.save()
         program.coordinators.set(list(coordinators))
         record(subject=program, subject_type="stipend_program", action="create" if creating else "change",

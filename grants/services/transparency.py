@@ -62,6 +62,7 @@ from grants.models import (
     ProgramType,
     ReportStatus,
     SpendingReport,
+    translated,
 )
 from grants.money import ExactSum
 from grants.services.ledger import FundBalances
@@ -566,7 +567,7 @@ def fund_report(fund: Fund, *, year: int | None = None) -> Report:
         rows=[(fund.currency, [row])] if row else [],
         metrics=data["metrics_by_fund"].get(fund.slug, []),
         names=data["fund_names"].get(fund.slug, Names((), 0)),
-        fund_name=fund.name,
+        fund_name=translated(fund, "name"),
         fund_slug=fund.slug,
         program_type=fund.program_type,
         call_ids=data["call_ids"],

@@ -168,7 +168,7 @@ def manage(request, token: str):
             messages.error(request, error.message)
         else:
             messages.success(request, _("Your monthly gift to %(fund)s is cancelled. No more payments will be taken.")
-                             % {"fund": gift.fund.name})  # fmt: skip
+                             % {"fund": str(gift.fund)})  # fmt: skip
         return redirect(request.path)
     return render(request, "donations/manage.html", {"donor": donor, "gifts": donations.monthly_gifts(donor)})
 

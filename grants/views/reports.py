@@ -160,7 +160,8 @@ def _report_post(request, report):
         return _add_expenditure(request, report, form, back)
     if action == "submit":
         try:
-            service.submit_report(report, by=request.user, metric_definitions=metric_definitions)
+            service.submit_report(report, by=request.user, metric_definitions=metric_definitions,
+                                  category_labels=dict(category_labels(award, language)))  # fmt: skip
         except service.ReportInvalid as invalid:
             problems = []
             for field, field_messages in invalid.errors.items():

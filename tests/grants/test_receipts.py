@@ -28,6 +28,10 @@ from tests.factories import FoundationFactory, FundFactory
 from tests.grants.money_fixtures import staff, usd
 
 TAX_TEXT = "Bay Area Foundation is a 501(c)(3) public charity; gifts are deductible as allowed by law."
+TAX_TEXT_ES = (
+    "Bay Area Foundation es una organización benéfica pública 501(c)(3); las donaciones son deducibles "
+    "según lo permita la ley."
+)
 
 
 @pytest.fixture
@@ -140,20 +144,61 @@ def test_receipt_in_english_has_everything(receipt_world, mailoutbox, django_cap
     assert "BAY-AREA-000001" in message.subject
 
 
+def _spanish_texts(world):
+    foundation, fund = world["foundation"], world["fund"]
+    foundation.translations = {"es": {"receipt_text": TAX_TEXT_ES}}
+    foundation.save()
+    fund.translations = {"es": {"name": "Fondo de Defensa Rápida"}}
+    fund.save()
+
+
 def test_receipt_in_spanish(receipt_world, mailoutbox, django_capture_on_commit_callbacks):
+    _spanish_texts(receipt_world)
     donor = donor_of(receipt_world["foundation"], email="luis@example.org", name="Luis Gómez", language="es")
     donation = gift(receipt_world["fund"], donor, amount=1500, kind=GiftKind.MONTHLY)
     issued(donation, django_capture_on_commit_callbacks)
     (message,) = mailoutbox
     assert message.to == ["luis@example.org"]
     for body in _bodies(message)[1:]:
-        # Amount and date are in Spanish form, whatever the catalogue holds for the labels.
         for expected in ("BAY-AREA-000001", "Bay Area Community Foundation Inc.", "12-3456789", "Luis Gómez",
-                         "1.500,00", "14 mar 2026", "Rapid Defense Fund", TAX_TEXT):  # fmt: skip
+                         "1.500,00", "14 mar 2026", "Fondo de Defensa Rápida", TAX_TEXT_ES,
+                         "No se proporcionaron bienes ni servicios a cambio de esta donación."):  # fmt: skip
             assert expected in body, (expected, body)
-        assert "$1,500.00" not in body
+        assert "$1,500.00" not in body and TAX_TEXT not in body and "Rapid Defense Fund" not in body
     assert 'lang="es"' in message.alternatives[0][0]
     assert "manage" not in message.body
+
+
+def _sentences(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines() if any(ch.isalpha() for ch in line)}
+
+
+@pytest.mark.parametrize("part", [1, 2], ids=["text", "html"])
+def test_the_spanish_receipt_has_no_english_sentence(
+    receipt_world, mailoutbox, django_capture_on_commit_callbacks, part
+):
+    """The same gift receipted in English and in Spanish (same donor name): no line of the
+    English receipt appears in the Spanish one."""
+    _spanish_texts(receipt_world)
+    foundation, fund = receipt_world["foundation"], receipt_world["fund"]
+    for email, language in (("en@example.org", "en"), ("es@example.org", "es")):
+        donor = donor_of(foundation, email=email, name="Ana Pérez", language=language)
+        issued(gift(fund, donor, amount=100, dedication="Rosa"), django_capture_on_commit_callbacks)
+    english, spanish = (_bodies(message)[part] for message in mailoutbox)
+
+    leaked = {line for line in _sentences(english) & _sentences(spanish) if "Ana Pérez" not in line}
+    html_only = {"<table>", "</table>", "</body></html>"}
+    assert leaked - html_only == set()
+    assert TAX_TEXT in english and TAX_TEXT_ES in spanish
+
+
+def test_a_receipt_statement_not_yet_translated_reads_in_english_rather_than_missing(
+    receipt_world, mailoutbox, django_capture_on_commit_callbacks
+):
+    donor = donor_of(receipt_world["foundation"], email="luis@example.org", name="Luis Gómez", language="es")
+    issued(gift(receipt_world["fund"], donor), django_capture_on_commit_callbacks)
+    (message,) = mailoutbox
+    assert TAX_TEXT in message.body and "Rapid Defense Fund" in message.body
 
 
 def test_anonymous_donor_still_named_on_receipt(

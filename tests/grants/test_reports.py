@@ -339,6 +339,23 @@ def test_validation_lists_what_is_missing(world):
     assert reports.SpendingReport.objects.get(pk=report.pk).status == ReportStatus.DRAFT
 
 
+def test_a_missing_explanation_names_the_category_in_the_readers_language(world):
+    award = reporting_award(world)
+    report = _report(world, award)
+    spend(report, world, 1500, "1")
+    labels = {"0": "Honorarios legales", "1": "Tasas de presentación", "2": "Intérpretes"}
+
+    errors = reports.validate_report(report, metric_definitions=METRICS, category_labels=labels)
+
+    assert (
+        "Tasas de presentación" in errors["explanation_1"][0]
+        and "Filing fees" not in errors["explanation_1"][0]
+    )
+    with pytest.raises(reports.ReportInvalid) as invalid:
+        reports.submit_report(report, by=world["grantee"], metric_definitions=METRICS, category_labels=labels)
+    assert "Tasas de presentación" in invalid.value.errors["explanation_1"][0]
+
+
 @pytest.mark.parametrize(("value", "ok"), [("12", True), ("0", True), ("2.5", True), ("abc", False),
                                            ("-1", False), ("", False), ("NaN", False)])  # fmt: skip
 def test_number_metrics_must_be_numbers_of_zero_or_more(world, value, ok):
