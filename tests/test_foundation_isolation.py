@@ -29,6 +29,11 @@ else of A is public: a draft page, a page's newer unpublished revision, people, 
 references, donors, images, documents, messages and exports must not appear on the public site
 either. In Wagtail's admin no canary of A is allowed at all, published or not: B's staff have
 no business with A's pages there (the explorer, search, choosers and reports included).
+Links whose path is a secret handed to one person (a donor's signed link, a Stripe Checkout
+session, an onboarding account: ``bearer_link``) are that person's by design and are not
+checked for canaries. Writes that change nothing of A are not counted: the probe's harmless
+ones, a thumbnail made for a request, the asker's own preview state and email address, and B's
+admin recording a dry run of B's own retention rule (``HARMLESS``, ``own_write``).
 
 Sanity twin: the same GETs by A's person of the same role get what the URL matrix says for
 that column (tests/url_matrix/table.py), key pages show A's canaries to A's staff (so missing
