@@ -20,6 +20,7 @@ as a browser expects), and every completed gift recorded exactly once (completed
 entry, one receipt number).
 """
 
+import contextlib
 import json
 import random
 import re
@@ -27,6 +28,7 @@ import time
 
 import psycopg
 import pytest
+import redis
 from django.db import connection
 
 from tests.bench.loadtest import client, databases, server
@@ -40,6 +42,7 @@ pytestmark = [
     pytest.mark.django_db,
 ]
 
+BENCH_CACHE_URL = "redis://127.0.0.1:6379/8"
 PAGE_VIEWS = 500
 DONORS = 40
 THREADS = 8
@@ -125,8 +128,20 @@ def bench_database(django_db_setup, django_db_blocker):
 
 
 def test_pages_and_donation_burst_under_gunicorn(bench_database):
-    url = bench_database
-    env = server.portal_env(url)
+    _burst(bench_database, nodes=1)
+
+
+def test_pages_and_donation_burst_on_two_web_nodes(bench_database):
+    """The same burst behind a round-robin balancer over two gunicorn nodes (one worker each, so
+    the same processes as one node with two): sessions, CSRF, the cache and the task queue are
+    shared, so a donor's steps may land on either node."""
+    _burst(bench_database, nodes=2)
+
+
+def _burst(url: str, *, nodes: int) -> None:
+    # The shared cache of production (Redis), emptied first: every node and the worker see one.
+    redis.Redis.from_url(BENCH_CACHE_URL).flushdb()
+    env = server.portal_env(url, CACHE_URL=BENCH_CACHE_URL)
     server.run_python({**env, "DJANGO_DEBUG": "1"}, "manage.py", "seed_demo")
     targets = json.loads(server.run_python(env, "-m", "tests.bench.loadtest.demo_urls"))
     pages = [(name, path) for name, paths in targets["pages"].items() for path in paths]
@@ -139,18 +154,29 @@ def test_pages_and_donation_burst_under_gunicorn(bench_database):
     scenarios += [_donor(n, chooser.choice(targets["donate"]), completed) for n in range(DONORS)]
     chooser.shuffle(scenarios)
 
-    with server.gunicorn(env, workers=2, probe=targets["pages"]["home"][0]) as base:
+    probe = targets["pages"]["home"][0]
+    with contextlib.ExitStack() as stack:
+        bases = [
+            stack.enter_context(server.gunicorn(env, workers=2 // nodes, probe=probe)) for _ in range(nodes)
+        ]
+        balancer = client.Balancer(bases) if nodes > 1 else None
+        base = bases[0]
         # One of each page first, so each worker has loaded its templates before timing.
         warm = [_page_view(name, path) for name, path in dict(pages).items()]
-        client.run(base, warm * 2, threads=2, time_limit=TIME_LIMIT)
+        client.run(base, warm * 2 * nodes, threads=2, time_limit=TIME_LIMIT, nodes=balancer)
         # As in production, a task worker applies the stored Stripe events while the burst goes on.
         worker = server.start_python(
             env, "manage.py", "db_worker", "--no-startup-delay", "--no-reload", keep_output=False
         )
         try:
-            timings, failures, elapsed = client.run(base, scenarios, threads=THREADS, time_limit=TIME_LIMIT)
+            timings, failures, elapsed = client.run(
+                base, scenarios, threads=THREADS, time_limit=TIME_LIMIT, nodes=balancer
+            )
         finally:
             server.stop(worker)
+        if balancer is not None:
+            print(f"\nrequests per node: {list(balancer.sent.values())}")
+            assert min(balancer.sent.values()) > 0
     # What the worker had not reached yet when the burst ended is applied now, then checked.
     started = time.perf_counter()
     server.run_python(env, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload")
@@ -176,7 +202,7 @@ def test_pages_and_donation_burst_under_gunicorn(bench_database):
     p95 = client.percentile([timing.seconds * 1000 for timing in timings], 0.95)
     holds = not errors and not failures and len(recorded_once) == len(completed) > 0
     print(
-        f"load test: {len(timings):,} requests, {errors} errors, {len(failures)} failed scenarios, "
+        f"load test ({nodes} web node{'s' if nodes > 1 else ''}): {len(timings):,} requests, {errors} errors, {len(failures)} failed scenarios, "
         f"p95 {p95:.0f} ms; {len(completed)}/{DONORS} donors completed (the rest not started within "
         f"{TIME_LIMIT} s), {len(recorded_once)} gifts recorded once (target: no errors, every gift once) "
         f"{'holds' if holds else 'fails'}"

@@ -59,12 +59,17 @@ class Session:
     timings: list = field(default_factory=list)
     cookies: dict = field(default_factory=dict)
     timeout: float = 60
+    # Behind a load balancer: each request goes to the next node (no stickiness), the Host header
+    # stays the public one (``base``), as a balancer forwards it.
+    nodes: "Balancer | None" = None
 
     def request(self, name: str, method: str, path: str, *, body: bytes = b"", headers=None) -> Response:
         url = urllib.parse.urljoin(self.base, path)
         parts = urllib.parse.urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         sent = {"Host": parts.netloc, "Connection": "close", **(headers or {})}
+        if self.nodes is not None:
+            parts = urllib.parse.urlsplit(self.nodes.next())
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{key}={value}" for key, value in self.cookies.items())
         if body:
@@ -112,10 +117,33 @@ class Session:
 Scenario = Callable[[Session], None]
 
 
+class Balancer:
+    """Round robin over web nodes' base URLs, shared by every thread."""
+
+    def __init__(self, nodes: list[str]):
+        self._nodes = list(nodes)
+        self._turn = 0
+        self._lock = threading.Lock()
+        self.sent = dict.fromkeys(self._nodes, 0)
+
+    def next(self) -> str:
+        with self._lock:
+            node = self._nodes[self._turn % len(self._nodes)]
+            self._turn += 1
+            self.sent[node] += 1
+            return node
+
+
 def run(
-    base: str, scenarios: Iterable[Scenario], *, threads: int, time_limit: float
+    base: str,
+    scenarios: Iterable[Scenario],
+    *,
+    threads: int,
+    time_limit: float,
+    nodes: Balancer | None = None,
 ) -> tuple[list, list, float]:
-    """Play ``scenarios`` on ``threads`` threads; none starts after ``time_limit`` seconds.
+    """Play ``scenarios`` on ``threads`` threads; none starts after ``time_limit`` seconds. With
+    ``nodes``, every request goes to the next web node (``base`` is the public address).
 
     Returns (timings of every request, failures as strings, elapsed seconds).
     """
@@ -127,7 +155,7 @@ def run(
     def play(scenario: Scenario) -> None:
         if time.perf_counter() > deadline:
             return
-        session = Session(base)
+        session = Session(base, nodes=nodes)
         try:
             scenario(session)
         except Exception as error:  # a failed scenario is a result, not a crash of the bench
