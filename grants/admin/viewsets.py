@@ -2,6 +2,7 @@
 
 import django_filters
 from django.http import Http404
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
@@ -74,8 +75,20 @@ class FoundationScopedViewSet(ModelViewSet):
         return _scoped(usage.UsageView, self.foundation_path)
 
 
+class AddFoundationRedirect(generic.CreateView):
+    """A foundation is added with its section, groups, collection and first admin in one form
+    (``grants.admin.foundations_add``), never as a bare row: the listing's "Add" goes there, after
+    the same permission check."""
+
+    def get(self, request, *args, **kwargs):
+        return redirect("foundation_add:add")
+
+    post = get
+
+
 class FoundationViewSet(FoundationScopedViewSet):
     model = Foundation
+    add_view_class = AddFoundationRedirect
     icon = "group"
     menu_label = _("Foundations")
     foundation_path = "pk"

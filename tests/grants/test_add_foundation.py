@@ -227,3 +227,15 @@ def test_the_menu_item_is_for_the_platform_administrator_only(site, client, plat
 def test_anonymous_visitors_are_sent_to_sign_in(client):
     response = client.get(URL)
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_the_foundations_listing_adds_through_the_one_form(site, client, platform_admin):
+    """No bare foundation row: the listing's "Add" leads to the form that creates everything."""
+    client.force_login(platform_admin)
+    before = Foundation.objects.count()
+    for response in (client.get("/admin/foundations/new/"), client.post("/admin/foundations/new/", {"name": "Bare"})):
+        assert response.status_code == 302 and response["Location"] == URL
+    assert Foundation.objects.count() == before
+    client.force_login(staff(FoundationFactory(), Role.FOUNDATION_ADMIN))
+    response = client.get("/admin/foundations/new/")
+    assert response.status_code == 302 and response["Location"] == reverse("wagtailadmin_home")
