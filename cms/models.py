@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
+from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
@@ -28,7 +29,7 @@ from wagtail.models import Locale, Page, PagePermissionTester
 from wagtail.rich_text import RichText
 
 from grants.metrics import default_metrics
-from grants.models import CallStatus, FundingCall, FundStatus, ProgramType, source_language
+from grants.models import CallStatus, Fund, FundingCall, FundStatus, ProgramType, source_language
 from grants.permissions import foundation_ids
 from grants.services import donations
 
@@ -77,16 +78,20 @@ class HomePage(Page):
         )
         context["funds"] = list(fund_pages(self.locale))
         context["fund_index"] = FundIndexPage.objects.live().filter(locale=self.locale).first()
+        context["sections"] = list(FoundationPage.objects.live().public().child_of(self).order_by("title"))
         return context
 
 
 class FundIndexPage(Page):
-    """All funds, and every funding call filterable by program type and status."""
+    """All funds, and every funding call filterable by program type and status, of every foundation.
+
+    It has no children: fund pages live in their foundation's section and are found by query.
+    """
 
     intro = RichTextField(_("introduction"), blank=True, features=RICH_TEXT_FEATURES)
 
     parent_page_types = ["cms.HomePage"]
-    subpage_types = ["cms.FundPage"]
+    subpage_types: list[str] = []
     max_count_per_parent = 1
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
@@ -136,6 +141,9 @@ class FoundationPage(Page):
 
     parent_page_types = ["cms.HomePage"]
     subpage_types = ["cms.FundPage", "cms.StandardPage"]
+    # Made by ``ensure_foundation_section`` only, and its foundation is never edited here: a
+    # section that changed hands would hand its pages to another foundation's staff.
+    is_creatable = False
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
 
@@ -144,6 +152,73 @@ class FoundationPage(Page):
 
     def permissions_for_user(self, user):
         return FoundationPagePermissionTester(user, self, self.foundation_id)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        funds = list(fund_pages(self.locale).child_of(self))
+        calls_by_fund: dict[int, list] = {}
+        open_now = FundingCall.objects.open_at(timezone.now())
+        for call_page in call_pages(self.locale).descendant_of(self).filter(funding_call__in=open_now):
+            calls_by_fund.setdefault(call_page.funding_call.fund_id, []).append(call_page)
+        context["funds"] = [(fund_page, calls_by_fund.get(fund_page.fund_id, [])) for fund_page in funds]
+        return context
+
+
+def section_of(page) -> "FoundationPage | None":
+    """The foundation section ``page`` stands in (``page`` itself when it is one), else None."""
+    if page is None:
+        return None
+    page = page.specific
+    if isinstance(page, FoundationPage):
+        return page
+    ancestors = [page.path[:end] for end in range(Page.steplen, len(page.path), Page.steplen)]
+    return FoundationPage.objects.filter(path__in=ancestors).select_related("foundation").first()
+
+
+def _fund_outside_section(fund, parent) -> ValidationError | None:
+    """The error when ``fund`` is not a fund of the foundation whose section ``parent`` is."""
+    section = section_of(parent)
+    if section is None or fund.foundation_id != section.foundation_id:
+        return ValidationError(
+            {
+                "fund": _("Choose a fund of %(foundation)s, whose section this page is in.")
+                % {"foundation": section.foundation.name if section else "—"}
+            }
+        )
+    return None
+
+
+class FundPageForm(WagtailAdminPageForm):
+    """The fund page editor offers only the funds of the section's foundation."""
+
+    def __init__(self, *args, parent_page=None, **kwargs):
+        super().__init__(*args, parent_page=parent_page, **kwargs)
+        if "fund" in self.fields:
+            section = section_of(parent_page)
+            self.fields["fund"].queryset = (
+                Fund.objects.filter(foundation_id=section.foundation_id) if section else Fund.objects.none()
+            )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        fund = cleaned_data.get("fund")
+        if fund is not None and (error := _fund_outside_section(fund, self.parent_page)):
+            self.add_error(None, error)
+        return cleaned_data
+
+
+class FundingCallPageForm(WagtailAdminPageForm):
+    """The call page editor offers only the calls of the parent fund page's fund."""
+
+    def __init__(self, *args, parent_page=None, **kwargs):
+        super().__init__(*args, parent_page=parent_page, **kwargs)
+        if "funding_call" in self.fields:
+            parent = parent_page.specific if parent_page else None
+            self.fields["funding_call"].queryset = (
+                FundingCall.objects.filter(fund_id=parent.fund_id)
+                if isinstance(parent, FundPage)
+                else FundingCall.objects.none()
+            )
 
 
 class FoundationPagePermissionTester(PagePermissionTester):
@@ -172,7 +247,7 @@ class FundPage(Page):
     summary = models.CharField(_("summary"), max_length=300, help_text=_("One or two sentences for lists."))
     body = RichTextField(_("description"), blank=True, features=RICH_TEXT_FEATURES)
 
-    parent_page_types = ["cms.FoundationPage", "cms.FundIndexPage"]
+    parent_page_types = ["cms.FoundationPage"]
     subpage_types = ["cms.FundingCallPage"]
 
     content_panels = Page.content_panels + [
@@ -180,12 +255,25 @@ class FundPage(Page):
         FieldPanel("summary"),
         FieldPanel("body"),
     ]
+    base_form_class = FundPageForm
 
     class Meta:
         verbose_name = _("fund page")
 
     def permissions_for_user(self, user):
         return FoundationPagePermissionTester(user, self, self.fund.foundation_id)
+
+    def clean(self):
+        super().clean()
+        # Unsaved pages have no place in the tree yet: the editor's form checks against the parent
+        # it is adding to, and this runs again when ``add_child`` saves the page.
+        parent = self.get_parent() if self.path else None
+        if parent is not None and self.fund_id and (error := _fund_outside_section(self.fund, parent)):
+            raise error
+
+    @property
+    def section(self) -> "FoundationPage | None":
+        return section_of(self)
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
@@ -257,6 +345,7 @@ class FundingCallPage(Page):
         ),
     )
     review_panels = [FieldPanel("rubric"), FieldPanel("award_agreement"), FieldPanel("report_metrics")]
+    base_form_class = FundingCallPageForm
     edit_handler = TabbedInterface(
         [
             ObjectList(content_panels, heading=_("Content")),

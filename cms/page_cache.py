@@ -30,9 +30,17 @@ from grants.models import Foundation, Fund, FundingCall
 from grants.models.funds import CLOSING_SOON_WINDOW
 from grants.services.page_cache import current_version, invalidate_public_pages
 
-from .models import BrandingSettings, FundIndexPage, FundingCallPage, FundPage, HomePage, StandardPage
+from .models import (
+    BrandingSettings,
+    FoundationPage,
+    FundIndexPage,
+    FundingCallPage,
+    FundPage,
+    HomePage,
+    StandardPage,
+)
 
-CACHED_PAGE_TYPES = (HomePage, FundIndexPage, FundPage, FundingCallPage, StandardPage)
+CACHED_PAGE_TYPES = (HomePage, FundIndexPage, FoundationPage, FundPage, FundingCallPage, StandardPage)
 
 
 def serve(request, path):

@@ -1,10 +1,11 @@
-"""Page editing follows foundation scoping: staff edit only their own foundation's fund pages.
+"""Page editing follows foundation scoping: staff edit only their own foundation's pages.
 
-Wagtail grants page permissions per group (role), and all funds share one fund index, so these
-hooks add the foundation check: a fund page or funding call page of another foundation cannot be
-edited, deleted, unpublished, moved, copied or get children (404, as for every other object of
-another foundation), and no page can be moved under one. Shared pages (home, fund index,
-standard pages) stay editable by page permission.
+Each foundation owns its section of the page tree (``cms.sections``), and these hooks add the
+foundation check to Wagtail's page permissions: a page of another foundation's section (the
+section itself, its fund and call pages, its own standard pages) cannot be edited, deleted,
+unpublished, moved, copied or get children (404, as for every other object of another
+foundation), and no page can be moved under one. Shared pages (home, fund index, the standard
+pages beside the sections) stay editable by page permission.
 """
 
 from django.http import Http404
@@ -12,21 +13,12 @@ from wagtail import hooks
 
 from grants.permissions import foundation_ids
 
-from .models import FundingCallPage, FundPage
-
-
-def _foundation_id(page):
-    page = page.specific
-    if isinstance(page, FundPage):
-        return page.fund.foundation_id
-    if isinstance(page, FundingCallPage):
-        return page.funding_call.fund.foundation_id
-    return None
+from .sections import foundation_id_of
 
 
 def check_page_foundation(request, page):
     """404 unless ``page`` is shared or belongs to one of the user's foundations."""
-    foundation_id = _foundation_id(page)
+    foundation_id = foundation_id_of(page)
     if foundation_id is not None and foundation_id not in foundation_ids(request.user):
         raise Http404
 

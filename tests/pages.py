@@ -1,9 +1,11 @@
-"""Build the public page tree in tests: a home page per language, the fund index, funds, calls."""
+"""Build the public page tree in tests: a home page per language, the fund index, each foundation's
+section with its funds and calls."""
 
 from django.conf import settings
 from wagtail.models import Locale, Page, Site
 
 from cms.models import FundIndexPage, FundingCallPage, FundPage, HomePage
+from cms.sections import ensure_foundation_section
 
 
 def locales() -> dict[str, Locale]:
@@ -37,8 +39,10 @@ def build_site() -> dict:
 
 
 def add_fund_page(site: dict, fund, *, title=None, title_es=None) -> tuple[FundPage, FundPage]:
+    """English and Spanish pages for ``fund``, in its foundation's section (made if missing)."""
+    section = ensure_foundation_section(fund.foundation)["en"]
     page = publish(
-        site["index"].add_child(
+        section.add_child(
             instance=FundPage(
                 title=title or fund.name, slug=fund.slug, fund=fund, summary="What it pays for."
             )

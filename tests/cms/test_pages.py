@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from djmoney.money import Money
 
-from cms.models import FundingCallPage, FundPage, HomePage
+from cms.models import FoundationPage, FundIndexPage, FundingCallPage, FundPage, HomePage
 from grants.models import ProgramType
 from tests import pages
 from tests.factories import FoundationFactory, FundFactory, FundingCallFactory
@@ -25,7 +25,9 @@ def _open_call_on_site(site, **call_kwargs):
 
 def test_page_tree_rules():
     assert HomePage.allowed_subpage_models()
-    assert FundPage.parent_page_types == ["cms.FundIndexPage"]
+    assert FundPage.parent_page_types == ["cms.FoundationPage"]
+    assert FundIndexPage.subpage_types == []
+    assert not FoundationPage.is_creatable  # made per foundation by cms.sections only
     assert FundingCallPage.parent_page_types == ["cms.FundPage"]
     assert FundingCallPage.subpage_types == []
 

@@ -233,7 +233,10 @@ def test_the_foundations_listing_adds_through_the_one_form(site, client, platfor
     """No bare foundation row: the listing's "Add" leads to the form that creates everything."""
     client.force_login(platform_admin)
     before = Foundation.objects.count()
-    for response in (client.get("/admin/foundations/new/"), client.post("/admin/foundations/new/", {"name": "Bare"})):
+    for response in (
+        client.get("/admin/foundations/new/"),
+        client.post("/admin/foundations/new/", {"name": "Bare"}),
+    ):
         assert response.status_code == 302 and response["Location"] == URL
     assert Foundation.objects.count() == before
     client.force_login(staff(FoundationFactory(), Role.FOUNDATION_ADMIN))

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from cms.models import FundingCallPage, FundPage, HomePage
+from cms.models import FoundationPage, FundingCallPage, FundPage, HomePage
 from grants.demo_mfa import DEMO_TOTP_SECRET, current_demo_code
 from grants.models import CallStatus, Foundation, Fund, FundingCall, ProgramType, StaffMembership, User
 from tests.security_helpers import give_totp
@@ -40,14 +40,20 @@ def test_seed_demo_is_idempotent_and_complete(db, client):
     assert CallStatus.UPCOMING in statuses and CallStatus.CLOSED in statuses
     assert statuses & {CallStatus.OPEN, CallStatus.CLOSING_SOON}
     # Every page exists in both languages.
-    for model in (HomePage, FundPage, FundingCallPage):
+    for model in (HomePage, FoundationPage, FundPage, FundingCallPage):
         languages = {page.locale.language_code for page in model.objects.select_related("locale")}
         assert languages == {"en", "es"}
     assert set(StaffMembership.objects.values_list("role", flat=True)) == {
         "foundation_admin", "program_officer", "reviewer", "finance_officer", "auditor",
     }  # fmt: skip
     assert client.get("/es/").status_code == 200
-    assert client.get("/en/funds/deportation-defense/rapid-legal-2026/").status_code == 200
+    # Each foundation has its section, in both languages, with its funds and calls beneath.
+    assert FoundationPage.objects.count() == 4
+    for fund_page in FundPage.objects.select_related("fund__foundation"):
+        assert fund_page.get_parent().specific.foundation == fund_page.fund.foundation
+    assert client.get("/en/bay-area-defense/deportation-defense/rapid-legal-2026/").status_code == 200
+    section_es = client.get("/es/valley-workers/").content.decode()
+    assert "Valle Central" in section_es and "co-enforcement" in section_es
     assert client.login(email="officer@demo.fundportal.org", password="demo-portal-2026")
 
 

@@ -105,6 +105,7 @@ def test_public_pages_render_with_the_generated_rows(db, client):
     assert FundPage.objects.count() == 6 and FundingCallPage.objects.count() == 12
     fund_page = FundPage.objects.live().filter(locale__language_code="en").first()
     call_page = FundingCallPage.objects.live().filter(locale__language_code="en").first()
+    assert fund_page.get_parent().specific.foundation_id == fund_page.fund.foundation_id
     for url in ("/en/", "/es/", fund_page.url, call_page.url):
         response = client.get(url)
         assert response.status_code == 200, url

@@ -129,6 +129,9 @@ def _wagtail_objects(site, a) -> dict:
         "site_row": Site.objects.get(is_default_site=True),
         "home": site["home"],
         "fund_index": site["index"],
+        "fund_section": a["fund_page"]
+        .get_parent()
+        .specific,  # foundation A's section, the fund page's parent
     }
 
 

@@ -24,6 +24,7 @@ from cms.models import (
     StandardPage,
     agreement_texts,
 )
+from cms.sections import ensure_foundation_section
 from grants.demo_mfa import DEMO_TOTP_SECRET, give_demo_authenticator
 from grants.demo_questions import demo_answers, eligibility_json, questions_json
 from grants.models import (
@@ -80,6 +81,22 @@ FOUNDATIONS = [
 ]
 
 # (foundation slug, fund slug, program type, goal, English, Spanish)
+# Who each foundation is, for its section of the site (English, Spanish).
+SECTION_INTROS = {
+    "bay-area-defense": (
+        "<p>We pay for lawyers, bonds and rapid-response teams so that no one in the Bay Area faces "
+        "deportation proceedings alone.</p>",
+        "<p>Pagamos abogados, fianzas y equipos de respuesta rápida para que nadie en el Área de la "
+        "Bahía enfrente solo un proceso de deportación.</p>",
+    ),
+    "valley-workers": (
+        "<p>Farmworkers and their families founded us to support hotline volunteers and worker "
+        "organizing across the Central Valley.</p>",
+        "<p>Nos fundaron trabajadores agrícolas y sus familias para apoyar a los voluntarios de las "
+        "líneas de ayuda y la organización laboral en todo el Valle Central.</p>",
+    ),
+}
+
 FUNDS = [
     ("bay-area-defense", "deportation-defense", ProgramType.DEPORTATION_DEFENSE, 250000,
      ("Deportation Defense Fund", "Pays for lawyers, bonds and filing fees for people facing removal."),
@@ -261,9 +278,17 @@ class Command(BaseCommand):
             intro="<p>Todos los fondos y todas las convocatorias, abiertas o pasadas.</p>",
         )
         del home_es, index_es
-        for _foundation_slug, slug, _type, _goal, (name, summary), (name_es, summary_es) in FUNDS:
-            fund_page = self._child(index, FundPage, slug, title=name, fund=funds[slug], summary=summary,
-                                    body=f"<p>{summary}</p>")  # fmt: skip
+        sections = {}
+        for fund in funds.values():
+            foundation = fund.foundation
+            if foundation.slug not in sections:
+                intro, intro_es = SECTION_INTROS[foundation.slug]
+                sections[foundation.slug] = ensure_foundation_section(
+                    foundation, intro={"en": intro, "es": intro_es}
+                )["en"]
+        for foundation_slug, slug, _type, _goal, (name, summary), (name_es, summary_es) in FUNDS:
+            fund_page = self._child(sections[foundation_slug], FundPage, slug, title=name, fund=funds[slug],
+                                    summary=summary, body=f"<p>{summary}</p>")  # fmt: skip
             self._translate(fund_page, es, title=name_es, summary=summary_es, body=f"<p>{summary_es}</p>")
             for fund_slug, call_slug, *_rest, (title, call_summary), (title_es, call_summary_es) in CALLS:
                 if fund_slug != slug:

@@ -31,6 +31,7 @@ from djmoney.money import Money
 from wagtail.models import Locale, Page, Site
 
 from cms.models import FundIndexPage, FundingCallPage, FundPage, HomePage
+from cms.sections import ensure_foundation_section
 from grants.demo_questions import demo_answers, eligibility_json, questions_json
 from grants.models import (
     AccountKind,
@@ -338,10 +339,13 @@ class ScaleSeeder:
                 indexes[code] = self._translation(index, locale)
         count = 0
         fund_pages = {}
+        sections = {}  # each foundation's section, per language: fund pages live there
         for fund in self.funds:
             fund_pages[fund.pk] = {}
-            for code, parent in indexes.items():
-                page = parent.add_child(
+            if fund.foundation_id not in sections:
+                sections[fund.foundation_id] = ensure_foundation_section(fund.foundation)
+            for code in indexes:
+                page = sections[fund.foundation_id][code].add_child(
                     instance=FundPage(
                         title=f"{fund.name} ({code})",
                         slug=fund.slug,
