@@ -44,6 +44,7 @@ SPACES = " \u00a0\u202f\t"
 # the reader's language are added per field.
 CURRENCY_SIGNS = ("US$", "USD", "$", "€", "EUR")
 EXAMPLE = Decimal("1500.75")
+FROM_CURRENCY = object()  # the decimals of ``currency``, 2 without one
 
 
 def reader_locale() -> str:
@@ -105,13 +106,15 @@ def _strip_signs(text: str, signs) -> str:
 
 
 def parse_typed_amount(
-    text: str, *, decimals: int | None = 2, currency: str | None = None, locale: str | None = None
+    text: str, *, decimals=FROM_CURRENCY, currency: str | None = None, locale: str | None = None
 ) -> Decimal:
     """What a person typed, as the exact Decimal they meant, else a ``ValidationError``.
 
     ``decimals`` is how many digits may follow the decimal mark (the currency's exponent);
     ``None`` allows any. Sign and bounds are ``AmountField``'s business, not this function's.
     """
+    if decimals is FROM_CURRENCY:
+        decimals = currency_exponent(currency) if currency else 2
     locale = locale or reader_locale()
     point, group = get_decimal_symbol(locale), get_group_symbol(locale)
     signs = set(CURRENCY_SIGNS)
