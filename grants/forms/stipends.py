@@ -43,7 +43,8 @@ class ShiftImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "Columns: pseudonym,date,hours — dates as 2026-03-31, hours as 4 or 2.5. "
+            "Columns: pseudonym, date, hours (in Spanish: seudónimo, fecha, horas), separated by commas "
+            "or semicolons — dates as 2026-03-31, hours as 4 or 2.5. "
             "If any row is wrong, nothing is imported: fix the file and upload all of it again."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
