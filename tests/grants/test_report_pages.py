@@ -123,7 +123,7 @@ def test_a_bad_receipt_keeps_what_was_typed_and_says_why(world, due, client):
     html = response.content.decode()
     assert "virus.exe" in html and ("PDF, JPEG, PNG" in html)  # the reason, from the service
     assert 'value="Abogada para audiencia"' in html
-    assert 'value="480.50"' in html
+    assert 'value="480,50"' in html
     assert 'value="2026-03-02"' in html
     assert '<option value="0" selected>' in html
     assert "Representamos a doce personas." in html  # the report's own text is kept too
