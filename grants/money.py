@@ -5,9 +5,12 @@ cannot hold cents exactly); amounts must be whole in the currency's minor unit (
 whole yen for JPY), and Stripe's integer amounts are computed here and nowhere else.
 """
 
+import decimal
 from decimal import Decimal
 
 from django.db import models
+from django.utils.functional import cached_property
+from djmoney.models.fields import MoneyField
 from djmoney.money import Money
 
 # Stripe's zero-decimal currencies (https://docs.stripe.com/currencies#zero-decimal).
@@ -122,6 +125,23 @@ def without_negative_zero(value):
     if not isinstance(amount, Decimal) or not (amount.is_zero() and amount.is_signed()):
         return value
     return Money(amount.copy_abs(), value.currency) if isinstance(value, Money) else amount.copy_abs()
+
+
+class WideReadMoneyField(MoneyField):
+    """A ``MoneyField`` whose rows stay readable when the database holds a wider number.
+
+    SQLite does not enforce ``max_digits``: an amount typed before input was bounded (an
+    expense of 99999999999 in a 12-digit column) is stored, and Django's reader then rounds it
+    in a context of ``max_digits`` significant digits, which raises ``InvalidOperation`` on
+    every load of the page that lists it — the grantee could neither remove it nor submit.
+    Reading in a context wide enough for any stored value shows the row (and lets it be removed);
+    forms refuse such amounts at input (``grants.forms.amounts.AmountField``). The column itself
+    is unchanged.
+    """
+
+    @cached_property
+    def context(self):
+        return decimal.Context(prec=max(self.max_digits, 40))
 
 
 # --- Exact sums in the database ------------------------------------------------------------

@@ -24,6 +24,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
+from grants.forms.amounts import AmountField
 from grants.forms.awards import date_field
 from grants.models import AccountKind, EntryCause, Fund, JournalEntry, JournalLine
 from grants.money import currency_exponent, is_whole_in_minor_units, zero
@@ -62,9 +63,7 @@ def received_parts(money: ledger.FundBalances) -> dict[str, Money]:
 class _MoneyForm(forms.Form):
     """An amount and the currency it was received in (the fund's, unless someone errs)."""
 
-    amount = forms.DecimalField(
-        label=_("Amount"), max_digits=14, widget=forms.TextInput(attrs={"inputmode": "decimal"})
-    )
+    amount = AmountField.for_column(JournalLine, "amount", label=_("Amount"), example=False)
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
 
     def __init__(self, *args, fund: Fund, **kwargs):

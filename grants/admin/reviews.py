@@ -29,7 +29,9 @@ from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from cms.models import call_page_for
+from grants.forms.amounts import AmountField
 from grants.models import (
+    Application,
     ApplicationStatus,
     DecisionMessage,
     Foundation,
@@ -122,7 +124,7 @@ class RequestInformationForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount to award"), max_digits=14, decimal_places=2)
+    amount = AmountField.for_column(Application, "award_amount", label=_("Amount to award"), example=False)
     confirm_over_requested = forms.BooleanField(
         label=_("I confirm awarding more than was requested"), required=False
     )
@@ -132,7 +134,13 @@ class ApproveForm(forms.Form):
 
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["amount"].label = _("Amount to award (%(currency)s)") % {"currency": currency}
+        self.fields["amount"] = AmountField.for_column(
+            Application,
+            "award_amount",
+            currency=currency,
+            label=_("Amount to award (%(currency)s)") % {"currency": currency},
+            example=False,
+        )
 
 
 class DeclineForm(forms.Form):

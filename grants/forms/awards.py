@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from grants.forms.amounts import AmountField
 from grants.forms.translations import add_translation_fields, input_name
 from grants.models import Award, translation_languages
-from grants.money import currency_exponent, is_whole_in_minor_units
 from grants.services.schedules import MAX_INSTALLMENTS, ScheduleKind
 
 
@@ -29,34 +29,6 @@ class DateInput(forms.DateInput):
 
 def date_field(label, *, required=True, help_text=""):
     return forms.DateField(label=label, required=required, help_text=help_text, widget=DateInput())
-
-
-class AmountField(forms.DecimalField):
-    """A positive or zero amount in one currency; the service says when zero is not allowed."""
-
-    def __init__(self, *, currency: str, **kwargs):
-        self.currency = currency
-        kwargs.setdefault("max_digits", 14)
-        kwargs.setdefault("decimal_places", None)
-        kwargs.setdefault("help_text", _("In %(currency)s.") % {"currency": currency})
-        super().__init__(**kwargs)
-        self.widget.attrs.update({"inputmode": "decimal", "step": "any"})
-
-    def clean(self, value):
-        amount = super().clean(value)
-        if amount is None:
-            return None
-        if not is_whole_in_minor_units(amount, self.currency):
-            digits = currency_exponent(self.currency)
-            if digits == 0:
-                raise forms.ValidationError(
-                    _("Amounts in %(currency)s have no decimals."), params={"currency": self.currency}
-                )
-            raise forms.ValidationError(
-                _("Amounts in %(currency)s have at most %(digits)s decimals."),
-                params={"currency": self.currency, "digits": digits},
-            )
-        return amount
 
 
 def money(amount: Decimal | None, currency: str) -> Money | None:

@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from grants.forms.amounts import AmountField
 from grants.forms.awards import date_field
 from grants.forms.choices import ModelChoiceField
-from grants.models import DonationStatus, Fund, GiftKind, PaymentChannel
+from grants.models import Donation, DonationStatus, Fund, GiftKind, PaymentChannel
 from grants.services.offline_gifts import OFFLINE_CHANNELS
 
 
@@ -50,11 +51,8 @@ class OfflineGiftForm(forms.Form):
     """A gift received by check, cash or bank transfer. The amount is in the chosen fund's currency."""
 
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none())
-    amount = forms.DecimalField(
-        label=_("Amount"),
-        max_digits=14,
-        help_text=_("In the fund's currency."),
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+    amount = AmountField.for_column(
+        Donation, "amount", label=_("Amount"), help_text=_("In the fund's currency."), allow_zero=False
     )
     channel = forms.ChoiceField(
         label=_("Received by"),

@@ -4,19 +4,18 @@ Forms only shape input; which amounts a fund accepts is the service's rule (``ch
 whose message is shown on the amount the donor chose or typed.
 """
 
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
-from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from grants.forms.amounts import AmountInput, example, parse_typed_amount
 from grants.models import Fund, GiftKind
+from grants.money import currency_exponent
 from grants.services import donations
 
 OTHER = "other"
-GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
 
 
 def amount_key(amount: Money) -> str:
@@ -24,50 +23,11 @@ def amount_key(amount: Money) -> str:
     return f"{amount.amount.normalize():f}"
 
 
-def _without_grouping(text: str) -> str:
-    """``text`` with thousands separators dropped and a decimal point ("1.000,50" → "1000.50").
-
-    With both marks, the last one is the decimal point; a lone comma followed by one or two
-    digits is a decimal comma; a lone dot followed by three digits groups thousands where the
-    page's language writes amounts that way ("1.000" is one thousand in Spanish). Groups must be
-    regular (1,000,000): anything else is refused rather than guessed."""
-    marks = [mark for mark in ",." if mark in text]
-    if not marks:
-        return text
-    if len(marks) == 2:
-        point = "." if text.rfind(".") > text.rfind(",") else ","
-    else:
-        mark = marks[0]
-        tail = text.rsplit(mark, 1)[1]
-        if text.count(mark) > 1:
-            point = None
-        elif mark == ",":
-            point = "," if len(tail) in (1, 2) else None
-        else:
-            groups_with_dot = formats.get_format("DECIMAL_SEPARATOR") == ","
-            point = None if len(tail) == 3 and groups_with_dot else "."
-    whole, fraction = text.rsplit(point, 1) if point else (text, None)
-    group = {",": ".", ".": ","}.get(point, marks[0])
-    if group in whole and not GROUPED.fullmatch(whole.replace(group, ",")):
-        raise InvalidOperation(text)
-    whole = whole.replace(group, "")
-    return whole if fraction is None else f"{whole}.{fraction}"
-
-
-def parse_amount(text: str) -> Decimal:
-    """A typed amount as a Decimal: "50", "50.25", "1,000.50", "$50", "50,25" or "1.000,50"."""
-    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "").lstrip("$€£¥")
-    try:
-        value = Decimal(_without_grouping(cleaned))
-    except InvalidOperation:
-        raise forms.ValidationError(
-            _("Enter the amount as a number, for example 50 or 50.25."), code="not_a_number"
-        ) from None
-    if not value.is_finite():
-        raise forms.ValidationError(
-            _("Enter the amount as a number, for example 50 or 50.25."), code="not_a_number"
-        )
-    return value
+def parse_amount(text: str, *, currency: str | None = None) -> Decimal:
+    """A typed amount as a Decimal, read the way the page's language writes numbers: "1.000,50"
+    in Spanish, "1,000.50" in English (``grants.forms.amounts.parse_typed_amount``)."""
+    decimals = currency_exponent(currency) if currency else 2
+    return parse_typed_amount(text or "", decimals=decimals, currency=currency)
 
 
 class DonationForm(forms.Form):
@@ -78,7 +38,7 @@ class DonationForm(forms.Form):
         label=_("Other amount"),
         required=False,
         max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        widget=AmountInput(),
     )
     frequency = forms.ChoiceField(
         label=_("How often"),
@@ -143,7 +103,7 @@ class DonationForm(forms.Form):
         field = "other_amount" if typed or choice == OTHER else "amount"
         try:
             if typed:
-                value = parse_amount(typed)
+                value = parse_amount(typed, currency=self.fund.currency)
             elif choice and choice != OTHER:
                 value = Decimal(choice)
             elif choice == OTHER:
@@ -158,6 +118,11 @@ class DonationForm(forms.Form):
         return data
 
     @property
+    def amount_example(self) -> str:
+        """An amount written the reader's way, in the fund's currency ("1.500,75" in Spanish)."""
+        return example(currency_exponent(self.fund.currency))
+
+    @property
     def monthly(self) -> bool:
         return self.cleaned_data.get("frequency") == GiftKind.MONTHLY
 
@@ -168,7 +133,7 @@ class DonationForm(forms.Form):
         source = self.data if self.is_bound else self.initial
         for text in (source.get("other_amount"), source.get("amount")):
             try:
-                value = parse_amount(text) if text and text != OTHER else None
+                value = parse_amount(text, currency=self.fund.currency) if text and text != OTHER else None
                 if value is not None:
                     return donations.check_amount(self.fund, Money(value, self.fund.currency))
             except (forms.ValidationError, donations.DonationRefused):

@@ -7,7 +7,9 @@ submitted, accepted or sent back is the service's decision (``grants.services.re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from grants.forms.awards import AmountField, date_field, money
+from grants.forms.amounts import AmountField
+from grants.forms.awards import date_field, money
+from grants.models import Expenditure, GrantReturn
 
 SENSITIVE_REMINDER = _("Never write the names of the people you serve or their case numbers.")
 
@@ -90,7 +92,9 @@ class ExpenditureForm(forms.Form):
         self.fields["category"].choices = [("", _("Choose a category"))] + [
             (str(position), label) for position, label in categories
         ]
-        self.fields["amount"] = AmountField(label=_("Amount"), currency=currency)
+        self.fields["amount"] = AmountField.for_column(
+            Expenditure, "amount", label=_("Amount"), currency=currency, allow_zero=False
+        )
         self.order_fields(["date", "category", "description", "amount", "receipt"])
 
     def amount(self):
@@ -114,7 +118,9 @@ class ReturnForm(forms.Form):
     def __init__(self, *args, currency: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
-        self.fields["amount"] = AmountField(label=_("Amount returned"), currency=currency)
+        self.fields["amount"] = AmountField.for_column(
+            GrantReturn, "amount", label=_("Amount returned"), currency=currency, allow_zero=False
+        )
         self.order_fields(["amount", "method", "reference", "note"])
 
     def amount(self):

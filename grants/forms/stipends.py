@@ -9,9 +9,18 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from grants.forms.amounts import AmountField
 from grants.forms.awards import date_field
 from grants.forms.translations import add_translation_fields, input_name, translations_from
-from grants.models import Fund, Organization, RateUnit, StipendProgram, Volunteer, translation_languages
+from grants.models import (
+    Fund,
+    Organization,
+    RateUnit,
+    Shift,
+    StipendProgram,
+    Volunteer,
+    translation_languages,
+)
 from grants.money import currency_exponent, is_whole_in_minor_units
 from grants.scoping_organizations import organizations_related_to
 from grants.services.stipends import MAX_CSV_BYTES
@@ -30,10 +39,8 @@ class ShiftForm(forms.Form):
 
     volunteer = forms.ModelChoiceField(label=_("Volunteer"), queryset=Volunteer.objects.none())
     date = date_field(_("Date of the shift"))
-    # Kept as text so the service explains a bad value ("more than 0 and at most 24").
-    hours = forms.CharField(
-        label=_("Hours"), max_length=10, widget=forms.TextInput(attrs={"inputmode": "decimal"})
-    )
+    # Typed the reader's way; the service explains a value out of range ("at most 24").
+    hours = AmountField.for_column(Shift, "hours", label=_("Hours"), example=False)
 
     def __init__(self, *args, program: StipendProgram, organization: Organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,7 +53,8 @@ class ShiftImportForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "Columns: pseudonym,date,hours — dates as 2026-03-31, hours as 4 or 2.5. "
+            "Columns: pseudonym, date, hours (in Spanish: seudónimo, fecha, horas), separated by commas "
+            "or semicolons — dates as 2026-03-31, hours as 4 or 2.5. "
             "If any row is wrong, nothing is imported: fix the file and upload all of it again."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
@@ -62,18 +70,18 @@ class ShiftImportForm(forms.Form):
 # --- Staff ---------------------------------------------------------------------------------
 
 
-class _AmountField(forms.DecimalField):
-    def __init__(self, **kwargs):
-        super().__init__(max_digits=10, widget=forms.TextInput(attrs={"inputmode": "decimal"}), **kwargs)
-
-
 class ProgramForm(forms.Form):
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none())
     name = forms.CharField(label=_("Name"), max_length=200)
-    rate = _AmountField(label=_("Rate"), help_text=_("In the fund's currency."))
+    rate = AmountField.for_column(
+        StipendProgram, "rate", label=_("Rate"), help_text=_("In the fund's currency.")
+    )
     rate_unit = forms.ChoiceField(label=_("Paid"), choices=RateUnit.choices)
-    monthly_cap = _AmountField(
-        label=_("Monthly cap per volunteer"), help_text=_("No volunteer receives more than this in a month.")
+    monthly_cap = AmountField.for_column(
+        StipendProgram,
+        "monthly_cap",
+        label=_("Monthly cap per volunteer"),
+        help_text=_("No volunteer receives more than this in a month."),
     )
     coordinators = forms.ModelMultipleChoiceField(
         label=_("Coordinating organizations"),

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from djmoney.models.fields import MoneyField
+
+from grants.money import WideReadMoneyField
 
 from .applications import private_storage
 from .awards import Award, ReportDueDate
@@ -83,7 +84,7 @@ class Expenditure(models.Model):
     # Position of the category in the call's budget question (the same in every language).
     category = models.CharField(_("budget category"), max_length=8)
     description = models.CharField(_("description"), max_length=300)
-    amount = MoneyField(_("amount"), max_digits=12, decimal_places=2, currency_field_name="currency")
+    amount = WideReadMoneyField(_("amount"), max_digits=12, decimal_places=2, currency_field_name="currency")
     receipt = models.FileField(
         storage=private_storage, upload_to=receipt_upload_path, max_length=200, blank=True
     )
@@ -142,7 +143,7 @@ class GrantReturn(models.Model):
     """Unspent grant money the grantee gives back; posted to the ledger when finance receives it."""
 
     award = models.ForeignKey(Award, on_delete=models.PROTECT, related_name="returns")
-    amount = MoneyField(_("amount"), max_digits=12, decimal_places=2, currency_field_name="currency")
+    amount = WideReadMoneyField(_("amount"), max_digits=12, decimal_places=2, currency_field_name="currency")
     method = models.CharField(_("how"), max_length=40)
     reference = models.CharField(_("reference"), max_length=120, blank=True)
     note = models.TextField(_("note"), blank=True)

@@ -6,12 +6,21 @@ in draft mode nothing is required; on submit every rule applies and each error s
 its question.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from grants.forms.amounts import (
+    AmountField,
+    canonical,
+    format_amount,
+    is_canonical,
+    raw_amount,
+    read_stored_amount,
+)
+from grants.money import currency_exponent
 from grants.questions import Question, Section
 
 TITLE_KEY = "_title"
@@ -45,6 +54,7 @@ class BudgetWidget(forms.Widget):
         super().__init__(attrs)
         self.categories = categories
         self.currency = currency
+        self.decimals = currency_exponent(currency)
 
     def value_from_datadict(self, data, files, name):
         stored = data.get(name)
@@ -68,7 +78,12 @@ class BudgetWidget(forms.Widget):
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        lines = list(value or [])
+        lines = [
+            {**line, "amount": format_amount(Decimal(line["amount"]), decimals=self.decimals)}
+            if is_canonical(line.get("amount"), self.decimals)
+            else line
+            for line in (value or [])
+        ]
         rows = lines + [{"category": "", "description": "", "amount": ""}] * max(
             2, BUDGET_MIN_ROWS - len(lines)
         )
@@ -85,6 +100,8 @@ class BudgetField(forms.Field):
 
     def __init__(self, *, categories, currency, **kwargs):
         self.categories = tuple(categories)
+        self.currency = currency
+        self.decimals = currency_exponent(currency)
         super().__init__(widget=BudgetWidget(categories=self.categories, currency=currency), **kwargs)
 
     def to_python(self, value):
@@ -103,20 +120,31 @@ class BudgetField(forms.Field):
             if category not in {str(i) for i in range(len(self.categories))}:
                 errors.append(_("Line %(n)d: choose a category.") % {"n": number})
             try:
-                amount = Decimal(str(line.get("amount", "")).replace(",", ""))
-                if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:
-                    raise InvalidOperation
-                if amount >= MAX_BUDGET_LINE:  # wider than the amount columns (12 digits + cents)
-                    raise InvalidOperation
-            except InvalidOperation:
+                amount = read_stored_amount(
+                    str(line.get("amount", "")), decimals=self.decimals, currency=self.currency
+                )
+            except forms.ValidationError as error:
                 errors.append(
-                    _("Line %(n)d: enter an amount greater than zero, like 1500.00.") % {"n": number}
+                    _("Line %(n)d: %(problem)s") % {"n": number, "problem": " ".join(error.messages)}
+                )
+                continue
+            if amount <= 0:
+                errors.append(_("Line %(n)d: enter an amount greater than zero.") % {"n": number})
+                continue
+            if amount >= MAX_BUDGET_LINE:  # wider than the amount columns (12 digits + cents)
+                errors.append(
+                    _("Line %(n)d: enter an amount of at most %(limit)s.")
+                    % {"n": number, "limit": format_amount(MAX_BUDGET_LINE - 1, decimals=0)}
                 )
                 continue
             if len(line.get("description", "")) > 200:
                 errors.append(_("Line %(n)d: keep the description under 200 characters.") % {"n": number})
             cleaned.append(
-                {"category": category, "description": line.get("description", ""), "amount": str(amount)}
+                {
+                    "category": category,
+                    "description": line.get("description", ""),
+                    "amount": canonical(amount, self.decimals),
+                }
             )
         if errors:
             raise forms.ValidationError(errors)
@@ -159,13 +187,7 @@ def _question_field(question: Question, *, currency: str, draft: bool) -> forms.
             **common,
         )
     if kind == "money":
-        return forms.DecimalField(
-            min_value=Decimal("0"),
-            max_digits=14,
-            decimal_places=2,
-            widget=forms.TextInput(attrs={"inputmode": "decimal", "data-currency": currency}),
-            **common,
-        )
+        return AmountField(currency=currency, stored=True, **common)
     if kind == "date":
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if kind == "single_choice":
@@ -204,14 +226,14 @@ class SectionForm(forms.Form):
                 label=gettext_lazy("Name of your project or request"), max_length=200, required=not draft
             )
             low, high = amount_range or (None, None)
-            self.fields[AMOUNT_KEY] = forms.DecimalField(
+            self.fields[AMOUNT_KEY] = AmountField(
                 label=gettext_lazy("Amount you request (%(currency)s)") % {"currency": currency},
-                max_digits=14,
-                decimal_places=2,
+                currency=currency,
                 min_value=low,
                 max_value=high,
                 required=not draft,
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+                stored=True,
+                help_text="",
             )
         for question in section.questions:
             name = field_name(question)
@@ -227,6 +249,16 @@ def raw_values(form: SectionForm, data, files) -> dict:
         if isinstance(field, forms.FileField):
             continue
         value = field.widget.value_from_datadict(data, files, form.add_prefix(name))
+        if isinstance(field, AmountField):
+            value = field.raw(value)
+        elif isinstance(field, BudgetField) and isinstance(value, list):
+            value = [
+                {
+                    **row,
+                    "amount": raw_amount(row.get("amount"), decimals=field.decimals, currency=field.currency),
+                }
+                for row in value
+            ]
         key = name[2:] if name.startswith("q_") else name
         raw[key] = value
     return raw

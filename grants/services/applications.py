@@ -15,6 +15,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from grants.forms.amounts import format_amount
 from grants.models import (
     Application,
     ApplicationAttachment,
@@ -244,10 +245,9 @@ def validate_application(
                             "The budget adds up to %(total)s but you request %(requested)s; they must be equal."
                         )
                         % {
-                            "total": formats.number_format(total, 2, use_l10n=True, force_grouping=True),
-                            "requested": formats.number_format(
-                                requested, 2, use_l10n=True, force_grouping=True
-                            ),
+                            # Written as the amount inputs read them back ("12.000,00" in Spanish).
+                            "total": format_amount(total, decimals=2),
+                            "requested": format_amount(requested, decimals=2),
                         },
                     )
         if form.errors:

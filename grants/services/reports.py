@@ -13,7 +13,7 @@ the ledger once finance confirms it arrived.
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import NamedTuple
 
 import filetype
@@ -261,7 +261,9 @@ def budget_rows(report: SpendingReport) -> list[BudgetRow]:
         variance = used - line.approved
         ratio = None
         if line.approved.amount:
-            ratio = (variance.amount * 100 / line.approved.amount).quantize(Decimal("0.1"))
+            with localcontext() as wide:  # any stored amounts: a ratio never overflows the context
+                wide.prec = 60
+                ratio = (variance.amount * 100 / line.approved.amount).quantize(Decimal("0.1"))
         rows.append(
             BudgetRow(line.position, line.label, line.approved, used, variance, ratio,
                       needs_explanation(kind=kind, approved=line.approved, spent=used, percent=percent))

@@ -13,6 +13,7 @@ Who does what:
 import csv
 import datetime
 import io
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -64,6 +65,14 @@ FINANCE = "finance_officer"
 MAX_CSV_BYTES = 1024 * 1024
 MAX_CSV_ROWS = 5000
 CSV_COLUMNS = ("pseudonym", "date", "hours")
+# The names a column may have in the first row, compared without case or accents: English, and
+# Spanish as a coordinator's spreadsheet names them.
+CSV_HEADER_NAMES = {
+    "pseudonym": {"pseudonym", "nickname", "seudonimo", "pseudonimo", "apodo"},
+    "date": {"date", "fecha"},
+    "hours": {"hours", "horas"},
+}
+CSV_DELIMITERS = ",;\t"
 
 B = StipendBatchStatus
 BATCH_TRANSITIONS = {
@@ -393,23 +402,20 @@ def import_shifts_csv(
     by,
     today: datetime.date | None = None,
 ) -> list[Shift]:
-    """Log every shift of a CSV file (columns pseudonym,date,hours; UTF-8 with or without BOM;
-    dates as YYYY-MM-DD). All rows or none: any wrong row raises ``ShiftImportError`` listing
-    each problem with its row number (the header is row 1), and nothing is saved."""
+    """Log every shift of a CSV file. All rows or none: any wrong row raises ``ShiftImportError``
+    listing each problem with its row number (the header is row 1), and nothing is saved.
+
+    The file is what a spreadsheet writes in English or Spanish: columns named pseudonym, date,
+    hours or seudónimo, fecha, horas (any case, with or without accents, in any order), separated
+    by commas, semicolons (Spanish Excel) or tabs; UTF-8 with or without BOM, else Windows-1252;
+    dates as YYYY-MM-DD; hours as 2.5 or 2,5."""
     _require_coordinator(by, program, organization)
     today = today or timezone.localdate()
     if len(data) > MAX_CSV_BYTES:
         raise ShiftImportError(_("The file is too big (at most 1 MB)."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ShiftImportError(
-            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")
-        ) from None
-    reader = _csv_rows(text)
-    header = [cell.strip().lower() for cell in next(reader, [])]
-    if tuple(header[:3]) != CSV_COLUMNS:
-        raise ShiftImportError(_("The first row must be the column names: pseudonym,date,hours."))
+    text = _decode(data)
+    reader = _csv_rows(text, _delimiter(text))
+    order = _column_order(next(reader, []))
     volunteers = {
         v.pseudonym.casefold(): v
         for v in Volunteer.objects.filter(program=program, organization=organization).select_related(
@@ -425,6 +431,7 @@ def import_shifts_csv(
                 continue
             if len(rows) + len(errors) >= MAX_CSV_ROWS:
                 raise ShiftImportError(_("A file has at most %(count)s rows.") % {"count": MAX_CSV_ROWS})
+            cells = [cells[i] if i < len(cells) else "" for i in order] if len(cells) >= 3 else cells
             problems = _check_row(cells, volunteers, today, locked, pending)
             if not problems:
                 row = _Row(number, *_row_values(cells, volunteers))
@@ -447,9 +454,57 @@ def import_shifts_csv(
     return shifts
 
 
-def _csv_rows(text: str):
+def _decode(data: bytes) -> str:
+    """UTF-8 (a BOM, as Excel writes it, is dropped), else Windows-1252 (Excel's "CSV" on Windows)."""
+    if b"\x00" in data:  # UTF-16 or a binary file: no spreadsheet's CSV has NUL bytes
+        raise ShiftImportError(
+            _("The file is not text a spreadsheet writes. Save it as “CSV UTF-8” and try again.")
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ShiftImportError(
+            _("The file is not text a spreadsheet writes. Save it as “CSV UTF-8” and try again.")
+        ) from None
+
+
+def _delimiter(text: str) -> str:
+    """The separator of the first row: whichever of comma, semicolon and tab it has most of."""
+    first = text.split("\n", 1)[0]
+    counts = {mark: first.count(mark) for mark in CSV_DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _header_key(cell: str) -> str:
+    folded = unicodedata.normalize("NFKD", cell.strip().casefold())
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
+def _column_order(header: list[str]) -> list[int]:
+    """Where pseudonym, date and hours are in the first row, else a ``ShiftImportError``."""
+    keys = [_header_key(cell) for cell in header]
+    order = []
+    for column in CSV_COLUMNS:
+        found = [i for i, key in enumerate(keys) if key in CSV_HEADER_NAMES[column]]
+        if len(found) != 1:
+            raise ShiftImportError(
+                _(
+                    "The first row must name the columns: pseudonym, date, hours "
+                    "(in Spanish: seudónimo, fecha, horas)."
+                )
+            )
+        order.append(found[0])
+    return order
+
+
+def _csv_rows(text: str, delimiter: str = ","):
     """The rows of ``text``; a cell longer than the csv module reads (128 KiB) is refused."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         yield from reader
     except csv.Error:

@@ -249,7 +249,8 @@ def test_applicant_signs_up_applies_saves_a_draft_comes_back_and_submits(
 
     expect(page).to_have_url(url(f"/es/applications/{application.pk}/step/1/"))
     expect(page.get_by_label("Nombre de su proyecto o solicitud")).to_have_value("Defensa legal en el valle")
-    expect(page.get_by_label(re.compile("Monto que solicita"))).to_have_value("5000")
+    # The amount typed as 5000 comes back written the Spanish way, which reads back as 5000.
+    expect(page.get_by_label(re.compile("Monto que solicita"))).to_have_value("5.000,00")
     page.get_by_role("button", name="Guardar y continuar").click()
     expect(page.get_by_label("¿Para qué se usará el dinero?")).to_have_value(
         "Honorarios de abogados y fianzas."
@@ -269,9 +270,9 @@ def test_applicant_signs_up_applies_saves_a_draft_comes_back_and_submits(
     expect(page.locator("select[name='q_demo-b2-0-category'] option:checked")).to_have_text(
         "Honorarios legales"
     )
-    expect(page.locator("input[name='q_demo-b2-0-amount']")).to_have_value("3000")
+    expect(page.locator("input[name='q_demo-b2-0-amount']")).to_have_value("3.000,00")
     expect(page.locator("input[name='q_demo-b2-1-description']")).to_have_value("Fondo de fianzas")
-    expect(page.locator("input[name='q_demo-b2-1-amount']")).to_have_value("2000")
+    expect(page.locator("input[name='q_demo-b2-1-amount']")).to_have_value("2.000,00")
     expect(page.get_by_role("link", name="carta-de-apoyo.pdf")).to_be_visible()
 
     # 6. Consent, check the answers, submit.

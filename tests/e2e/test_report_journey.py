@@ -117,7 +117,7 @@ def test_an_interim_report_from_draft_to_accepted(overdue_report, url, browser):
         "Representamos a doce personas en sus audiencias."
     )
     _add_expenditure(page, date="2026-04-15", category="1", description="Cuotas de presentación",
-                     amount="150.50", receipt={"name": "cuota.pdf", "mimeType": "application/pdf", "buffer": PDF})  # fmt: skip
+                     amount="150,50", receipt={"name": "cuota.pdf", "mimeType": "application/pdf", "buffer": PDF})  # fmt: skip
     for metric in page.locator("input[name^=metric_]").all():
         metric.fill("3")
     page.locator("button[name=action][value=submit]").click()

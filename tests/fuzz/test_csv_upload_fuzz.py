@@ -104,14 +104,13 @@ def test_random_bytes_are_refused_and_save_nothing(client, hotline, data):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ("pseudonym,date,hours\nLuna,2026-01-05,4\n".encode("utf-16"), "not UTF-8"),
-        ("pseudonym,date,hours\nRío,2026-01-05,4\n".encode("latin-1"), "not UTF-8"),
+        ("pseudonym,date,hours\nLuna,2026-01-05,4\n".encode("utf-16"), "Save it as"),
         (b"pseudonym,date,hours\nLuna,2026-01-05," + b"9" * 200_000 + b"\n", "far too long"),
         (b'pseudonym,date,hours\n"Luna' + b"x" * 200_000 + b",2026-01-05,4\n", "far too long"),
         (b'pseudonym,date,hours\n"Luna,2026-01-05,4\n', ""),
         (b"pseudonym,date,hours\nLuna\x00,2026-01-05,4\n", ""),
-        (b"pseudonym;date;hours\nLuna;2026-01-05;4\n", "column names"),
-        (b"date,hours\n2026-01-05,4\n", "column names"),
+        (b"nombre;fecha;horas\nLuna;2026-01-05;4\n", "name the columns"),
+        (b"date,hours\n2026-01-05,4\n", "name the columns"),
         (b"", "empty"),
         (b"pseudonym,date,hours\n", "no shifts"),
         (b'pseudonym,date,hours\n=HYPERLINK("http://evil.example"),2026-01-05,4\n', "No volunteer"),

@@ -6,11 +6,12 @@ from fractions import Fraction
 
 import pytest
 from django import forms
-from django.utils import formats, translation
+from django.utils import translation
 from djmoney.money import Money
 from hypothesis import given
 from hypothesis import strategies as st
 
+from grants.forms.amounts import format_amount
 from grants.forms.awards import AmountField
 from grants.forms.donations import DonationForm, parse_amount
 from grants.money import (
@@ -112,26 +113,33 @@ def test_parse_amount_gives_a_finite_decimal_or_a_validation_error(text):
     [
         ("1,000.50", "en", "1000.50"),
         ("1.000,50", "es", "1000.50"),
-        ("1.000,50", "en", "1000.50"),
         ("1,000,000.25", "en", "1000000.25"),
         ("1.000.000,25", "es", "1000000.25"),
         ("50,25", "es", "50.25"),
-        ("50.25", "es", "50.25"),
         ("$1,500", "en", "1500"),
-        ("1 500,00", "es", "1500.00"),
-        ("1\u00a0500,00", "es", "1500.00"),
+        ("1.500,00 US$", "es", "1500.00"),
+        ("\u00a01.500,00 ", "es", "1500.00"),
     ],
 )
-def test_parse_amount_reads_both_ways_of_writing_amounts(text, language, expected):
+def test_parse_amount_reads_the_readers_way_of_writing_amounts(text, language, expected):
     with translation.override(language):
         assert parse_amount(text) == Decimal(expected)
 
 
 @pytest.mark.parametrize(
-    "text", ["1.000.50", "1,000,50", "1,00,0.5", "5-", "--5", "1e309x", "NaN", "Infinity"]
+    "text", ["1.000.50", "1,000,50", "1,00,0.5", "5-", "--5", "1e309x", "NaN", "Infinity", "1 500,00"]
 )
-def test_parse_amount_refuses_amounts_that_cannot_be_read_one_way(text):
-    with pytest.raises(forms.ValidationError):
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_parse_amount_refuses_amounts_that_cannot_be_read_one_way(text, language):
+    with translation.override(language), pytest.raises(forms.ValidationError):
+        parse_amount(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"), [("1.000,50", "en"), ("50.25", "es"), ("1,500", "es"), ("1.500", "en")]
+)
+def test_parse_amount_refuses_the_other_languages_writing_rather_than_misread_it(text, language):
+    with translation.override(language), pytest.raises(forms.ValidationError):
         parse_amount(text)
 
 
@@ -143,7 +151,7 @@ def test_parse_amount_refuses_amounts_that_cannot_be_read_one_way(text):
 def test_amounts_written_the_local_way_read_back_exactly(cents, language):
     value = Decimal(cents).scaleb(-2)
     with translation.override(language):
-        text = formats.number_format(value, 2, use_l10n=True, force_grouping=True)
+        text = format_amount(value, decimals=2)  # as the portal shows amounts (Babel)
         assert parse_amount(text) == value
 
 
@@ -183,7 +191,7 @@ def test_donation_form_huge_exponent_is_a_clear_refusal_not_a_crash():
         fund=fund,
     )  # fmt: skip
     assert not form.is_valid()
-    assert "The largest gift online is" in str(form.errors["other_amount"])
+    assert "Enter the amount as a number" in str(form.errors["other_amount"])
 
 
 # --- Amount fields of grantee and staff forms, application answers, stipend hours ----------------

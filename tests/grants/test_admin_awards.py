@@ -99,7 +99,7 @@ def test_officer_previews_the_schedule_and_makes_the_award(
     preview = client.post(make_url(application), {**terms(), "preview": "1"})
     html = preview.content.decode()
     assert preview.status_code == 200
-    assert 'name="rows-2-amount"' in html and 'value="1000.00"' in html
+    assert 'name="rows-2-amount"' in html and 'value="1,000.00"' in html
     assert "$10,000.00" in html  # the fund's available money
 
     with django_capture_on_commit_callbacks(execute=True):

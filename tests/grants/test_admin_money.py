@@ -104,7 +104,7 @@ def test_finance_records_money_received_outside_stripe(world, client):
         ({"amount": "0"}, "The amount must be greater than zero."),
         ({"currency": "EUR"}, "The amount must be in the fund&#x27;s currency (USD)."),
         ({"reference": ""}, "Give a reference (check number, bank reference…)."),
-        ({"amount": "10.555"}, "Amounts in USD have at most 2 decimals."),
+        ({"amount": "10.5555"}, "Enter at most 2 decimals."),
     ],
 )
 def test_bad_income_keeps_what_was_typed(world, client, overrides, message):

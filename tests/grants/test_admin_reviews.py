@@ -387,7 +387,7 @@ def test_approve_defaults_to_the_amount_requested_and_needs_confirmation_for_mor
     application = data["application"]
     set_status(application, S.IN_REVIEW)
     html = client.get(f"/admin/applications/inspect/{application.pk}/").content.decode()
-    assert 'name="approve-amount" value="5000.00"' in html
+    assert 'name="approve-amount" value="5,000.00"' in html
     assert "Amount to award (USD)" in html
     response = action(client, application, "approve", {"amount": "6000"})
     assert response.status_code == 200
@@ -396,7 +396,7 @@ def test_approve_defaults_to_the_amount_requested_and_needs_confirmation_for_mor
     application.refresh_from_db()
     assert application.status == S.IN_REVIEW and application.award_amount is None
     response = action(client, application, "approve", {"amount": "abc"})
-    assert flashed(response) == ["Amount to award (USD): Enter a number."]
+    assert flashed(response) == ["Amount to award (USD): Enter the amount as a number, for example 1,500.75."]
     response = action(client, application, "approve", {"amount": "6000", "confirm_over_requested": "on",
                                                         "message": "Start in March."})  # fmt: skip
     assert response.status_code == 302

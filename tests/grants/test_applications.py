@@ -155,9 +155,9 @@ def test_complete_answers_validate(setup):
     ("key", "value", "message"),
     [
         ("_title", "", "This field is required."),
-        ("_requested_amount", "500", "greater than or equal to 1000"),
-        ("_requested_amount", "25000", "less than or equal to 20000"),
-        ("_requested_amount", "12,5x", "Enter a number."),
+        ("_requested_amount", "500", "Enter an amount of at least 1,000.00."),
+        ("_requested_amount", "25000", "Enter an amount of at most 20,000.00."),
+        ("_requested_amount", "12,5x", "Enter the amount as a number, for example 1,500.75."),
         ("demo-a2", "word " * 301, "Use at most 300 words (you used 301)."),
         ("demo-a3", "-1", "greater than or equal to 0"),
         ("demo-a3", "many", "Enter a number."),
@@ -279,7 +279,7 @@ def test_refused_upload_in_the_form_keeps_everything_typed(setup, client):
     assert "no es un tipo de archivo aceptado" in html
     assert 'value="Fianza"' in html
     application.refresh_from_db()
-    assert application.answers["demo-b2"] == [{"category": "1", "description": "Fianza", "amount": "300"}]
+    assert application.answers["demo-b2"] == [{"category": "1", "description": "Fianza", "amount": "300.00"}]
 
 
 # --- Submit ---------------------------------------------------------------------------------

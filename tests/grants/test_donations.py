@@ -92,7 +92,11 @@ def pay(donation, capture):
             'value="20000"',
         ),
         ({"amount": "other", "other_amount": "fifty"}, "Enter the amount as a number", 'value="fifty"'),
-        ({"amount": "other", "other_amount": "10.505"}, "Use at most 2 decimals for USD.", 'value="10.505"'),
+        (
+            {"amount": "other", "other_amount": "10.5051"},
+            "Amounts in USD have at most 2 decimals.",
+            'value="10.5051"',
+        ),
         ({"amount": "other", "other_amount": ""}, "Type the amount you want to give.", "Rosa Díaz"),
         ({"amount": None}, "Choose an amount or type another one.", "Rosa Díaz"),
         ({"name": ""}, "Enter your name.", 'value="rosa@example.org"'),
@@ -258,7 +262,7 @@ def test_cancelling_on_checkout_returns_to_the_form_with_the_amount_kept(client,
     content = response.content.decode()
     assert "Your payment was cancelled and nothing was charged." in content
     assert (
-        'name="other_amount" id="id_other_amount" inputmode="decimal" autocomplete="off" maxlength="20" value="75"'
+        'name="other_amount" id="id_other_amount" inputmode="decimal" autocomplete="off" maxlength="20" placeholder="1,500.75" value="75"'
         in content
     )
     assert (

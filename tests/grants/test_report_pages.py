@@ -93,7 +93,7 @@ def test_adding_and_removing_an_expenditure_keeps_the_draft_text(world, due, cli
     added = client.post(
         url("report_detail", due_id=due.pk),
         form_data(**{"action": "add", "new-date": "2026-03-02", "new-category": "1",
-                     "new-description": "Filing fee", "new-amount": "150.00", "new-receipt": pdf()}),
+                     "new-description": "Filing fee", "new-amount": "150,00", "new-receipt": pdf()}),
     )  # fmt: skip
     assert added.status_code == 302, added.content.decode()[:2000]
     expenditure = Expenditure.objects.get(report__due=due)
@@ -116,14 +116,14 @@ def test_a_bad_receipt_keeps_what_was_typed_and_says_why(world, due, client):
     response = client.post(
         url("report_detail", due_id=due.pk),
         form_data(**{"action": "add", "new-date": "2026-03-02", "new-category": "0",
-                     "new-description": "Abogada para audiencia", "new-amount": "480.50",
+                     "new-description": "Abogada para audiencia", "new-amount": "480,50",
                      "new-receipt": upload("virus.exe", b"MZ\x90\x00" + b"\x00" * 64)}),
     )  # fmt: skip
     assert response.status_code == 400
     html = response.content.decode()
     assert "virus.exe" in html and ("PDF, JPEG, PNG" in html)  # the reason, from the service
     assert 'value="Abogada para audiencia"' in html
-    assert 'value="480.50"' in html
+    assert 'value="480,50"' in html
     assert 'value="2026-03-02"' in html
     assert '<option value="0" selected>' in html
     assert "Representamos a doce personas." in html  # the report's own text is kept too
@@ -250,7 +250,7 @@ def test_return_form_announces_money_and_keeps_input_on_error(world, award, clie
 
     ok = client.post(
         url("award_return", pk=award.pk),
-        {"return-amount": "250.00", "return-method": "check", "return-reference": "CHK-77"},
+        {"return-amount": "250,00", "return-method": "check", "return-reference": "CHK-77"},
     )
     assert ok.status_code == 302
     grant_return = GrantReturn.objects.get()

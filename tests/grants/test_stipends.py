@@ -1,6 +1,7 @@
 """Hotline stipends as a coordinator, a program officer, a finance officer and an auditor live them."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -346,6 +347,56 @@ def test_a_file_of_the_wrong_shape_is_refused(world, hotline, data):
             by=world["grantee"],
             today=TODAY,
         )
+    assert not Shift.objects.exists()
+
+
+def _import_bytes(world, hotline, data):
+    return stipends.import_shifts_csv(
+        program=hotline["program"],
+        organization=world["organization"],
+        data=data,
+        by=world["grantee"],
+        today=TODAY,
+    )
+
+
+def test_a_spanish_excel_file_is_read(world, hotline):
+    """What Excel in Spanish writes: a BOM, semicolons, Spanish column names, decimal commas."""
+    data = "\ufeffFecha;SEUDÓNIMO;Horas\r\n2026-09-01;Luna;7,5\r\n2026-09-02;Río;4\r\n".encode()
+    shifts = _import_bytes(world, hotline, data)
+    assert len(shifts) == 2
+    assert sorted(Shift.objects.values_list("volunteer__pseudonym", "date", "hours")) == [
+        ("Luna", datetime.date(2026, 9, 1), Decimal("7.5")),
+        ("Río", datetime.date(2026, 9, 2), Decimal("4")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "seudonimo,fecha,horas\nRío,2026-09-01,2.5\n".encode("cp1252"),  # Excel's plain "CSV" on Windows
+        b"pseudonym\tdate\thours\nR\xc3\xado\t2026-09-01\t2.5\n",  # tab-separated UTF-8
+    ],
+)
+def test_windows_1252_and_tab_separated_files_are_read(world, hotline, data):
+    _import_bytes(world, hotline, data)
+    shift = Shift.objects.get()
+    assert shift.volunteer == hotline["Río"] and shift.hours == Decimal("2.5")
+
+
+def test_a_spanish_file_with_a_wrong_row_names_the_row_and_saves_nothing(world, hotline):
+    data = "\ufeffseudónimo;fecha;horas\r\nLuna;2026-09-01;4\r\nSol;2026-09-02;1.234,5\r\n".encode()
+    with pytest.raises(stipends.ShiftImportError) as raised:
+        _import_bytes(world, hotline, data)
+    assert [number for number, _message in raised.value.row_errors] == [3]
+    assert "Hours" in raised.value.row_errors[0][1]
+    assert not Shift.objects.exists()
+
+
+def test_a_header_in_neither_language_is_refused_with_both_names(world, hotline):
+    with pytest.raises(stipends.ShiftImportError) as raised:
+        _import_bytes(world, hotline, b"nombre;dia;horas\nLuna;2026-09-01;4\n")
+    assert "seudónimo, fecha, horas" in raised.value.message
     assert not Shift.objects.exists()
 
 
