@@ -25,6 +25,7 @@ from wagtail.models import Page
 from grants.models import Foundation
 from grants.permissions import foundation_ids
 
+from .models import FundingCallPage, FundPage
 from .sections import foundation_id_of, section_pages
 
 # URL keyword arguments of Wagtail's admin views that name a page.
@@ -51,12 +52,20 @@ SUPERUSER_REPORT_MENU_ITEMS = frozenset(
 
 def foreign_pages(user) -> Q:
     """Pages of foundations ``user`` does not work for: inside their sections, or fund and call
-    pages of theirs wherever they sit."""
+    pages of theirs wherever they sit.
+
+    Only ``id`` and ``path`` are used, the fields Wagtail's search can filter on (choosers and
+    the explorer search the filtered queryset).
+    """
     mine = foundation_ids(user)
     foreign = list(Foundation.objects.exclude(pk__in=mine).values_list("pk", flat=True))
-    condition = Q(fundpage__fund__foundation_id__in=foreign) | Q(
-        fundingcallpage__funding_call__fund__foundation_id__in=foreign
-    )
+    fund_and_call_pages = [
+        *FundPage.objects.filter(fund__foundation_id__in=foreign).values_list("pk", flat=True),
+        *FundingCallPage.objects.filter(funding_call__fund__foundation_id__in=foreign).values_list(
+            "pk", flat=True
+        ),
+    ]
+    condition = Q(id__in=fund_and_call_pages)
     for path in section_pages(foreign).values_list("path", flat=True):
         condition |= Q(path__startswith=path)
     return condition
