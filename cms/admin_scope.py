@@ -113,8 +113,9 @@ class WagtailAdminScopeMiddleware:
         if (
             match is None
             or not request.path.startswith("/admin/")
-            or not user.is_authenticated  # Wagtail sends them to sign in
             or user.is_superuser
+            # Wagtail sends people without admin access to sign in (as for every admin URL).
+            or not user.has_perm("wagtailadmin.access_admin")
         ):
             return None
         if match.namespace == "wagtailadmin_reports" and match.url_name in SUPERUSER_REPORTS:

@@ -14,6 +14,7 @@ from PIL import Image as PILImage
 from wagtail.documents.models import Document
 from wagtail.images.models import Image
 from wagtail.models import GroupCollectionPermission, GroupPagePermission, Page
+from wagtail.search.backends import get_search_backend
 
 from cms.models import FoundationPage, StandardPage
 from grants.models import ROLE_GROUP_NAMES, FoundationRoleGroup, Role, StaffMembership
@@ -81,6 +82,10 @@ def scene(site):
         uploaded_by_user=officer_a,
     )
     a.refresh_from_db()
+    # The test settings do not index on save; the searches below must have something to find.
+    search = get_search_backend()
+    for item in [*Page.objects.exclude(depth=1).specific(), image, document]:
+        search.add(item)
     return {
         "a": a,
         "b": b,
