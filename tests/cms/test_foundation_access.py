@@ -275,14 +275,15 @@ def _listings(scene) -> list[str]:
         "/admin/images/chooser/results/?q=Zephyrine",
         f"/admin/images/{scene['image'].pk}/",
         f"/admin/images/usage/{scene['image'].pk}/",
-        f"/admin/images/chooser/{scene['image'].pk}/",
+        f"/admin/images/chooser/chosen/{scene['image'].pk}/",
+        f"/admin/images/chooser/{scene['image'].pk}/select_format/",
         "/admin/documents/",
         "/admin/documents/?q=Zephyrine",
         "/admin/documents/chooser/",
         "/admin/documents/chooser/results/?q=Zephyrine",
         f"/admin/documents/edit/{scene['document'].pk}/",
         f"/admin/documents/usage/{scene['document'].pk}/",
-        f"/admin/documents/chooser/{scene['document'].pk}/",
+        f"/admin/documents/chooser/chosen/{scene['document'].pk}/",
         "/admin/collections/",
         f"/admin/collections/{scene['a'].collection_id}/",
         "/admin/api/main/pages/?search=Zephyrine",
@@ -385,7 +386,7 @@ def test_a_officer_sees_edits_and_publishes_a_pages_and_chooses_a_image(client, 
     assert client.get(f"/admin/pages/{about.pk}/history/").status_code == 200
     response = client.post(
         f"/admin/pages/{about.pk}/edit/",
-        {"title": "Zephyrine about us, new", "slug": "about-zephyrine", "intro": "", "body": "[]",
+        {"title": "Zephyrine about us, new", "slug": "about-zephyrine", "intro": "", "body-count": 0,
          "action-publish": "publish", "comments-TOTAL_FORMS": 0, "comments-INITIAL_FORMS": 0,
          "comments-MIN_NUM_FORMS": 0, "comments-MAX_NUM_FORMS": 1000},
     )  # fmt: skip
@@ -395,4 +396,5 @@ def test_a_officer_sees_edits_and_publishes_a_pages_and_chooses_a_image(client, 
     assert "Zephyrine poster" in _body(client.get("/admin/images/chooser/"))
     assert "Zephyrine poster" in _body(client.get("/admin/images/"))
     assert "Zephyrine guide" in _body(client.get("/admin/documents/chooser/"))
-    assert client.get(f"/admin/images/chooser/{scene['image'].pk}/").status_code == 200
+    assert "Zephyrine poster" in _body(client.get(f"/admin/images/chooser/chosen/{scene['image'].pk}/"))
+    assert "Zephyrine guide" in _body(client.get(f"/admin/documents/chooser/chosen/{scene['document'].pk}/"))

@@ -451,7 +451,7 @@ ROWS = [
     Row("admin/sprite/", EVERYONE),
     Row("admin/^.*/$", admin("404  404  404  404  404  404  404  404  404"), url="/admin/no-such-area/"),
     Row("admin/pages/^(?P<pk>\\d+)/revisions/compare/(?P<revision_id_a>live|earliest|\\d+)\\.\\.\\."
-        "(?P<revision_id_b>live|latest|\\d+)/$", admin("DEN  DEN  OK   DEN  DEN  OK   404  DEN  DEN"),
+        "(?P<revision_id_b>live|latest|\\d+)/$", admin("DEN  DEN  OK   DEN  DEN  OK   404  404  404"),
         url="/admin/pages/{fund_page.pk}/revisions/compare/earliest...live/"),
     Row("admin/jsi18n/", EVERYONE),
     Row("^media/(?P<path>.*)$", EVERYONE, url="/media/{image.file.name}", optional=True,
