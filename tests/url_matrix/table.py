@@ -569,8 +569,8 @@ WAGTAIL_RULES = [
         "admin/collections/", "admin/workflows/", "admin/redirects/", "admin/translation/",
         "admin/snippets/", "admin/documents/", "admin/images/", "admin/locales/", "admin/sites/", "admin/users/",
         "admin/groups/"]),
-    W("form submissions' delete: superusers only; A's page is 404 to B's staff", SUPERUSERS_A,
-      routes=["admin/forms/submissions/<int:page_id>/delete/"]),
+    W("form submissions' delete, submitting a page for translation: superusers only; A's page is 404 to B's staff",
+      SUPERUSERS_A, routes=["admin/forms/submissions/<int:page_id>/delete/", "admin/translation/submit/page/<int:page_id>/"]),
     W("admin API listings (filtered by permission)", ALL_STAFF, prefixes=["admin/api/"]),
     W("admin API: one page", "404  404  OK   404  404  OK   404  404  404", routes=["admin/api/main/^pages/<int:pk>/"]),
 ]
