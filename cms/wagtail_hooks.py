@@ -13,6 +13,7 @@ from wagtail import hooks
 
 from grants.permissions import foundation_ids
 
+from .admin_scope import SUPERUSER_REPORT_MENU_ITEMS, visible_pages
 from .sections import foundation_id_of
 
 
@@ -52,3 +53,26 @@ def before_move_page(request, page_to_move, destination):
 @hooks.register("before_copy_page")
 def before_copy_page(request, page):
     check_page_foundation(request, page)
+
+
+# --- Each foundation's part of Wagtail (see ``cms.admin_scope``) ----------------------------
+
+
+@hooks.register("construct_page_chooser_queryset")
+def chooser_shows_own_and_shared_pages(pages, request):
+    """Choosers list the person's foundations' pages and shared pages, never another's."""
+    return visible_pages(request.user, pages)
+
+
+@hooks.register("construct_explorer_page_queryset")
+def explorer_shows_own_and_shared_pages(parent_page, pages, request):
+    """Wagtail's explorer already lists what page permissions reach; this keeps it so should a
+    permission ever be given higher up the tree."""
+    return visible_pages(request.user, pages)
+
+
+@hooks.register("construct_reports_menu")
+def page_reports_for_superusers(request, menu_items):
+    """Wagtail's page reports list people and pages of every foundation: superusers only."""
+    if not request.user.is_superuser:
+        menu_items[:] = [item for item in menu_items if item.name not in SUPERUSER_REPORT_MENU_ITEMS]

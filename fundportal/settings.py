@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "grants.middleware.StaffSecurityMiddleware",
     "cms.middleware.ForeignPageContentMiddleware",  # other foundations' page drafts and history: 404
+    "cms.admin_scope.WagtailAdminScopeMiddleware",  # admin URLs naming another foundation's page: 404
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]

@@ -19,3 +19,6 @@ class GrantsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_check_gift_date_index, sender=self, dispatch_uid="grants.gift_date_index")
+        from grants.services.staff import connect_membership_signals
+
+        connect_membership_signals()

@@ -26,7 +26,7 @@ from .donations import (
     RecurringGiftStatus,
 )
 from .exports import ExportFormat, ExportJob, ExportStatus
-from .foundations import ROLE_GROUP_NAMES, Foundation, Role, StaffMembership
+from .foundations import ROLE_GROUP_NAMES, Foundation, FoundationRoleGroup, Role, StaffMembership
 from .funds import CallStatus, Fund, FundingCall, FundStatus, ProgramType
 from .ledger import (
     CREDIT,
@@ -133,6 +133,7 @@ __all__ = [
     "ExportJob",
     "ExportStatus",
     "Foundation",
+    "FoundationRoleGroup",
     "Fund",
     "FundStatus",
     "FundingCall",

@@ -102,6 +102,16 @@ class Foundation(TranslatedText):
         default=default_time_zone,
         help_text=_("Where the foundation works: dates and times in its exports are in this zone."),
     )
+    # The foundation's own collection of images and documents (``grants.services.staff``).
+    collection = models.OneToOneField(
+        "wagtailcore.Collection",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="foundation",
+        verbose_name=_("collection"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -154,3 +164,31 @@ class StaffMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} – {self.get_role_display()} – {self.foundation}"
+
+
+class FoundationRoleGroup(models.Model):
+    """The Django group holding one role's Wagtail permissions at one foundation.
+
+    Its members are the people with a ``StaffMembership`` of that role there; it holds page
+    permissions on the foundation's section pages and collection permissions on its collection
+    (``grants.services.staff.sync_foundation_access``). The row keeps the link when the
+    foundation's slug, and so the group's name, changes.
+    """
+
+    foundation = models.ForeignKey(
+        Foundation, on_delete=models.CASCADE, related_name="role_groups", verbose_name=_("foundation")
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    group = models.OneToOneField(
+        "auth.Group", on_delete=models.CASCADE, related_name="foundation_role", verbose_name=_("group")
+    )
+
+    class Meta:
+        verbose_name = _("foundation role group")
+        verbose_name_plural = _("foundation role groups")
+        constraints = [
+            models.UniqueConstraint(fields=["foundation", "role"], name="one_group_per_foundation_role")
+        ]
+
+    def __str__(self):
+        return self.group.name

@@ -11,6 +11,7 @@ from grants.models import Role
 from grants.services.staff import add_staff
 from tests import pages
 from tests.factories import FoundationFactory, FundFactory, FundingCallFactory, UserFactory
+from tests.sections import into_section
 
 
 @pytest.fixture
@@ -23,6 +24,7 @@ def tree(site):
         fund = FundFactory(foundation=foundation)
         fund_pages = pages.add_fund_page(site, fund)
         call_pages = pages.add_call_page(fund_pages, FundingCallFactory(fund=fund))
+        into_section(fund_pages, foundation)
         result[key] = (fund_pages[0], call_pages[0])
     return result
 

@@ -67,6 +67,7 @@ from tests.grants.test_admin_reviews import rubric_json, set_status
 from tests.grants.test_applications import _draft
 from tests.grants.test_auditor_access import gift
 from tests.grants.test_stipends import _program, compute, shift
+from tests.sections import into_section
 from tests.url_matrix.table import ROLES
 
 
@@ -85,6 +86,9 @@ def _foundation(site, *, slug, name, fund_name):
     for call_page, language in zip(call_pages, ("en", "es"), strict=True):
         call_page.rubric = rubric_json(language)
         pages.publish(call_page)
+    into_section(fund_pages, foundation)  # where the foundation's editors hold page permissions
+    for call_page in call_pages:
+        call_page.refresh_from_db()
     return {
         "foundation": foundation,
         "fund": fund,
@@ -107,19 +111,28 @@ def _submitted_with_attachment(setup, by):
 
 
 def _wagtail_objects(site, a) -> dict:
-    """Objects of Wagtail's own admin areas, so their URLs point at something real."""
-    root_collection = Collection.get_first_root_node()
+    """Objects of Wagtail's own admin areas, so their URLs point at something real. The image and
+    document are in A's collection; the collection URLs point at A's collection."""
+    a["foundation"].refresh_from_db()
+    collection = a["foundation"].collection
     image = Image.objects.create(
-        title="Hotline poster", file=ContentFile(_png(), name="poster.png"), width=2, height=2
+        title="Hotline poster",
+        file=ContentFile(_png(), name="poster.png"),
+        width=2,
+        height=2,
+        collection=collection,
     )
-    document = Document.objects.create(title="Guide", file=ContentFile(PDF, name="guide.pdf"))
+    document = Document.objects.create(
+        title="Guide", file=ContentFile(PDF, name="guide.pdf"), collection=collection
+    )
     redirect = Redirect.objects.create(old_path="/old-fund", redirect_page=a["fund_page"])
     workflow = Workflow.objects.order_by("pk").first() or Workflow.objects.create(name="Review")
     task = Task.objects.order_by("pk").first()
     # Site settings are created on first read; make them now so no request has to.
     BrandingSettings.for_site(site["home"].get_site())
     return {
-        "collection": root_collection,
+        "collection": collection,
+        "root_collection": Collection.get_first_root_node(),
         "image": image,
         "document": document,
         "redirect": redirect,
@@ -128,6 +141,7 @@ def _wagtail_objects(site, a) -> dict:
         "locale": Locale.objects.get(language_code="en"),
         "site_row": Site.objects.get(is_default_site=True),
         "home": site["home"],
+        "section": a["fund_page"].get_parent(),
         "fund_index": site["index"],
         "fund_section": a["fund_page"]
         .get_parent()
