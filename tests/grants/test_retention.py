@@ -392,6 +392,7 @@ def _foundation_form(foundation, **changes):
         "legal_name": foundation.legal_name or foundation.name,
         "tax_id": foundation.tax_id,
         "default_currency": foundation.default_currency,
+        "time_zone": foundation.time_zone,
         "contact_email": foundation.contact_email or "grants@example.org",
         "contact_phone": foundation.contact_phone,
         "receipt_text": foundation.receipt_text,
