@@ -13,7 +13,10 @@ What permissions alone leave open is closed here:
 - Wagtail's page reports (aging pages, locked pages, page types usage, workflows, workflow
   tasks, site history) are for platform administrators: their filters list every person who
   published, locked or asked for a review anywhere, and "page types usage" names the last
-  edited page of each type across the site; no hook filters those.
+  edited page of each type across the site; no hook filters those;
+- the admin API's image and document endpoints list every collection's files whatever a
+  person's collection permissions (the admin's own screens and choosers do follow them, and
+  nothing in the admin reads these endpoints): platform administrators only.
 
 Superusers (platform administrators) see everything.
 """
@@ -33,6 +36,7 @@ PAGE_KWARGS = ("page_id", "parent_page_id", "page_to_move_id", "destination_id",
 # Views whose ``pk`` argument is a page.
 PAGE_PK_VIEWS = frozenset({"wagtailadmin_pages:revisions_compare"})
 PAGE_API_PREFIX = "/admin/api/main/pages/"
+MEDIA_API_PREFIXES = ("/admin/api/main/images/", "/admin/api/main/documents/")
 # Views that take pages as ``?id=`` (the chooser's "chosen" answer, bulk actions on pages).
 PAGE_ID_LIST_VIEWS = frozenset({"wagtailadmin_choose_page_chosen_multiple"})
 
@@ -119,6 +123,8 @@ class WagtailAdminScopeMiddleware:
         ):
             return None
         if match.namespace == "wagtailadmin_reports" and match.url_name in SUPERUSER_REPORTS:
+            raise Http404
+        if request.path.startswith(MEDIA_API_PREFIXES):
             raise Http404
         for page in Page.objects.filter(pk__in=_named_page_ids(request, match, view_kwargs)):
             if is_foreign(user, page):

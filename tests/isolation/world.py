@@ -140,8 +140,10 @@ def _a_pages(world, sections) -> dict:
 
 
 def _a_media(world) -> dict:
-    """A's collection, with an image and a document uploaded by A's program officer."""
-    collection = Collection.get_first_root_node().add_child(name="CANARY-A-COLLECTION")
+    """A's own collection (``grants.services.staff``), with an image and a document uploaded by
+    A's program officer."""
+    collection = world["foundation"].collection
+    assert collection is not None
     officer = world["users"]["officer_A"]
     image, document = world["image"], world["document"]
     image.title, image.collection, image.uploaded_by_user = "CANARY-A-IMAGE", collection, officer

@@ -580,6 +580,8 @@ WAGTAIL_RULES = [
     W("form submissions' delete, submitting a page for translation: superusers only; A's page is 404 to B's staff",
       SUPERUSERS_A, routes=["admin/forms/submissions/<int:page_id>/delete/", "admin/translation/submit/page/<int:page_id>/"]),
     W("admin API listings (filtered by permission)", ALL_STAFF, prefixes=["admin/api/"]),
+    W("admin API images and documents: platform administrators only (they ignore collections)", ALL_404,
+      prefixes=["admin/api/main/^images/", "admin/api/main/^documents/"]),
     W("admin API: one page", "404  404  OK   404  404  OK   404  404  404", routes=["admin/api/main/^pages/<int:pk>/"]),
 ]
 # fmt: on
