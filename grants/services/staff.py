@@ -117,7 +117,9 @@ def foundation_group(foundation: Foundation, role: Role | str) -> Group:
 def _foundation_collection(foundation: Foundation) -> Collection:
     collection = foundation.collection
     if collection is None:
-        collection = Collection.get_first_root_node().add_child(name=foundation.name)
+        # Wagtail's migration makes the root collection; a database emptied since has none.
+        root = Collection.get_first_root_node() or Collection.add_root(name="Root")
+        collection = root.add_child(name=foundation.name)
         foundation.collection = collection
         foundation.save(update_fields=["collection"])
     elif collection.name != foundation.name:

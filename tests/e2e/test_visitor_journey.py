@@ -33,7 +33,7 @@ def test_visitor_finds_an_open_call_and_reads_it_in_spanish(page, url, open_call
     amount = normalise(page.locator(".amount-range").inner_text())
     assert amount == "5.000,00 US$ – 50.000,00 US$"
     close = normalise(page.locator(".close-date").inner_text())
-    assert f"15 de diciembre de {open_call.close_date.year}" in close
+    assert f"15 dic {open_call.close_date.year}" in close
     expect(page.get_by_text("Quién puede solicitar")).to_be_visible()
 
 

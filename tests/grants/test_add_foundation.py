@@ -8,6 +8,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
+from wagtail.models import GroupCollectionPermission, GroupPagePermission
 
 from cms.models import FoundationPage
 from grants.models import ActivityEntry, Foundation, Role, StaffMembership, StripeAccountSecrets, User
@@ -86,6 +87,16 @@ def test_platform_admin_adds_a_foundation_with_pages_and_an_invited_admin(
         user=rosa, foundation=foundation, role=Role.FOUNDATION_ADMIN
     ).exists()
     assert EmailAddress.objects.filter(user=rosa, verified=True, primary=True).exists()
+    # Its own collection, and Wagtail groups that give its admins its section and nothing else.
+    assert foundation.collection is not None and foundation.collection.name == foundation.name
+    admin_groups = rosa.groups.filter(pagepermission__page__in=list(pages.values())).distinct()
+    assert admin_groups.exists()
+    assert set(
+        GroupPagePermission.objects.filter(group__in=rosa.groups.all()).values_list("page_id", flat=True)
+    ) == {page.pk for page in pages.values()}
+    assert GroupCollectionPermission.objects.filter(
+        group__in=rosa.groups.all(), collection=foundation.collection, permission__codename="add_image"
+    ).exists()
     assert not StripeAccountSecrets.objects.filter(
         foundation=foundation
     ).exists()  # simulated: no keys needed
