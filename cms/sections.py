@@ -7,6 +7,7 @@ hold Wagtail page permissions on their foundations' sections only (``grants.serv
 
 from django.conf import settings
 from django.db import transaction
+from wagtail.coreutils import find_available_slug
 from wagtail.models import Locale, Page
 
 from .models import FoundationPage, FundingCallPage, FundPage, HomePage
@@ -41,7 +42,8 @@ def ensure_foundation_section(foundation, *, intro: dict[str, str] | None = None
                 page = home.add_child(
                     instance=FoundationPage(
                         title=foundation.name,
-                        slug=foundation.slug,
+                        # The foundation's slug, or the next free one when a page already has it.
+                        slug=find_available_slug(home, foundation.slug),
                         foundation=foundation,
                         intro=intro.get(code, ""),
                         locale=locale,
@@ -52,7 +54,7 @@ def ensure_foundation_section(foundation, *, intro: dict[str, str] | None = None
             else:
                 page = source.copy_for_translation(locale).specific
                 page.title = foundation.name
-                page.slug = foundation.slug
+                page.slug = find_available_slug(home, foundation.slug, ignore_page_id=page.pk)
                 page.intro = intro.get(code, "")
                 page.save()
             if publish:

@@ -48,3 +48,14 @@ def test_a_page_beneath_a_section_belongs_to_its_foundation():
     assert foundation_id_of(section) == foundation.pk
     assert foundation_id_of(site["index"]) is None
     assert foundation_id_of(site["home"]) is None
+
+
+def test_a_slug_already_taken_by_a_page_gets_the_next_free_one():
+    site = pages.build_site()
+    for home in (site["home"], site["home_es"]):
+        home.add_child(instance=StandardPage(title="About", slug="about", locale=home.locale))
+    foundation = FoundationFactory(slug="about")
+    sections = ensure_foundation_section(foundation)
+    assert sections["en"].slug == sections["es"].slug == "about-1"
+    assert sections["en"].url == "/en/about-1/"
+    assert foundation_id_of(sections["es"]) == foundation.pk
