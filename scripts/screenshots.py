@@ -33,8 +33,9 @@ LANGUAGES = ["en", "es"]
 PAGES = {
     "home": "/{lang}/",
     "fund-index": "/{lang}/funds/",
-    "fund": "/{lang}/funds/deportation-defense/",
-    "call": "/{lang}/funds/deportation-defense/rapid-legal-2026/",
+    "foundation": "/{lang}/bay-area-defense/",
+    "fund": "/{lang}/bay-area-defense/deportation-defense/",
+    "call": "/{lang}/bay-area-defense/deportation-defense/rapid-legal-2026/",
 }
 VIEWPORTS = {
     "narrow": {"width": 390, "height": 844},
