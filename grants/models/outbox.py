@@ -19,6 +19,36 @@ class EmailStatus(models.TextChoices):
     FAILED = "failed", _("Not sent")
 
 
+# What each kind of message is, in words staff read (the kind is the template's name).
+KIND_LABELS = {
+    "application_submitted": _("Application received"),
+    "application_approved": _("Application approved"),
+    "application_declined": _("Application declined"),
+    "application_withdrawn": _("Application withdrawn"),
+    "more_information_requested": _("More information requested"),
+    "award_offered": _("Award offered"),
+    "award_amended": _("Award amended"),
+    "award_cancelled": _("Award cancelled"),
+    "report_submitted": _("Spending report submitted"),
+    "report_accepted": _("Spending report accepted"),
+    "report_changes_requested": _("Changes to a spending report requested"),
+    "report_reminder_before": _("Spending report reminder"),
+    "report_reminder_due": _("Spending report due today"),
+    "report_reminder_overdue": _("Spending report overdue"),
+    "review_assignments": _("Reviews assigned"),
+    "review_conflict": _("Reviewer's conflict of interest"),
+    "officer_digest": _("Officer's daily digest"),
+    "donation_receipt": _("Donation receipt"),
+    "donation_manage_link": _("Link to manage a monthly gift"),
+    "donation_payment_problem": _("Problem with a monthly gift's payment"),
+    "donor_yearly_summary": _("Donor's yearly summary"),
+    "data_deletion_done": _("Data deletion done"),
+    "data_deletion_rejected": _("Data deletion refused"),
+    "organization_invite": _("Invitation to an organization"),
+    "foundation_admin_invite": _("Invitation to run a foundation"),
+}
+
+
 class OutgoingEmail(models.Model):
     kind = models.CharField(_("kind"), max_length=100)
     foundation = models.ForeignKey(
@@ -54,3 +84,8 @@ class OutgoingEmail(models.Model):
 
     def __str__(self):
         return f"{self.kind} #{self.pk}"
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in words; account emails (sign-in codes, password, address) have no kind."""
+        return str(KIND_LABELS.get(self.kind, _("Account email")))

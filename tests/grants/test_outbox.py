@@ -171,8 +171,8 @@ def test_foundation_admins_see_their_foundations_emails_only(client, flaky_mail)
     page = client.get("/admin/emails/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "award_offered" in html and "Will be tried again" in html
-    assert "canary_other_kind" not in html and other.slug not in html
+    assert "Award offered" in html and "award_offered" not in html and "Will be tried again" in html
+    assert "canary_other_kind" not in html and other.slug not in html and "Account email" not in html
     theirs = OutgoingEmail.objects.get(kind="canary_other_kind")
     theirs.status = EmailStatus.FAILED
     theirs.save()
@@ -202,3 +202,13 @@ def test_send_again_from_the_admin(client, flaky_mail):
     email.refresh_from_db()
     assert email.status == EmailStatus.SENT
     assert len(mail.outbox) == 1
+
+
+def test_every_email_the_portal_sends_has_a_name_in_words():
+    from pathlib import Path
+
+    from grants.models.outbox import KIND_LABELS
+
+    templates = Path(__file__).resolve().parents[2] / "templates" / "emails"
+    kinds = {path.name.removesuffix("_subject.txt") for path in templates.glob("*_subject.txt")}
+    assert kinds and kinds <= set(KIND_LABELS), kinds - set(KIND_LABELS)
