@@ -19,7 +19,7 @@ See docs/decisions.md, "Amounts typed in the reader's language".
 """
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 from babel.numbers import (
     NumberFormatError,
@@ -171,8 +171,13 @@ def parse_typed_amount(
 
 def canonical(value: Decimal, decimals: int) -> str:
     """How a parsed amount is kept in stored answers: always with the currency's decimals and a
-    point ("1500.00", "1500" for JPY), so it is never mistaken for something a person typed."""
-    return f"{value.quantize(Decimal(1).scaleb(-decimals)):f}"
+    point ("1500.00", "1500" for JPY), so it is never mistaken for something a person typed.
+
+    Exact whatever the size: a draft may hold a number far wider than any column (refused on
+    submit), which the default 28-digit context could not quantize."""
+    digits = len(value.as_tuple().digits) + max(value.as_tuple().exponent, 0) + decimals + 2
+    context = Context(prec=max(28, digits))
+    return f"{value.quantize(Decimal(1).scaleb(-decimals), context=context):f}"
 
 
 def is_canonical(text, decimals: int) -> bool:

@@ -375,3 +375,14 @@ def test_a_stored_amount_wider_than_its_column_neither_breaks_the_report_nor_sta
     removed = client.post(url("report_detail", due_id=due.pk), {"action": "save", "remove": str(expense.pk)})
     assert removed.status_code == 302
     assert not Expenditure.objects.filter(pk=expense.pk).exists()
+
+
+def test_a_draft_keeps_a_number_wider_than_any_column_exactly():
+    """Found by the fuzz test: forty nines in a draft's money question crashed the save (the
+    default decimal context has 28 digits). It is kept exactly; submitting refuses it."""
+    from grants.forms.amounts import canonical
+
+    wide = Decimal("9" * 40)
+    assert canonical(wide, 2) == "9" * 40 + ".00"
+    assert canonical(Decimal("1E+45"), 0) == "1" + "0" * 45
+    assert canonical(Decimal("1500.7"), 2) == "1500.70"
