@@ -8,7 +8,10 @@ whole yen for JPY), and Stripe's integer amounts are computed here and nowhere e
 import decimal
 from decimal import Decimal
 
+from babel import Locale, UnknownLocaleError
+from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.functional import cached_property
 from djmoney.models.fields import MoneyField
 from djmoney.money import Money
@@ -43,6 +46,22 @@ FUND_EXPONENTS = (0, 2)
 
 class MoneyTypeError(TypeError):
     """An amount was not a ``Money`` of Decimal value whole in its currency's minor unit."""
+
+
+def reader_locale(language: str | None = None) -> str:
+    """The Babel locale of ``language`` (the active one by default): ``settings.MONEY_FORMAT_LOCALES``
+    where it names one, else the language's own (a newly added language needs no code)."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    configured = settings.MONEY_FORMAT_LOCALES.get(language)
+    if configured:
+        return configured
+    for candidate in (translation.to_locale(language), language.split("-")[0]):
+        try:
+            Locale.parse(candidate)
+        except (UnknownLocaleError, ValueError):
+            continue
+        return candidate
+    return "en_US"
 
 
 def currency_exponent(currency: str) -> int:

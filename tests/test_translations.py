@@ -39,3 +39,28 @@ def test_compiled_catalogue_matches_the_po_file():
         if looked_up != message.string:
             stale.append(message.id)
     assert stale == [], "run `make messages` to recompile locale/es/LC_MESSAGES/django.mo"
+
+
+def test_every_gettext_alias_is_extracted():
+    """``makemessages`` extracts ``_`` and Django's own names, plus ``_t`` (the portal's
+    makemessages command): a module importing gettext under any other name would keep its
+    strings out of the catalogue, in English for every reader."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    alias = re.compile(
+        r"import (?:gettext|gettext_lazy|pgettext|pgettext_lazy|ngettext|ngettext_lazy) as (\w+)"
+    )
+    found = {}
+    for directory in ("grants", "cms", "fundportal"):
+        for path in (root / directory).rglob("*.py"):
+            for name in alias.findall(path.read_text()):
+                found.setdefault(name, []).append(str(path.relative_to(root)))
+    unknown = {name: paths for name, paths in found.items() if name not in ("_", "_t")}
+    assert unknown == {}
+
+
+def test_makemessages_knows_the_t_alias():
+    from grants.management.commands.makemessages import Command
+
+    assert "--keyword=_t" in Command.xgettext_options

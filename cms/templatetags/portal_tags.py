@@ -2,6 +2,7 @@
 
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from babel.dates import get_timezone, get_timezone_name
 from django import template
 from django.conf import settings
 from django.urls import reverse, translate_url
@@ -13,7 +14,7 @@ from wagtail.models import Page
 
 from cms import branding
 from grants.models import translated as translated_text
-from grants.money import without_negative_zero
+from grants.money import reader_locale, without_negative_zero
 
 register = template.Library()
 
@@ -27,8 +28,7 @@ def money(value) -> str:
         return ""
     if not isinstance(value, Money):
         return str(value)
-    locale = settings.MONEY_FORMAT_LOCALES.get(translation.get_language() or "en", "en_US")
-    return format_money(without_negative_zero(value), locale=locale)
+    return format_money(without_negative_zero(value), locale=reader_locale())
 
 
 @register.simple_tag(takes_context=True)
@@ -112,3 +112,13 @@ def branding_stylesheet_url(context) -> str:
     request = context.get("request")
     color = branding.brand_color(request) if request is not None else branding.DEFAULT_BRAND_COLOR
     return f"{reverse('branding_css')}?v={branding.fingerprint(color)}"
+
+
+@register.filter
+def zone_name(zone: str) -> str:
+    """A time zone as people say it, in the reader's language: "Pacific Time", "hora del
+    Pacífico" (the identifier itself when it is not a known zone)."""
+    try:
+        return get_timezone_name(get_timezone(zone), locale=reader_locale())
+    except (LookupError, ValueError):
+        return zone

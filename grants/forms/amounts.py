@@ -30,14 +30,12 @@ from babel.numbers import (
     parse_decimal,
 )
 from django import forms
-from django.conf import settings
-from django.utils import translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
-from grants.money import currency_exponent
+from grants.money import currency_exponent, reader_locale
 
 SPACES = " \u00a0\u202f\t"
 # Signs a person may put before or after an amount; the currency's own code and its symbol in
@@ -45,11 +43,6 @@ SPACES = " \u00a0\u202f\t"
 CURRENCY_SIGNS = ("US$", "USD", "$", "€", "EUR")
 EXAMPLE = Decimal("1500.75")
 FROM_CURRENCY = object()  # the decimals of ``currency``, 2 without one
-
-
-def reader_locale() -> str:
-    """The Babel locale of the active language (``settings.MONEY_FORMAT_LOCALES``)."""
-    return settings.MONEY_FORMAT_LOCALES.get(translation.get_language() or "en", "en_US")
 
 
 def format_amount(value: Decimal, *, decimals: int | None = None, locale: str | None = None) -> str:
