@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp import constants as csp_constants
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -160,7 +161,14 @@ LOGIN_URL = "/admin/login/"
 
 # Languages: English and Spanish, URL prefixes /en/ and /es/ for every public page.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+# Adding a language is configuration and a catalogue (docs/decisions.md "Adding a language"):
+# PORTAL_LANGUAGES=en,es,pt plus locale/pt/LC_MESSAGES/django.po; names come from Django's list.
+_LANGUAGE_NAMES = {"en": _("English"), "es": _("Spanish")}
+LANGUAGES = [
+    (code, _LANGUAGE_NAMES[code] if code in _LANGUAGE_NAMES else _(LANG_INFO[code]["name"]))
+    for code in (part.strip() for part in env("PORTAL_LANGUAGES", "en,es").split(","))
+    if code
+]
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from grants import languages
+
 
 class SignupForm(AllauthSignupForm):
     """Email and password (allauth), a name to greet people by, and their language.
@@ -24,7 +26,7 @@ class SignupForm(AllauthSignupForm):
     )
     preferred_language = forms.ChoiceField(
         label=_("Language for emails"),
-        choices=[("en", "English"), ("es", "Español")],  # each in its own language
+        choices=languages.own_names,  # each in its own name
         widget=forms.RadioSelect,
     )
 

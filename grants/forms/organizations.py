@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from grants import languages
 from grants.models import LegalStatus, Organization
 from grants.services.organizations import PROFILE_FIELDS, normalize_ein
 
@@ -87,7 +88,7 @@ class InviteForm(forms.Form):
     )
     language = forms.ChoiceField(
         label=_("Language of the invitation email"),
-        choices=[("en", "English"), ("es", "Español")],  # each in its own language
+        choices=languages.own_names,  # each in its own name
         widget=forms.RadioSelect,
         help_text=_("If they already have an account, we use the language they chose."),
     )

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
+from grants import languages
 from grants.models import (
     AccountKind,
     Donation,
@@ -52,7 +53,6 @@ from grants.services.workflow import Transition, check_transition, record
 OFFLINE_CHANNELS = (PaymentChannel.CHECK, PaymentChannel.CASH, PaymentChannel.BANK_TRANSFER)
 # A check or a transfer can be traced on the bank statement only by its number.
 REFERENCE_REQUIRED = (PaymentChannel.CHECK, PaymentChannel.BANK_TRANSFER)
-LANGUAGES = ("en", "es")
 REFERENCE_METHODS = {
     PaymentChannel.CHECK: ReferenceMethod.GIFT_CHECK,
     PaymentChannel.BANK_TRANSFER: ReferenceMethod.GIFT_BANK_TRANSFER,
@@ -174,7 +174,7 @@ def record_offline_gift(
     reference = (reference or "").strip()
     if channel in REFERENCE_REQUIRED and not reference:
         raise OfflineGiftError(_("Enter the check number or bank reference."), "reference")
-    if language is not None and language not in LANGUAGES:
+    if language is not None and language not in languages.codes():
         raise OfflineGiftError(_("Choose the donor's language."), "language")
     with transaction.atomic():
         donor = _donor_for(fund, name=name, email=email, language=language)
