@@ -22,7 +22,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from djmoney.money import Money
 
 from grants.charts import Chart, Series, locale, number
@@ -181,7 +181,9 @@ def transparency_charts(report, *, uid: str = "transparency") -> list[Chart]:
             Series(row.label, [None if cell.is_hidden else cell.granted.amount for cell in row.quarters])
             for row in rows
         ]
-        hidden = _("Hidden: fewer than %(min)s grants") % {"min": report.min_group}
+        hidden = ngettext(
+            "Hidden: fewer than %(min)s grant", "Hidden: fewer than %(min)s grants", report.min_group
+        ) % {"min": report.min_group}
         table_rows = []
         for quarter in range(4):
             cells = [row.quarters[quarter] for row in rows]
