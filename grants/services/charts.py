@@ -28,6 +28,7 @@ from djmoney.money import Money
 from grants.charts import Chart, Series, locale, number
 from grants.models import DonationStatus, Fund
 from grants.money import ExactSum
+from grants.services import ledger, transparency
 
 MONTHS = 12
 # Gifts whose money came in (even if some of it went back later).
@@ -87,8 +88,6 @@ def fund_money_chart(fund: Fund, *, today: datetime.date | None = None) -> Chart
 
     Each figure counts everything since the fund began, as the Fund money table does, so the
     last month's figures are the table's (``ledger.balances_by_month``)."""
-    from grants.services import ledger
-
     months = last_months(today or timezone.localdate())
     figures = ledger.balances_by_month(fund, months)
     names = {
@@ -127,8 +126,6 @@ def fund_money_chart(fund: Fund, *, today: datetime.date | None = None) -> Chart
 
 def fund_received_chart(fund: Fund, *, today: datetime.date | None = None) -> Chart:
     """Money received by the fund in each of the last twelve months (public fund page)."""
-    from grants.services import ledger
-
     months = last_months(today or timezone.localdate())
     figures = ledger.balances_by_month(fund, [_previous_month(months[0]), *months])
     totals = [balances.received - balances.refunds for _month, balances in figures]
@@ -181,23 +178,24 @@ def transparency_charts(report, *, uid: str = "transparency") -> list[Chart]:
             Series(row.label, [None if cell.is_hidden else cell.granted.amount for cell in row.quarters])
             for row in rows
         ]
-        hidden = ngettext(
-            "Hidden: fewer than %(min)s grant", "Hidden: fewer than %(min)s grants", report.min_group
-        ) % {"min": report.min_group}
-        table_rows = []
-        for quarter in range(4):
-            cells = [row.quarters[quarter] for row in rows]
-            table_rows.append(
-                [
-                    quarter_label(quarter + 1),
-                    *(hidden if c.is_hidden else format_money(c.granted) for c in cells),
-                ]
-            )
-        table_rows.append(
-            [_("All of %(year)s") % {"year": report.year}, *(hidden if r.year.is_hidden else format_money(r.year.granted) for r in rows)]
-        )  # fmt: skip
-        shown = [(row.label, row.year) for row in rows if not row.year.is_hidden]
-        parts = "; ".join(f"{label}: {format_money(cell.granted)}" for label, cell in shown)
+
+        def shown(cell) -> str:
+            if cell.hidden == transparency.SMALL:
+                return ngettext("Fewer than %(min)s grant", "Fewer than %(min)s grants", report.min_group) % {
+                    "min": report.min_group
+                }
+            if cell.is_hidden:
+                return _("Not shown, to protect a smaller figure")
+            return format_money(cell.granted)
+
+        table_rows = [
+            [quarter_label(quarter + 1), *(shown(row.quarters[quarter]) for row in rows)]
+            for quarter in range(4)
+        ]
+        table_rows.append([_("All of %(year)s") % {"year": report.year}, *(shown(row.year) for row in rows)])
+        parts = "; ".join(
+            f"{row.label}: {format_money(row.year.granted)}" for row in rows if not row.year.is_hidden
+        )
         description = _("Money granted in %(year)s, by quarter and program type.") % {"year": report.year}
         if parts:
             description += " " + _("Granted in the year: %(parts)s.") % {"parts": parts}
@@ -216,7 +214,7 @@ def transparency_charts(report, *, uid: str = "transparency") -> list[Chart]:
                 table_caption=_("Granted by quarter and program type"),
                 table_head=[_("Quarter"), *(row.label for row in rows)],
                 table_rows=table_rows,
-                hidden_note=hidden,
+                hidden_note=_("Hidden, to protect small groups of grantees"),
             )
         )
     return charts
