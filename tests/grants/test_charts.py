@@ -234,6 +234,15 @@ def test_hidden_cells_are_not_drawn_and_leave_no_trace_in_the_scale(world, clien
         if not cell.is_hidden:
             assert value == cell.granted.amount
     assert max(chart.ticks()) < 7777
+    # The table under the chart says why each figure is hidden, as the page's own tables do.
+    for quarter, cell in enumerate(row.quarters):
+        said = chart.table_rows[quarter][1]
+        if cell.hidden == transparency.SMALL:
+            assert said == "Fewer than 3 grants"
+        elif cell.is_hidden:
+            assert said == "Not shown, to protect a smaller figure"
+        else:
+            assert said == f"${cell.granted.amount:,.2f}"
     for language in ("en", "es"):
         with translation.override(language):
             url = reverse("transparency_foundation", args=["bay-area"])
