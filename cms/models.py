@@ -31,7 +31,7 @@ from wagtail.rich_text import RichText
 from grants.metrics import default_metrics
 from grants.models import CallStatus, Fund, FundingCall, FundStatus, ProgramType, source_language
 from grants.permissions import foundation_ids
-from grants.services import donations
+from grants.services import charts, donations
 
 from .blocks import (
     BodyBlock,
@@ -280,6 +280,7 @@ class FundPage(Page):
         context["calls"] = list(call_pages(self.locale).child_of(self))
         context["now"] = timezone.now()
         context["progress"] = donations.fund_progress(self.fund)
+        context["received_chart"] = charts.fund_received_chart(self.fund)
         if self.fund.accepts_donations and self.fund.status == FundStatus.ACTIVE:
             context["donate_amounts"] = [
                 (f"{m.amount.normalize():f}", m) for m in donations.suggested_amounts(self.fund)

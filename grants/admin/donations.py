@@ -36,6 +36,7 @@ from grants.models import ActivityEntry, Donation, Donor, Fund, JournalEntry
 from grants.permissions import Capability, donations_visible_to, foundations_where, scope
 from grants.services import receipts
 from grants.services.access_log import record_access
+from grants.services.charts import donations_chart
 from grants.services.errors import DomainError
 from grants.services.offline_gifts import (
     OFFLINE_CHANNELS,
@@ -119,6 +120,9 @@ class DonationIndexView(DonationsPage):
         queryset = self.filtered(form).order_by("-gift_date", "-pk")
         page = Paginator(queryset, PER_PAGE).get_page(self.request.GET.get("p"))
         context.update(form=form, page=page, rows=list(shown_rows(rows_of_page(queryset, page.object_list))))
+        if form.is_valid():
+            dates = {key: form.cleaned_data[key] for key in ("date_from", "date_to")}
+            context["charts"] = donations_chart(self.filtered(form), **dates)
         return context
 
 

@@ -29,7 +29,7 @@ from grants.forms.awards import date_field
 from grants.models import AccountKind, EntryCause, Fund, JournalEntry, JournalLine
 from grants.money import currency_exponent, is_whole_in_minor_units, zero
 from grants.permissions import Capability, can, foundations_where, funds_visible_to
-from grants.services import ledger
+from grants.services import charts, ledger
 from grants.services.errors import DomainError
 
 REVERSIBLE_CAUSES = (EntryCause.INCOME, EntryCause.OPENING_BALANCE)
@@ -199,6 +199,7 @@ class FundMoneyView(WagtailAdminTemplateMixin, TemplateView):
         context.update(
             fund=fund,
             money=money,
+            money_chart=charts.fund_money_chart(fund),
             received=received_parts(money),
             page=page,
             entries=page.object_list,

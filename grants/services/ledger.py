@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import TruncMonth
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
@@ -35,7 +36,7 @@ from grants.models import (
     ReferenceMethod,
     normalise_reference,
 )
-from grants.money import ExactSumOfColumn, check_money, currency_exponent, is_fund_currency, zero
+from grants.money import ExactSum, ExactSumOfColumn, check_money, currency_exponent, is_fund_currency, zero
 from grants.permissions import Capability, can
 from grants.services.errors import DomainError
 
@@ -301,6 +302,37 @@ def balances_for_funds(funds: Iterable[Fund]) -> dict[int, FundBalances]:
     for fund_id, kind, total in rows:
         totals[fund_id].append((kind, total))
     return {fund.pk: _balances_from_rows(fund.currency, totals[fund.pk]) for fund in funds}
+
+
+def balances_by_month(fund: Fund, months: list[datetime.date]) -> list[tuple[datetime.date, FundBalances]]:
+    """The fund's balances at the end of each of ``months`` (first days, oldest first), in one query.
+
+    Each figure is the sum of every line dated up to that month's end, so the last month's
+    balances are those of ``balances`` (the Fund money table) when no entry is dated later;
+    lines dated after the last month are counted in it too, so the two always tie out.
+    """
+    per_month: dict[datetime.date, dict[str, Decimal]] = {}
+    rows = (
+        JournalLine.objects.filter(account__fund=fund)
+        .annotate(month=TruncMonth("entry__effective_date"))
+        .values_list("month", "account__kind")
+        .annotate(total=ExactSum("amount"))
+        .order_by()
+    )
+    for month, kind, total in rows:
+        month = month.date() if isinstance(month, datetime.datetime) else month
+        sums = per_month.setdefault(month, {})
+        sums[kind] = sums.get(kind, Decimal(0)) + Decimal(total or 0)
+    running: dict[str, Decimal] = {}
+    pending = sorted(per_month)
+    result = []
+    for position, month in enumerate(months):
+        last = position == len(months) - 1
+        while pending and (last or pending[0] <= month):
+            for kind, total in per_month[pending.pop(0)].items():
+                running[kind] = running.get(kind, Decimal(0)) + total
+        result.append((month, _balances_from_rows(fund.currency, running.items())))
+    return result
 
 
 def _balances_from_rows(currency: str, rows) -> FundBalances:

@@ -16,7 +16,7 @@ from cms.blocks import metrics_from_stream
 from cms.models import FundingCallPage
 from grants.metrics import NUMBER
 from grants.models import Foundation, Fund
-from grants.services import transparency
+from grants.services import charts, transparency
 from grants.services.transparency import Report
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -63,7 +63,8 @@ def foundation_page(request, foundation_slug):
     year = _year(request)
     key = transparency.report_cache_key(foundation.pk, None, year, translation.get_language())
     report = _cached(key, lambda: transparency.foundation_report(foundation, year=year))
-    return render(request, "transparency/foundation.html", {"report": report, "foundation": foundation})
+    context = {"report": report, "foundation": foundation, "charts": charts.transparency_charts(report)}
+    return render(request, "transparency/foundation.html", context)
 
 
 def fund_page(request, foundation_slug, fund_slug):
@@ -73,6 +74,6 @@ def fund_page(request, foundation_slug, fund_slug):
     year = _year(request)
     key = transparency.report_cache_key(fund.foundation_id, fund.pk, year, translation.get_language())
     report = _cached(key, lambda: transparency.fund_report(fund, year=year))
-    return render(
-        request, "transparency/fund.html", {"report": report, "foundation": fund.foundation, "fund": fund}
-    )
+    context = {"report": report, "foundation": fund.foundation, "fund": fund}
+    context["charts"] = charts.transparency_charts(report, uid=f"transparency-{fund.slug}")
+    return render(request, "transparency/fund.html", context)
