@@ -37,14 +37,12 @@ def _is_finished(kind: str, item) -> bool:
             item, "award_id_or_none", None
         )
         return item.status in FINISHED_APPLICATION_STATES or bool(approved_with_award)
-    if kind == "installment":
-        return item.status == "paid" or item.status == "cancelled"
     raise ValueError(f"unknown kind of dashboard item: {kind}")
 
 
 @register.filter
 def by_progress(items, kind: str) -> Progress:
-    """Split ``items`` (awards, report rows, applications or installments) into current and finished."""
+    """Split ``items`` (awards, report rows or applications) into current and finished."""
     groups = Progress()
     for item in items or ():
         (groups.finished if _is_finished(kind, item) else groups.current).append(item)

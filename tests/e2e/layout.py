@@ -8,8 +8,9 @@
 * a table wider than the box it sits in, where that box is not a scroll region a keyboard can
   reach (``overflow-x: auto|scroll`` *and* a ``tabindex``): its last columns are cut off, or the
   whole page scrolls, with nothing telling the reader;
-* any other box that scrolls sideways without taking the focus (the admin's main area grown
-  wide by one element, say), with the elements that stick out of it.
+* any other box that scrolls sideways without taking the focus and without links or controls
+  inside to reach what is past its edge (the admin's main area grown wide by one element, say),
+  with the elements that stick out of it.
 
 ``assert_fits(page)`` fails with that list. A table inside ``<div class="table-scroll"
 tabindex="0" role="region" aria-label="…">`` (with ``templates/includes/table_scroll_hint.html`` before it) is
@@ -121,11 +122,15 @@ _MEASURE = """
 
   // A box that scrolls sideways (the admin's main area, a wrapper) must take the keyboard focus,
   // or keyboard users never see what is past its edge.
+  const focusable = "a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex='-1'])";
   for (const element of document.body.querySelectorAll("*")) {
+    if (element.matches("input, textarea, select")) continue;  // controls scroll their own text
     const overflow = getComputedStyle(element).overflowX;
     if (overflow !== "auto" && overflow !== "scroll") continue;
     if (element.scrollWidth <= element.clientWidth + slack || !shown(element)) continue;
-    if (focusableScroller(element)) continue;
+    // Keyboard users reach what is past the edge by focusing the box or the links inside it
+    // (Wagtail's breadcrumbs); a table must be in a focusable region (checked above).
+    if (focusableScroller(element) || (!element.querySelector("table") && element.querySelector(focusable))) continue;
     const wide = Array.from(element.querySelectorAll("*")).filter(
       (child) => shown(child) && child.getBoundingClientRect().right > element.getBoundingClientRect().right + slack
         && !(clippingAncestor(child) !== element)
