@@ -6,7 +6,8 @@ group; the donor the public pages and the gift form; staff the admin home and th
 their area. On each page, at both widths: no serious or critical axe finding
 (``tests.e2e.axe``), nothing wider than the window and no table cut off outside a focusable
 scroll region (``tests.e2e.layout``). Every problem of every page is gathered and reported
-together, so one run shows the whole picture.
+together, so one run shows the whole picture. The last test shows the layout check failing on
+small pages built to be too wide (and passing a wide table in a focusable region).
 
 The home page of each role is saved as ``docs/screenshots/home-<role>-<en|es>-<narrow|wide>.png``
 when ``FUNDPORTAL_SCREENSHOTS`` names a folder::
@@ -186,3 +187,35 @@ def test_every_role_on_phone_and_wide_screen_in_both_languages(demo, url, browse
                         _screenshot(page, f"home-{role.name}-{language}-{size_name}")
         context.close()
     assert not problems, f"{len(problems)} problem(s):\n\n" + "\n\n".join(problems)
+
+
+WIDE_TABLE = "<table><tr>" + "<td>11.000,00&nbsp;US$</td>" * 8 + "</tr></table>"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (f"<main>{WIDE_TABLE}</main>", ["the page is", "main > table runs"]),
+        (
+            f'<div class="clip" style="overflow-x:auto">{WIDE_TABLE}</div>',
+            ["is cut off inside html > body > div.clip", "div.clip scrolls sideways"],
+        ),
+        (
+            f'<div class="clip" style="overflow-x:hidden">{WIDE_TABLE}</div>',
+            ["cut off inside html > body > div.clip"],
+        ),
+        ('<div id="wide" style="width:900px">x</div>', ["div#wide (right edge at 908 px)"]),
+        (
+            f'<div style="overflow-x:auto" tabindex="0" role="region" aria-label="Money">{WIDE_TABLE}</div>',
+            [],
+        ),
+        ('<table class="stack"><tr><td>short</td></tr></table>', []),
+    ],
+)
+def test_the_layout_check_finds_what_is_wider_than_a_phone(page, body, expected):
+    page.set_viewport_size(NARROW)
+    page.set_content(f"<!doctype html><html><body style='margin:8px'>{body}</body></html>")
+    problems = layout_problems(page)
+    assert len(problems) == len(expected), problems
+    for problem, words in zip(problems, expected, strict=True):
+        assert words in problem, problem
