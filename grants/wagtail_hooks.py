@@ -1,3 +1,5 @@
+from django.templatetags.static import static
+from django.utils.html import format_html
 from wagtail import hooks
 
 from .admin.activity import ActivityViewSet
@@ -92,3 +94,9 @@ def hide_site_history_from_staff(request, menu_items):
     """Wagtail's site history spans every foundation: superusers only (grants/admin/site_history.py)."""
     if not request.user.is_superuser:
         menu_items[:] = [item for item in menu_items if item.name != "site-history"]
+
+
+@hooks.register("insert_global_admin_css")
+def table_styles():
+    """Phone cards and focusable scroll regions for the project's admin tables."""
+    return format_html('<link rel="stylesheet" href="{}">', static("css/admin-tables.css"))

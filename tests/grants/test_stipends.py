@@ -683,7 +683,7 @@ def test_an_upload_with_bad_rows_lists_them_and_saves_nothing(world, hotline, cl
     )
     response = client.post(url, {"file": upload})
     assert response.status_code == 400
-    assert "<td>3</td>" in response.content.decode() and "Nadie" in response.content.decode()
+    assert ">3</td>" in response.content.decode() and "Nadie" in response.content.decode()
     assert not Shift.objects.exists()
     good = SimpleUploadedFile("shifts.csv", b"\xef\xbb\xbfpseudonym,date,hours\nLuna,2026-09-01,4\n")
     assert client.post(url, {"file": good}).status_code == 302
