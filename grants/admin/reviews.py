@@ -29,6 +29,7 @@ from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from cms.models import call_page_for
+from grants.display import answer_rows, sections_for
 from grants.forms.amounts import AmountField
 from grants.models import (
     Application,
@@ -44,7 +45,7 @@ from grants.permissions import Capability, can, foundation_ids, foundations_wher
 from grants.services import reviews as review_service
 from grants.services.access_log import record_access
 from grants.services.errors import DomainError
-from grants.views.applications import answer_rows, attachment_response, sections_for
+from grants.views.files import attachment_response
 
 DECIDED_STATES = (ApplicationStatus.APPROVED, ApplicationStatus.DECLINED, ApplicationStatus.WITHDRAWN)
 
