@@ -220,15 +220,20 @@ def accept_award(award: Award, *, by, full_name: str, agreed: bool, language: st
         raise AwardError(_("Tick the box to confirm you have read and accept the agreement."))
     if len(full_name) < 2:
         raise AwardError(_("Type your full name to sign the agreement."))
+    limit = Award._meta.get_field("accepted_name").max_length
+    if len(full_name) > limit:  # never cut a signature silently
+        raise AwardError(
+            _("Your name can be at most %(limit)s characters long; shorten it to sign.") % {"limit": limit}
+        )
     with transaction.atomic():
         locked = _lock_award(award)
         if locked.status == AwardStatus.ACCEPTED and locked.accepted_by_id == by.pk:
             return locked
         locked.accepted_by = by
-        locked.accepted_name = full_name[:200]
+        locked.accepted_name = full_name
         locked.accepted_language = language[:8]
         locked.accepted_at = timezone.now()
-        _change_state(locked, "accept", by=by, actor=GRANTEE, note=full_name[:200],
+        _change_state(locked, "accept", by=by, actor=GRANTEE, note=full_name,
                       fields=("accepted_by", "accepted_name", "accepted_language", "accepted_at"))  # fmt: skip
     return locked
 

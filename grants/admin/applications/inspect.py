@@ -23,6 +23,7 @@ from grants.admin.reviews import (
 from grants.display import answer_rows, sections_for
 from grants.models import ActivityEntry, ApplicationStatus, Award, Recommendation, User
 from grants.permissions import Capability, applications_visible_to_staff, can
+from grants.plain_words import APPLICATION_ACTIVITY, application_activity
 from grants.services import awards as award_service
 from grants.services import reviews as review_service
 from grants.services.access_log import record_access
@@ -37,23 +38,8 @@ ACTIONS = {
     "comment": _("Add a comment"),
 }
 
-ACTIVITY_LABELS = {
-    "started": _("Draft started"),
-    "submitted": _("Submitted"),
-    "start_screening": _("Screening started"),
-    "send_to_review": _("Sent to review"),
-    "request_more_info": _("More information requested"),
-    "resubmit": _("Resubmitted"),
-    "approve": _("Approved"),
-    "decline": _("Declined"),
-    "withdrawn": _("Withdrawn"),
-    "reviewer_assigned": _("Reviewer assigned"),
-    "conflict_declared": _("Conflict of interest declared"),
-    "no_conflict_declared": _("No conflict of interest declared"),
-    "review_submitted": _("Review submitted"),
-    "comment": _("Comment"),
-    "email_sent": _("Email sent"),
-}
+# What happened, in words (never the code): shared with the public timeline and the activity log.
+ACTIVITY_LABELS = APPLICATION_ACTIVITY
 
 EMAIL_LABELS = {
     "more_information_requested": _("more information requested"),
@@ -83,7 +69,7 @@ def timeline(application) -> list[dict]:
         rows.append(
             {
                 "entry": entry,
-                "label": ACTIVITY_LABELS.get(entry.action, entry.action),
+                "label": application_activity(entry.action),
                 "detail": detail,
                 "from": _status_label(entry.from_state),
                 "to": _status_label(entry.to_state),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 
 from grants.display import display_value
 from grants.models import ActivityEntry, Application
+from grants.plain_words import application_activity
 from grants.questions import Question
 from grants.services import reviews as review_service
 from grants.views.applications.information import CORE_KEYS, _core_label
@@ -65,7 +66,7 @@ def timeline(application: Application, actor: str | None) -> list[dict]:
         elif entry.action in STAFF_TIMELINE_SENTENCES:
             text = str(STAFF_TIMELINE_SENTENCES[entry.action])
         else:
-            text = entry.action
+            text = application_activity(entry.action)  # never the code itself
         show_note = entry.action in (APPLICANT_NOTES if for_applicant else STAFF_NOTES)
         author = ""
         if not for_applicant and entry.actor is not None:
