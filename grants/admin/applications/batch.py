@@ -17,6 +17,7 @@ from grants.admin.applications.listing import (
     with_review_summary,
 )
 from grants.admin.reviews import decline_templates, error_messages, form_error_messages
+from grants.forms.limits import TextLimits
 from grants.models import User
 from grants.permissions import Capability, applications_visible_to_staff, foundations_where, roles_with
 from grants.services import reviews as review_service
@@ -30,7 +31,7 @@ BATCH_ACTIONS = [
 ]
 
 
-class BatchForm(forms.Form):
+class BatchForm(TextLimits, forms.Form):
     action = forms.ChoiceField(choices=BATCH_ACTIONS, widget=forms.RadioSelect, label=_("Action"))
     reviewers = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple, label=_("Reviewers")

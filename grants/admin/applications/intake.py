@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from grants.forms.limits import TextLimits
 from grants.models import FundingCall, IntakeChannel, LegalStatus, Organization
 from grants.permissions import Capability, foundations_where
 from grants.scoping_organizations import is_related, organizations_related_to
@@ -17,7 +18,7 @@ from grants.services import applications as service
 from grants.services.errors import DomainError
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(TextLimits, forms.Form):
     call = forms.ModelChoiceField(queryset=FundingCall.objects.none(), label=_("Funding call"))
     channel = forms.ChoiceField(
         choices=[c for c in IntakeChannel.choices if c[0] != IntakeChannel.ONLINE], label=_("Received")

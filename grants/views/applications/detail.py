@@ -15,6 +15,7 @@ from grants.permissions import get_application_or_404
 from grants.services import applications as service
 from grants.services.access_log import record_access
 from grants.services.errors import DomainError
+from grants.services.text_limits import TextTooLong
 from grants.views.applications.history import can_see_sensitive, timeline, versions_context
 from grants.views.applications.information import (
     DECIDED,
@@ -90,6 +91,13 @@ def application_withdraw(request, pk: int):
             service.withdraw_application(
                 application, by=request.user, actor=actor, note=request.POST.get("note", "")
             )
+        except TextTooLong as error:  # shown beside what was typed, to shorten it
+            context = {
+                "application": application,
+                "note": request.POST.get("note", ""),
+                "error": error.message,
+            }
+            return render(request, "applications/withdraw.html", context, status=400)
         except DomainError as error:
             messages.error(request, error.message)
             return redirect("application_detail", pk=pk)
