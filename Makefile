@@ -17,12 +17,20 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
-## demo: install, migrate, seed demo data, print logins, serve on http://127.0.0.1:8000
+## demo: install, migrate, seed demo data, print logins, serve on http://$(HOST):$(PORT) with the scheduler
+# The demo's public address (links in emails) follows HOST and PORT; listening on 0.0.0.0 or ::
+# (every interface) names this machine 127.0.0.1 in links and accepts any host name.
+comma := ,
+DEMO_URL_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
+BASE_URL ?= http://$(DEMO_URL_HOST):$(PORT)
+DEMO_ALLOWED_HOSTS := $(if $(filter 0.0.0.0 ::,$(HOST)),*,127.0.0.1$(comma)localhost$(comma)[::1]$(comma)$(HOST))
+DEMO_ENV := BASE_URL='$(BASE_URL)' ALLOWED_HOSTS='$(DEMO_ALLOWED_HOSTS)' PORTAL_ERROR_PAGES=1
 demo: install
-	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py seed_demo
-	@echo "Fund portal: http://$(HOST):$(PORT)/  (English /en/, Spanish /es/, staff /admin/)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
+	$(DEMO_ENV) $(PY) manage.py seed_demo
+	@echo "Fund portal: $(BASE_URL)/  (English /en/, Spanish /es/, staff /admin/); Ctrl-C stops it."
+	@echo "In the background the scheduler runs the daily jobs and the officers' digest every 5 minutes."
+	$(DEMO_ENV) exec $(PY) manage.py demo_serve $(HOST):$(PORT)
 
 ## test: install (and Chromium, LibreOffice when missing), lint, migrations check, then the whole suite
 test: install

@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "grants.middleware_roles.StaffRolesMemoMiddleware",  # a user's staff roles read once per request
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "grants.middleware_error_pages.PortalErrorPagesMiddleware",  # the demo shows the portal's 404/500
     "grants.middleware.StaffSecurityMiddleware",
     "cms.middleware.ForeignPageContentMiddleware",  # other foundations' page drafts and history: 404
     "cms.admin_scope.WagtailAdminScopeMiddleware",  # admin URLs naming another foundation's page: 404
@@ -340,7 +341,8 @@ PAYOUT_SETTLE_AFTER_SECONDS = int(env("PAYOUT_SETTLE_AFTER_SECONDS", "300"))
 
 # Wagtail
 WAGTAIL_SITE_NAME = env("SITE_NAME", "Fund portal")
-WAGTAILADMIN_BASE_URL = env("BASE_URL", "http://127.0.0.1:8000")
+# The portal's public address, for links in emails. `make demo` sets it from HOST and PORT.
+WAGTAILADMIN_BASE_URL = env("BASE_URL", f"http://127.0.0.1:{env('PORT', '8000')}")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "rtf", "txt", "xlsx"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
@@ -348,6 +350,9 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
 # Demo data (logins printed by seed_demo) may only be created while DEBUG is on.
 DEMO_MODE = DEBUG
+# With DEBUG on, show the portal's own 404, 400 and 500 pages instead of Django's debug pages
+# (which list every URL); `make demo` turns it on. Without DEBUG they are always shown.
+PORTAL_ERROR_PAGES = env_bool("PORTAL_ERROR_PAGES", False)
 
 # Production hardening: on whenever DEBUG is off.
 SECURE_SSL_REDIRECT = not DEBUG and env_bool("SECURE_SSL_REDIRECT", True)

@@ -20,6 +20,7 @@ from grants.admin.awards import ACTIVITY_LABELS as AWARD_LABELS
 from grants.admin.donations import DONATION_ACTIVITY
 from grants.admin.menus import CapabilityViewSet
 from grants.forms.awards import date_field
+from grants.forms.limits import TextLimits
 from grants.models import ActivityEntry
 from grants.permissions import Capability, activity_visible_to, foundations_where
 
@@ -94,7 +95,7 @@ def subject_url(entry: ActivityEntry) -> str:
         return ""
 
 
-class ActivityFilterForm(forms.Form):
+class ActivityFilterForm(TextLimits, forms.Form):
     """Filters of the activity list; every field is optional."""
 
     subject_type = forms.ChoiceField(label=_("About"), required=False)

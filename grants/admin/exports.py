@@ -21,6 +21,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
 from grants.forms.awards import date_field
+from grants.forms.limits import TextLimits
 from grants.models import ExportFormat, ExportStatus, Foundation, Fund
 from grants.permissions import Capability, foundations_where, jobs_visible_to
 from grants.services import exports as export_service
@@ -34,7 +35,7 @@ def export_foundation_ids(user) -> set[int]:
     return foundations_where(user, Capability.EXPORT)
 
 
-class ExportForm(forms.Form):
+class ExportForm(TextLimits, forms.Form):
     foundation = forms.ModelChoiceField(queryset=Foundation.objects.none(), label=_("Foundation"))
     date_from = date_field(_("From"))
     date_to = date_field(_("To"), help_text=_("Both days are included."))

@@ -20,13 +20,14 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
 from grants.admin.stripe_keys import secret_input
+from grants.forms.limits import TextLimits
 from grants.services.foundations import add_foundation
 
 STRIPE_FIELDS = ("stripe_secret_key", "stripe_publishable_key", "stripe_webhook_secret",
                  "stripe_connect_webhook_secret")  # fmt: skip
 
 
-class AddFoundationForm(forms.Form):
+class AddFoundationForm(TextLimits, forms.Form):
     """What ``add_foundation`` needs; the rules (unique slug, EIN, key formats) are the service's."""
 
     name = forms.CharField(label=_("Name"), max_length=200)
@@ -40,10 +41,13 @@ class AddFoundationForm(forms.Form):
     default_currency = forms.ChoiceField(label=_("Default currency"), choices=CURRENCY_CHOICES, initial="USD")
     contact_email = forms.EmailField(label=_("Contact email"))
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
-    intro_en = forms.CharField(label=_("Introduction in English"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+    intro_en = forms.CharField(label=_("Introduction in English"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}),
                                help_text=_("Shown at the top of the foundation's page. Blank lines start paragraphs."))  # fmt: skip
     intro_es = forms.CharField(
-        label=_("Introduction in Spanish"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Introduction in Spanish"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     stripe_secret_key = forms.CharField(label=_("Stripe secret key"), required=False, max_length=255,
                                         widget=secret_input())  # fmt: skip

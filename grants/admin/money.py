@@ -26,6 +26,7 @@ from wagtail.admin.viewsets.base import ViewSet
 
 from grants.forms.amounts import AmountField
 from grants.forms.awards import date_field
+from grants.forms.limits import TextLimits
 from grants.models import AccountKind, EntryCause, Fund, JournalEntry, JournalLine
 from grants.money import currency_exponent, is_whole_in_minor_units, zero
 from grants.permissions import Capability, can, foundations_where, funds_visible_to
@@ -60,7 +61,7 @@ def received_parts(money: ledger.FundBalances) -> dict[str, Money]:
 # --- Forms ---------------------------------------------------------------------------------
 
 
-class _MoneyForm(forms.Form):
+class _MoneyForm(TextLimits, forms.Form):
     """An amount and the currency it was received in (the fund's, unless someone errs)."""
 
     amount = AmountField.for_column(JournalLine, "amount", label=_("Amount"), example=False)
@@ -113,7 +114,7 @@ class OpeningBalanceForm(_MoneyForm):
     )
 
 
-class ReverseForm(forms.Form):
+class ReverseForm(TextLimits, forms.Form):
     reason = forms.CharField(label=_("Why is it reversed?"), max_length=300)
 
 

@@ -33,6 +33,7 @@ from wagtail.admin.viewsets.base import ViewSet
 
 from grants.admin.menus import CapabilityMenuItem
 from grants.forms.awards import date_field
+from grants.forms.limits import TextLimits
 from grants.models import (
     ActivityEntry,
     Disbursement,
@@ -294,7 +295,7 @@ class ResultsView(PaymentsPage):
 # --- Disbursements -------------------------------------------------------------------------
 
 
-class StatusFilterForm(forms.Form):
+class StatusFilterForm(TextLimits, forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False)
 
     def __init__(self, *args, choices, **kwargs):
@@ -396,7 +397,7 @@ class CheckWithStripeView(DisbursementView):
 # --- Reconciliation ------------------------------------------------------------------------
 
 
-class ReconcileForm(forms.Form):
+class ReconcileForm(TextLimits, forms.Form):
     foundation = forms.ModelChoiceField(label=_("Foundation"), queryset=Foundation.objects.none())
     date_from = date_field(_("From"))
     date_to = date_field(_("To (included)"))

@@ -26,6 +26,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from grants.admin.menus import CapabilityViewSet
 from grants.forms.awards import date_field
+from grants.forms.limits import TextLimits
 from grants.models import (
     AccessKind,
     AccessLogEntry,
@@ -148,7 +149,7 @@ class PreviewView(PrivacyIndexView):
         return self.render_to_response(self.get_context_data(preview=result))
 
 
-class AccessLogFilterForm(forms.Form):
+class AccessLogFilterForm(TextLimits, forms.Form):
     """Filters of the access log; every field is optional."""
 
     user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("Person"))
@@ -204,7 +205,7 @@ class AccessLogView(PrivacyPage):
         return context
 
 
-class RejectForm(forms.Form):
+class RejectForm(TextLimits, forms.Form):
     reason = forms.CharField(
         label=_("Reason, shown to the organization"),
         widget=forms.Textarea(attrs={"rows": 3}),

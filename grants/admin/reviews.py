@@ -29,7 +29,9 @@ from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from cms.models import call_page_for
+from grants.display import answer_rows, sections_for
 from grants.forms.amounts import AmountField
+from grants.forms.limits import TextLimits
 from grants.models import (
     Application,
     ApplicationStatus,
@@ -44,7 +46,7 @@ from grants.permissions import Capability, can, foundation_ids, foundations_wher
 from grants.services import reviews as review_service
 from grants.services.access_log import record_access
 from grants.services.errors import DomainError
-from grants.views.applications import answer_rows, attachment_response, sections_for
+from grants.views.files import attachment_response
 
 DECIDED_STATES = (ApplicationStatus.APPROVED, ApplicationStatus.DECLINED, ApplicationStatus.WITHDRAWN)
 
@@ -80,11 +82,11 @@ def _textarea(rows=3):
     return forms.Textarea(attrs={"rows": rows})
 
 
-class NoteForm(forms.Form):
+class NoteForm(TextLimits, forms.Form):
     note = forms.CharField(label=_("Note (internal)"), required=False, max_length=1000, widget=_textarea(2))
 
 
-class AssignReviewersForm(forms.Form):
+class AssignReviewersForm(TextLimits, forms.Form):
     reviewers = forms.ModelMultipleChoiceField(
         queryset=None, label=_("Reviewers"), widget=forms.CheckboxSelectMultiple, required=False
     )
@@ -104,7 +106,7 @@ class AssignReviewersForm(forms.Form):
         return chosen
 
 
-class RequestInformationForm(forms.Form):
+class RequestInformationForm(TextLimits, forms.Form):
     message = forms.CharField(
         label=_("What is missing"), required=False, max_length=5000, widget=_textarea(4),
         help_text=_("The applicant reads this in an email and on their dashboard."),
@@ -123,7 +125,7 @@ class RequestInformationForm(forms.Form):
         ]
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(TextLimits, forms.Form):
     amount = AmountField.for_column(Application, "award_amount", label=_("Amount to award"), example=False)
     confirm_over_requested = forms.BooleanField(
         label=_("I confirm awarding more than was requested"), required=False
@@ -143,7 +145,7 @@ class ApproveForm(forms.Form):
         )
 
 
-class DeclineForm(forms.Form):
+class DeclineForm(TextLimits, forms.Form):
     template = forms.ModelChoiceField(
         queryset=None, required=False, label=_("Message template"),
         help_text=_("Leave the reason empty to send the template in the applicant's language."),
@@ -165,7 +167,7 @@ class DeclineForm(forms.Form):
         return reason
 
 
-class CommentForm(forms.Form):
+class CommentForm(TextLimits, forms.Form):
     text = forms.CharField(label=_("Comment"), required=False, max_length=5000, widget=_textarea(3))
     shared_with_applicant = forms.BooleanField(
         label=_("Share with the applicant"), required=False,

@@ -25,6 +25,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
+from grants.forms.limits import TextLimits
 from grants.models import Foundation, StripeAccountSecrets
 from grants.payments import credentials
 from grants.permissions import Capability, can, foundation_ids, foundations_where
@@ -37,7 +38,7 @@ def secret_input():
     )
 
 
-class StripeKeysForm(forms.Form):
+class StripeKeysForm(TextLimits, forms.Form):
     """The keys to store. An empty secret keeps the one in place."""
 
     secret_key = forms.CharField(

@@ -7,9 +7,10 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from grants import languages
+from grants.forms.limits import TextLimits
 
 
-class SignupForm(AllauthSignupForm):
+class SignupForm(TextLimits, AllauthSignupForm):
     """Email and password (allauth), a name to greet people by, and their language.
 
     The language defaults to that of the page the form is on, so signing up on /es/ means

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from grants.forms.amounts import AmountField
+from grants.forms.limits import TextLimits
 from grants.forms.translations import add_translation_fields, input_name
 from grants.models import Award, translation_languages
 from grants.services.schedules import MAX_INSTALLMENTS, ScheduleKind
@@ -35,7 +36,7 @@ def money(amount: Decimal | None, currency: str) -> Money | None:
     return None if amount is None else Money(amount, currency)
 
 
-class AwardTermsForm(forms.Form):
+class AwardTermsForm(TextLimits, forms.Form):
     """The award's terms and how its payment schedule is built."""
 
     amount = AmountField(currency="USD", label=_("Amount of the award"))
@@ -44,6 +45,7 @@ class AwardTermsForm(forms.Form):
     conditions = forms.CharField(
         label=_("Conditions"),
         required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("What the grantee must do or report. The grantee reads this with the agreement."),
     )
@@ -91,7 +93,7 @@ class AwardTermsForm(forms.Form):
         return dates
 
 
-class InstallmentRowForm(forms.Form):
+class InstallmentRowForm(TextLimits, forms.Form):
     """One payment of the schedule, as the officer may adjust it by hand."""
 
     due_date = date_field(_("Due date"))
@@ -141,10 +143,13 @@ def schedule_formset(currency: str, *, data=None, schedule=None) -> BaseSchedule
 # --- Actions on an award -----------------------------------------------------------------------
 
 
-class AmendForm(forms.Form):
+class AmendForm(TextLimits, forms.Form):
     new_amount = AmountField(currency="USD", label=_("New amount"))
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), help_text=_("The grantee reads it.")
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The grantee reads it."),
     )
     due_date = date_field(
         _("Due date of the added payment"),
@@ -158,32 +163,35 @@ class AmendForm(forms.Form):
         self.fields["new_amount"] = AmountField(currency=currency, label=_("New amount"))
 
 
-class CancelForm(forms.Form):
+class CancelForm(TextLimits, forms.Form):
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), help_text=_("The grantee reads it.")
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The grantee reads it."),
     )
     confirm = forms.BooleanField(
         label=_("I understand: unpaid payments are cancelled and their money goes back to the fund."),
     )
 
 
-class CompleteForm(forms.Form):
+class CompleteForm(TextLimits, forms.Form):
     note = forms.CharField(
-        label=_("Note (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class HoldForm(forms.Form):
+class HoldForm(TextLimits, forms.Form):
     reason = forms.CharField(
         label=_("Reason for the hold"), max_length=300, help_text=_("The grantee reads it.")
     )
 
 
-class LiftHoldForm(forms.Form):
+class LiftHoldForm(TextLimits, forms.Form):
     pass
 
 
-class RecordPaymentForm(forms.Form):
+class RecordPaymentForm(TextLimits, forms.Form):
     paid_on = date_field(_("Date paid"))
     reference = forms.CharField(label=_("Check number or bank reference"), max_length=120)
 

@@ -14,6 +14,7 @@ from djmoney.money import Money
 from grants.forms.amounts import AmountField
 from grants.forms.awards import date_field
 from grants.forms.choices import ModelChoiceField
+from grants.forms.limits import TextLimits
 from grants.models import Donation, DonationStatus, Fund, GiftKind, PaymentChannel
 from grants.services.offline_gifts import OFFLINE_CHANNELS
 
@@ -22,7 +23,7 @@ def _with_all(choices) -> list:
     return [("", _("All")), *choices]
 
 
-class DonationFilterForm(forms.Form):
+class DonationFilterForm(TextLimits, forms.Form):
     """Filters of the donations list; every field is optional."""
 
     q = forms.CharField(label=_("Donor name or email"), required=False, max_length=200)
@@ -47,7 +48,7 @@ class DonationFilterForm(forms.Form):
         return cleaned
 
 
-class OfflineGiftForm(forms.Form):
+class OfflineGiftForm(TextLimits, forms.Form):
     """A gift received by check, cash or bank transfer. The amount is in the chosen fund's currency."""
 
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none())

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from grants.forms.amounts import AmountInput, example, parse_typed_amount
+from grants.forms.limits import TextLimits
 from grants.models import Fund, GiftKind
 from grants.money import currency_exponent
 from grants.services import donations
@@ -30,7 +31,7 @@ def parse_amount(text: str, *, currency: str | None = None) -> Decimal:
     return parse_typed_amount(text or "", decimals=decimals, currency=currency)
 
 
-class DonationForm(forms.Form):
+class DonationForm(TextLimits, forms.Form):
     """A gift to ``fund``: a suggested amount or another one, once or monthly, and who gives it."""
 
     amount = forms.ChoiceField(label=_("Amount"), required=False, widget=forms.RadioSelect)
@@ -141,7 +142,7 @@ class DonationForm(forms.Form):
         return self.presets[0] if self.presets else None
 
 
-class ManageLinkForm(forms.Form):
+class ManageLinkForm(TextLimits, forms.Form):
     email = forms.EmailField(
         label=_("Email"),
         error_messages={

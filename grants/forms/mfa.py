@@ -3,9 +3,13 @@
 from allauth.mfa.base.forms import AuthenticateForm as AllauthAuthenticateForm
 from allauth.mfa.models import Authenticator
 from allauth.mfa.webauthn.forms import AddWebAuthnForm as AllauthAddWebAuthnForm
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from grants.demo_mfa import current_demo_code, uses_demo_authenticator
+from grants.forms.limits import TextLimits
+
+KEY_NAME_LENGTH = 100
 
 
 class AuthenticateForm(AllauthAuthenticateForm):
@@ -23,11 +27,13 @@ class AuthenticateForm(AllauthAuthenticateForm):
         return Authenticator.objects.filter(user_id=self.user.pk, type=Authenticator.Type.WEBAUTHN).exists()
 
 
-class AddWebAuthnForm(AllauthAddWebAuthnForm):
+class AddWebAuthnForm(TextLimits, AllauthAddWebAuthnForm):
     """Adding a security key or passkey (``MFA_FORMS["add_webauthn"]``): the name field gets a
-    translated label and a hint (allauth's has neither)."""
+    translated label, a hint and a limit (allauth's has none of them)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["name"].label = _("Name of this key")
-        self.fields["name"].help_text = _("So you can tell your keys apart, for example “Office key”.")
+    name = forms.CharField(
+        label=_("Name of this key"),
+        required=False,
+        max_length=KEY_NAME_LENGTH,
+        help_text=_("So you can tell your keys apart, for example “Office key”."),
+    )

@@ -7,6 +7,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from grants import languages
+from grants.forms.limits import TextLimits
 from grants.models import LegalStatus, Organization
 from grants.services.organizations import PROFILE_FIELDS, normalize_ein
 
@@ -16,7 +17,7 @@ PRIVACY_HELP = _(
 )
 
 
-class OrganizationForm(forms.ModelForm):
+class OrganizationForm(TextLimits, forms.ModelForm):
     """The profile. Tax ids are checked as EINs (NN-NNNNNNN) only where the legal status needs
     them; the model checks which ones each status requires."""
 
@@ -77,7 +78,7 @@ class OrganizationForm(forms.ModelForm):
         return {field: self.cleaned_data.get(field, "") for field in PROFILE_FIELDS}
 
 
-class InviteForm(forms.Form):
+class InviteForm(TextLimits, forms.Form):
     """Invite someone by email address, in the language they read."""
 
     email = forms.EmailField(

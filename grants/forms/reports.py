@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grants.forms.amounts import AmountField
 from grants.forms.awards import date_field, money
+from grants.forms.limits import TextLimits
 from grants.models import Expenditure, GrantReturn
 
 SENSITIVE_REMINDER = _("Never write the names of the people you serve or their case numbers.")
@@ -20,7 +21,7 @@ RETURN_METHODS = [
 ]
 
 
-class ReportForm(forms.Form):
+class ReportForm(TextLimits, forms.Form):
     """The report itself: its period, explanations of budget variances, narrative and metrics.
 
     Explanation fields exist for the budget categories that need one (``explain`` lists their
@@ -61,6 +62,7 @@ class ReportForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
             self.explanation_names.append((str(position), name))
+        self.show_text_limits()
 
     def metrics(self) -> dict:
         return {key: self.cleaned_data.get(name, "").strip() for key, name in self.metric_names}
@@ -71,7 +73,7 @@ class ReportForm(forms.Form):
         }
 
 
-class ExpenditureForm(forms.Form):
+class ExpenditureForm(TextLimits, forms.Form):
     """One expenditure; the receipt's type and size are checked by the service."""
 
     date = date_field(_("Date paid"))
@@ -101,7 +103,7 @@ class ExpenditureForm(forms.Form):
         return money(self.cleaned_data["amount"], self.currency)
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(TextLimits, forms.Form):
     """Unspent money the grantee announces it is giving back."""
 
     method = forms.ChoiceField(label=_("How you are returning it"), choices=RETURN_METHODS)
@@ -127,7 +129,7 @@ class ReturnForm(forms.Form):
         return money(self.cleaned_data["amount"], self.currency)
 
 
-class RequestChangesForm(forms.Form):
+class RequestChangesForm(TextLimits, forms.Form):
     message = forms.CharField(
         label=_("What the grantee should change"),
         max_length=4000,
@@ -136,5 +138,5 @@ class RequestChangesForm(forms.Form):
     )
 
 
-class ConfirmReturnForm(forms.Form):
+class ConfirmReturnForm(TextLimits, forms.Form):
     received_on = date_field(_("Received on"))

@@ -11,6 +11,7 @@ from djmoney.money import Money
 
 from grants.forms.amounts import AmountField
 from grants.forms.awards import date_field
+from grants.forms.limits import TextLimits
 from grants.forms.translations import add_translation_fields, input_name, translations_from
 from grants.models import (
     Fund,
@@ -26,7 +27,7 @@ from grants.scoping_organizations import organizations_related_to
 from grants.services.stipends import MAX_CSV_BYTES
 
 
-class VolunteerForm(forms.Form):
+class VolunteerForm(TextLimits, forms.Form):
     pseudonym = forms.CharField(
         label=_("Nickname"),
         max_length=80,
@@ -34,7 +35,7 @@ class VolunteerForm(forms.Form):
     )
 
 
-class ShiftForm(forms.Form):
+class ShiftForm(TextLimits, forms.Form):
     """One shift; only active volunteers of this program and group can be chosen."""
 
     volunteer = forms.ModelChoiceField(label=_("Volunteer"), queryset=Volunteer.objects.none())
@@ -49,7 +50,7 @@ class ShiftForm(forms.Form):
         )
 
 
-class ShiftImportForm(forms.Form):
+class ShiftImportForm(TextLimits, forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
@@ -70,7 +71,7 @@ class ShiftImportForm(forms.Form):
 # --- Staff ---------------------------------------------------------------------------------
 
 
-class ProgramForm(forms.Form):
+class ProgramForm(TextLimits, forms.Form):
     fund = forms.ModelChoiceField(label=_("Fund"), queryset=Fund.objects.none())
     name = forms.CharField(label=_("Name"), max_length=200)
     rate = AmountField.for_column(
@@ -157,7 +158,7 @@ class MonthField(forms.DateField):
         return day.replace(day=1) if isinstance(day, datetime.date) else day
 
 
-class ComputeBatchForm(forms.Form):
+class ComputeBatchForm(TextLimits, forms.Form):
     organization = forms.ModelChoiceField(
         label=_("Coordinating organization"), queryset=Organization.objects.none()
     )

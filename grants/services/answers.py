@@ -9,6 +9,7 @@ its question.
 from decimal import Decimal
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,6 +21,7 @@ from grants.forms.amounts import (
     raw_amount,
     read_stored_amount,
 )
+from grants.forms.limits import TextLimits
 from grants.money import currency_exponent
 from grants.questions import Question, Section
 
@@ -167,6 +169,9 @@ def budget_total(lines) -> Decimal:
     return sum((Decimal(line["amount"]) for line in lines), Decimal("0"))
 
 
+CHARACTERS_PER_WORD = 30
+
+
 def _question_field(question: Question, *, currency: str, draft: bool) -> forms.Field:
     required = question.required and not draft
     common = {"label": question.label, "help_text": question.help_text, "required": required}
@@ -174,11 +179,18 @@ def _question_field(question: Question, *, currency: str, draft: bool) -> forms.
     if kind == "short_text":
         return forms.CharField(max_length=question.max_length or 200, **common)
     if kind == "long_text":
-        return forms.CharField(
+        words = question.word_limit or 300
+        field = forms.CharField(
             widget=forms.Textarea(attrs={"rows": 6}),
-            validators=[WordLimitValidator(question.word_limit or 300)],
+            validators=[WordLimitValidator(words)],
+            # The limit people see is in words; the characters are a backstop no real answer meets.
+            max_length=words * CHARACTERS_PER_WORD,
             **common,
         )
+        hint = gettext_lazy("Up to %(limit)s words.") % {"limit": words}
+        field.help_text = format_lazy("{} {}", field.help_text, hint) if field.help_text else hint
+        field.length_hint_shown = True
+        return field
     if kind == "number":
         return forms.DecimalField(
             min_value=Decimal(str(question.min_value)) if question.min_value is not None else None,
@@ -214,7 +226,7 @@ def _question_field(question: Question, *, currency: str, draft: bool) -> forms.
     raise ValueError(f"Unknown question type {kind!r}")
 
 
-class SectionForm(forms.Form):
+class SectionForm(TextLimits, forms.Form):
     """One step of an application form. ``questions`` maps field names back to questions."""
 
     def __init__(self, *args, section: Section, currency: str, draft: bool, amount_range=None, **kwargs):
@@ -240,6 +252,7 @@ class SectionForm(forms.Form):
             self.fields[name] = _question_field(question, currency=currency, draft=draft)
             self.fields[name].question = question
             self.questions[name] = question
+        self.show_text_limits()
 
 
 def raw_values(form: SectionForm, data, files) -> dict:

@@ -31,6 +31,7 @@ from grants.scoping_organizations import is_related
 from grants.services import answers as answer_forms
 from grants.services.errors import ApplicationError, UploadRejected
 from grants.services.notifications import send_templated_email
+from grants.services.text_limits import within_limit
 from grants.services.workflow import APPLICATION_TRANSITIONS, check_transition, record
 
 
@@ -341,8 +342,12 @@ def submit_application(application: Application, *, sections: list[Section], by,
     return application
 
 
+WITHDRAW_NOTE_LENGTH = 1000
+
+
 def withdraw_application(application: Application, *, by, actor: str, note: str = "") -> Application:
     """Withdraw a draft or an application under consideration. Withdrawn is final."""
+    note = within_limit(note, WITHDRAW_NOTE_LENGTH)
     with transaction.atomic():
         locked = (
             Application.objects.select_for_update(of=("self",))

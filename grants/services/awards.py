@@ -33,6 +33,7 @@ from grants.services.applications import notify_members
 from grants.services.errors import DomainError, IllegalTransition
 from grants.services.locks import retry_on_deadlock
 from grants.services.schedules import add_months, validate_schedule
+from grants.services.text_limits import within_limit
 from grants.services.workflow import Transition, check_transition, record
 
 GRANTEE = "grantee"
@@ -220,15 +221,20 @@ def accept_award(award: Award, *, by, full_name: str, agreed: bool, language: st
         raise AwardError(_("Tick the box to confirm you have read and accept the agreement."))
     if len(full_name) < 2:
         raise AwardError(_("Type your full name to sign the agreement."))
+    limit = Award._meta.get_field("accepted_name").max_length
+    if len(full_name) > limit:  # never cut a signature silently
+        raise AwardError(
+            _("Your name can be at most %(limit)s characters long; shorten it to sign.") % {"limit": limit}
+        )
     with transaction.atomic():
         locked = _lock_award(award)
         if locked.status == AwardStatus.ACCEPTED and locked.accepted_by_id == by.pk:
             return locked
         locked.accepted_by = by
-        locked.accepted_name = full_name[:200]
+        locked.accepted_name = full_name
         locked.accepted_language = language[:8]
         locked.accepted_at = timezone.now()
-        _change_state(locked, "accept", by=by, actor=GRANTEE, note=full_name[:200],
+        _change_state(locked, "accept", by=by, actor=GRANTEE, note=full_name,
                       fields=("accepted_by", "accepted_name", "accepted_language", "accepted_at"))  # fmt: skip
     return locked
 
@@ -268,11 +274,15 @@ def _cancel_unpaid_installments(award: Award, *, by) -> Money:
     return total
 
 
+DECLINE_REASON_LENGTH = 2000
+
+
 @retry_on_deadlock
 def decline_award(award: Award, *, by, reason: str = "") -> Award:
     """The grantee turns the offer down: the whole amount goes back to the fund."""
     if not is_organization_member(by, award.application.organization_id):
         raise IllegalTransition(_("You are not allowed to do this."))
+    reason = within_limit(reason, DECLINE_REASON_LENGTH)
     with transaction.atomic():
         locked = _lock_award(award)
         check_transition(AWARD_TRANSITIONS, "decline", locked.status, GRANTEE, states=AwardStatus)
@@ -281,7 +291,7 @@ def decline_award(award: Award, *, by, reason: str = "") -> Award:
         _release(locked, released, by=by, memo=_("Award %(reference)s declined by the grantee") % {
             "reference": locked.reference}, key=f"award:{locked.pk}:release")  # fmt: skip
         locked.closed_at = timezone.now()
-        locked.closing_note = (reason or "").strip()[:2000]
+        locked.closing_note = reason
         _change_state(locked, "decline", by=by, actor=GRANTEE, note=locked.closing_note,
                       fields=("closed_at", "closing_note"))  # fmt: skip
     return locked

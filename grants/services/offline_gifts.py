@@ -48,6 +48,7 @@ from grants.permissions import Capability, can
 from grants.services import donations, ledger, receipts
 from grants.services.errors import DomainError
 from grants.services.ledger import DuplicateReference, credit, debit, post_entry
+from grants.services.text_limits import within_limit
 from grants.services.workflow import Transition, check_transition, record
 
 OFFLINE_CHANNELS = (PaymentChannel.CHECK, PaymentChannel.CASH, PaymentChannel.BANK_TRANSFER)
@@ -221,6 +222,9 @@ def record_offline_gift(
     return donation
 
 
+VOID_REASON_LENGTH = 300
+
+
 def void_gift(donation: Donation, *, by, reason: str) -> Donation:
     """Void an offline gift recorded by mistake, with a reason (see the module docstring).
 
@@ -232,6 +236,7 @@ def void_gift(donation: Donation, *, by, reason: str) -> Donation:
     reason = (reason or "").strip()
     if not reason:
         raise OfflineGiftError(_("Say why the gift is void; it stays in the gift's history."), "reason")
+    reason = within_limit(reason, VOID_REASON_LENGTH)
     if donation.channel not in OFFLINE_CHANNELS:
         raise OfflineGiftError(
             _("Online gifts went through Stripe: refund them in Stripe instead of voiding them.")
@@ -261,10 +266,10 @@ def void_gift(donation: Donation, *, by, reason: str) -> Donation:
         locked.status = VOID.target
         locked.voided_at = timezone.now()
         locked.voided_by = by
-        locked.void_reason = reason[:300]
+        locked.void_reason = reason
         locked.save(update_fields=["status", "voided_at", "voided_by", "void_reason"])
         record(subject=locked, subject_type="donation", action="voided", actor=by,
-               foundation=locked.foundation, from_state=previous, to_state=locked.status, note=reason[:300])  # fmt: skip
+               foundation=locked.foundation, from_state=previous, to_state=locked.status, note=reason)  # fmt: skip
         donations.invalidate_progress(locked.fund)
         receipts.send_void_notice(locked)
     donation.refresh_from_db()

@@ -17,6 +17,7 @@ from grants.permissions import is_organization_member
 from grants.services import awards as service
 from grants.services import payments
 from grants.services.errors import DomainError
+from grants.services.text_limits import TextTooLong
 from grants.views.reports import award_reports_context
 
 
@@ -103,6 +104,9 @@ def award_decline(request, pk: int):
     if request.method == "POST":
         try:
             service.decline_award(award, by=request.user, reason=request.POST.get("reason", ""))
+        except TextTooLong as error:  # shown beside what was typed, to shorten it
+            context = {"award": award, "reason": request.POST.get("reason", ""), "error": error.message}
+            return render(request, "awards/decline.html", context, status=400)
         except DomainError as error:
             messages.error(request, error.message)
             return redirect("award_detail", pk=pk)

@@ -9,3 +9,10 @@ def private_file_response(file, *, filename: str, content_type: str) -> FileResp
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def attachment_response(attachment):
+    """An applicant's upload as a private download."""
+    return private_file_response(
+        attachment.file, filename=attachment.original_name, content_type=attachment.content_type
+    )

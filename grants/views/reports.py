@@ -102,6 +102,7 @@ def _page_context(request, report, *, report_form=None, expenditure_form=None, p
         "rows": rows,
         "metrics": metrics,
         "form": report_form,
+        "explain": explain,  # (position, category) of the explanations asked for
         "expenditure_form": expenditure_form,
         "problems": problems or [],
     }
@@ -127,9 +128,8 @@ def _report_post(request, report):
     language = translation.get_language()
     metric_definitions = report_metrics(award.application.call, language)
     context = _page_context(request, report)
-    explain = [(name.removeprefix("explanation_"), field.label) for name, field in context["form"].fields.items()
-               if name.startswith("explanation_")]  # fmt: skip
-    form = ReportForm(request.POST, metric_definitions=metric_definitions, explain=explain)
+    # The categories themselves, not the fields' labels (which already say "Why … differs").
+    form = ReportForm(request.POST, metric_definitions=metric_definitions, explain=context["explain"])
     remove_id = request.POST.get("remove")
     action = request.POST.get("action", "save")
     if not form.is_valid():

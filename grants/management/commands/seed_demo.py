@@ -4,7 +4,9 @@ Idempotent: running it again updates the same rows (and moves call dates so that
 always has an open, an upcoming and a closed call). Refuses to run unless DEMO_MODE is on.
 """
 
+import contextlib
 import datetime
+import io
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
@@ -29,6 +31,7 @@ from grants.demo_mfa import DEMO_TOTP_SECRET, give_demo_authenticator
 from grants.demo_questions import demo_answers, eligibility_json, questions_json
 from grants.models import (
     Application,
+    Award,
     Donation,
     Foundation,
     Fund,
@@ -37,6 +40,7 @@ from grants.models import (
     LegalStatus,
     Organization,
     OrganizationMembership,
+    OutgoingEmail,
     PayoutStatus,
     ProgramType,
     RateUnit,
@@ -182,7 +186,12 @@ class Command(BaseCommand):
         # The demo's story is told by a kind simulated Stripe; STRIPE_SIMULATOR=adverse is for what
         # people do afterwards (this command's process ends with it).
         settings.STRIPE_SIMULATOR = "kind"
-        with transaction.atomic():
+        # What seeding prints (every email it sends, on the console) is kept for -v 2: by default
+        # the logins come first and each part of the demo takes one line.
+        detail = io.StringIO()
+        quiet = options["verbosity"] < 2
+        emails_before = OutgoingEmail.objects.count()
+        with contextlib.redirect_stdout(detail) if quiet else contextlib.nullcontext(), transaction.atomic():
             self.locales = {
                 code: Locale.objects.get_or_create(language_code=code)[0] for code, _ in settings.LANGUAGES
             }
@@ -195,6 +204,7 @@ class Command(BaseCommand):
             self._stipends(funds)
             self._donations(funds)
         self._print_logins()
+        self._print_summary(emails=OutgoingEmail.objects.count() - emails_before, quiet=quiet)
 
     def _foundations(self):
         result = {}
@@ -505,21 +515,58 @@ class Command(BaseCommand):
                 SimulatedGateway(fund.foundation).complete_checkout(donation.checkout_session_id)
 
     def _print_logins(self):
+        base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
         self.stdout.write(
-            self.style.SUCCESS(f"Demo data ready. Demo logins (password for all: {DEMO_PASSWORD}):")
+            self.style.SUCCESS(f"Demo data ready: {base}/  ·  sign in at {base}/en/accounts/login/")
         )
+        rows = [("ROLE", "FOUNDATION", "EMAIL", "PASSWORD")]
+        names = {f["slug"]: f["name"] for f in FOUNDATIONS}
         for email, _first_name, role, foundation_slug in USERS:
-            label = (
-                "platform administrator"
-                if role == "superuser"
-                else (Role(role).label if role else "applicant")
+            if role == "superuser":
+                label, where = "platform administrator", "all foundations"
+            elif role:
+                label, where = str(Role(role).label), names[foundation_slug]
+            else:
+                label, where = "applicant", "member of three groups (none is staff)"
+            rows.append((label, where, email, DEMO_PASSWORD))
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        for row in rows:
+            self.stdout.write(
+                "  "
+                + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+                + "  "
+                + row[3]
             )
-            where = f" at {foundation_slug}" if foundation_slug else ""
-            self.stdout.write(f"  {email:42} {label}{where}")
         self.stdout.write(
-            "Staff sign in at /admin/ on the portal, then type a code from an authenticator app."
+            f"Staff then type a code from an authenticator app: add the demo secret {DEMO_TOTP_SECRET} to any "
+            "app, or run `manage.py demo_totp` (the code page shows it too)."
         )
-        self.stdout.write(
-            f"  Demo authenticator secret (add it to any authenticator app): {DEMO_TOTP_SECRET}\n"
-            "  No app at hand? `manage.py demo_totp` prints the current code; the code page shows it too."
-        )
+
+    def _print_summary(self, *, emails, quiet):
+        """One line per part of the demo."""
+        now = timezone.now()
+        lines = [
+            ("Foundations", ", ".join(Foundation.objects.order_by("name").values_list("name", flat=True))),
+            (
+                "Funds and calls",
+                f"{Fund.objects.count()} funds; {FundingCall.objects.count()} calls, "
+                f"{FundingCall.objects.open_at(now).count()} open now",
+            ),
+            ("Pages", f"{Page.objects.live().count()} published pages in English and Spanish"),
+            (
+                "Applications",
+                f"{Application.objects.count()} from the demo applicant's groups; "
+                f"{Award.objects.count()} awards (one to accept, one with a payment due today)",
+            ),
+            (
+                "Stipends",
+                f"{StipendProgram.objects.count()} hotline program, last month's batch waiting for approval",
+            ),
+            ("Donations", f"{Donation.objects.count()} gifts (checks and simulated Stripe Checkout)"),
+        ]
+        if emails is not None:
+            lines.append(
+                ("Emails", f"{emails} sent to the console while seeding (run seed_demo -v 2 to see them)")
+            )
+        for title, text in lines:
+            self.stdout.write(f"{title}: {text}")

@@ -1,0 +1,118 @@
+"""Words for the codes a person would otherwise see: what Stripe still needs before it can pay a
+group, and what happened to an application. Never show a raw code to a person: these turn every
+code into a sentence in the reader's language (and a general phrase for a code not known yet).
+"""
+
+import re
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+# --- What Stripe still needs (``PayeeAccount.requirements_due``) ------------------------------
+# Stripe names each missing detail by a dotted path (its "requirements"); the person answering
+# is the group's representative. Exact paths first, then the last part of a path, then its start.
+
+STRIPE_REQUIREMENTS = {
+    "external_account": _("A bank account to receive the payments"),
+    "tos_acceptance.date": _("Accepting Stripe's terms of service"),
+    "tos_acceptance.ip": _("Accepting Stripe's terms of service"),
+    "business_type": _("The kind of organization (company, nonprofit or individual)"),
+    "business_profile.url": _("A website or social media page about the group's work"),
+    "business_profile.product_description": _("A short description of the group's work"),
+    "business_profile.mcc": _("The group's line of work (Stripe's category)"),
+    "business_profile.support_phone": _("A phone number for the group"),
+    "company.name": _("The organization's legal name"),
+    "company.tax_id": _("The organization's tax id (EIN)"),
+    "company.phone": _("The organization's phone number"),
+    "company.owners_provided": _("Confirming the organization's owners"),
+    "company.directors_provided": _("Confirming the organization's directors"),
+    "company.executives_provided": _("Confirming the organization's executives"),
+    "company.verification.document": _("A document proving the organization is registered"),
+    "settings.payments.statement_descriptor": _("The name shown on bank statements"),
+}
+
+# By the end of the path, whoever it is about (the representative, an owner, a director…).
+STRIPE_REQUIREMENT_ENDINGS = {
+    "verification.document": _("A photo of an identity document (passport, ID card or driver's license)"),
+    "verification.additional_document": _("A second document proving identity or address"),
+    "id_number": _("An identity number (such as a tax id number)"),
+    "ssn_last_4": _("The last four digits of a Social Security number"),
+    "first_name": _("The representative's first name"),
+    "last_name": _("The representative's last name"),
+    "email": _("The representative's email address"),
+    "phone": _("The representative's phone number"),
+    "relationship.title": _("The representative's role in the group"),
+    "relationship.owner": _("Whether the representative owns part of the organization"),
+    "relationship.director": _("Whether the representative is a director"),
+    "relationship.executive": _("Whether the representative is an executive"),
+}
+
+# By the start of the path, for a detail not listed above.
+STRIPE_REQUIREMENT_PREFIXES = (
+    (re.compile(r"^(individual|representative|person_\w+)\.dob\."), _("The representative's date of birth")),
+    (re.compile(r"^(individual|representative|person_\w+)\.address\."), _("The representative's address")),
+    (re.compile(r"^company\.address\."), _("The organization's address")),
+    (re.compile(r"^(owners|person_\w+)\."), _("Details of the organization's owners")),
+    (re.compile(r"^directors\."), _("Details of the organization's directors")),
+    (re.compile(r"^executives\."), _("Details of the organization's executives")),
+    (re.compile(r"^company\."), _("Details of the organization")),
+    (re.compile(r"^(individual|representative)\."), _("Details of the representative")),
+    (re.compile(r"^business_profile\."), _("Details of the group's work")),
+)
+
+OTHER_REQUIREMENT = _("Another detail Stripe asks for (continue with Stripe to see it)")
+
+
+def stripe_requirement(code: str) -> str:
+    """One of Stripe's requirement paths in words, in the active language."""
+    code = str(code or "").strip()
+    if code in STRIPE_REQUIREMENTS:
+        return str(STRIPE_REQUIREMENTS[code])
+    for ending, words in STRIPE_REQUIREMENT_ENDINGS.items():
+        if code == ending or code.endswith("." + ending):
+            return str(words)
+    for pattern, words in STRIPE_REQUIREMENT_PREFIXES:
+        if pattern.match(code):
+            return str(words)
+    return str(OTHER_REQUIREMENT)
+
+
+def stripe_requirements(codes) -> list[str]:
+    """Every requirement in words, each phrase once (a date of birth is three codes at Stripe)."""
+    seen = []
+    for code in codes or ():
+        words = stripe_requirement(code)
+        if words not in seen:
+            seen.append(words)
+    return seen
+
+
+# --- What happened to an application (``ActivityEntry.action``) ------------------------------
+
+APPLICATION_ACTIVITY = {
+    "started": _("Draft started"),
+    "started_by_staff": _("Draft started by staff (phone, paper or in person)"),
+    "submitted": _("Submitted"),
+    "submit": _("Submitted"),
+    "start_screening": _("Screening started"),
+    "send_to_review": _("Sent to review"),
+    "request_more_info": _("More information requested"),
+    "resubmit": _("Resubmitted"),
+    "approve": _("Approved"),
+    "decline": _("Declined"),
+    "withdrawn": _("Withdrawn"),
+    "withdraw": _("Withdrawn"),
+    "reviewer_assigned": _("Reviewer assigned"),
+    "conflict_declared": _("Conflict of interest declared"),
+    "no_conflict_declared": _("No conflict of interest declared"),
+    "review_submitted": _("Review submitted"),
+    "comment": _("Comment"),
+    "email_sent": _("Email sent"),
+}
+
+OTHER_ACTIVITY = pgettext_lazy("activity", "Other change")
+
+
+def application_activity(action: str) -> str:
+    """What an activity entry of an application says happened, in words."""
+    return str(APPLICATION_ACTIVITY.get(action, OTHER_ACTIVITY))
