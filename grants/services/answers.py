@@ -14,10 +14,12 @@ from django.utils.translation import gettext_lazy
 
 from grants.forms.amounts import (
     AmountField,
+    NumberField,
     canonical,
     format_amount,
     is_canonical,
     raw_amount,
+    read_number,
     read_stored_amount,
 )
 from grants.money import currency_exponent
@@ -151,6 +153,13 @@ class BudgetField(forms.Field):
         return cleaned
 
 
+def display_number(question: Question, value) -> str:
+    """A number answer as the reader writes numbers ("1.500" in Spanish); what does not read as
+    a number (a draft may hold it) as typed."""
+    number = read_number(value, whole=question.whole)
+    return format_amount(number) if number is not None else str(value or "")
+
+
 def enumerate_choices(labels):
     """Choices are stored by position, so an answer given in English reads right in Spanish."""
     return ((str(index), label) for index, label in enumerate(labels))
@@ -180,10 +189,11 @@ def _question_field(question: Question, *, currency: str, draft: bool) -> forms.
             **common,
         )
     if kind == "number":
-        return forms.DecimalField(
+        return NumberField(
+            whole=question.whole,
             min_value=Decimal(str(question.min_value)) if question.min_value is not None else None,
             max_value=Decimal(str(question.max_value)) if question.max_value is not None else None,
-            widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+            stored=True,
             **common,
         )
     if kind == "money":

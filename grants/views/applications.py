@@ -596,6 +596,8 @@ def _display_value(question: Question, value, attachments, currency: str = "USD"
         return ", ".join(answer_forms.choice_label(question.choices, key) for key in (value or []))
     if question.type == "budget":
         return _budget_display(question, value, currency)
+    if question.type == "number":
+        return answer_forms.display_number(question, value)
     return value
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from cms.models import report_metrics
 from grants.budget_labels import category_labels
 from grants.forms.reports import ExpenditureForm, ReportForm, ReturnForm
+from grants.metrics import display_value
 from grants.models import Award, Expenditure, ReportDueDate
 from grants.permissions import Capability, can, is_organization_member
 from grants.services import reports as service
@@ -89,7 +90,7 @@ def _page_context(request, report, *, report_form=None, expenditure_form=None, p
             else None
         )
     metrics = [
-        {"label": m["label"], "value": (report.metrics or {}).get(m["key"], ""),
+        {"label": m["label"], "value": display_value(m, (report.metrics or {}).get(m["key"], "")),
          "field": report_form[f"metric_{m['key']}"]}
         for m in metric_definitions
     ]  # fmt: skip
