@@ -19,7 +19,7 @@ See docs/decisions.md, "Amounts typed in the reader's language".
 """
 
 import re
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
 
 from babel.numbers import (
     NumberFormatError,
@@ -62,7 +62,12 @@ def format_amount(value: Decimal, *, decimals: int | None = None, locale: str | 
         exponent = value.normalize().as_tuple().exponent
         decimals = max(0, -exponent) if isinstance(exponent, int) else 0
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=locale, decimal_quantization=False)
+    # Wide enough for any number (a draft may hold forty nines): Babel rounds in the current
+    # context, whose 28 digits would raise InvalidOperation.
+    _sign, value_digits, exponent = value.as_tuple()
+    digits = len(value_digits) + (max(exponent, 0) if isinstance(exponent, int) else 0) + decimals + 2
+    with localcontext(Context(prec=max(28, digits))):
+        return format_decimal(value, format=pattern, locale=locale, decimal_quantization=False)
 
 
 def example(decimals: int | None = 2) -> str:
@@ -350,8 +355,9 @@ class NumberInput(AmountInput):
         return super().format_value(value)
 
     def get_context(self, name, value, attrs):
+        attrs = {**(attrs or {}), "placeholder": number_example(self.decimals == 0)}
         if self.decimals == 0:
-            attrs = {**(attrs or {}), "inputmode": "numeric"}
+            attrs["inputmode"] = "numeric"
         return super().get_context(name, value, attrs)
 
 

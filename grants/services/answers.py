@@ -11,6 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from djmoney.money import Money
 
 from grants.forms.amounts import (
     AmountField,
@@ -151,6 +152,21 @@ class BudgetField(forms.Field):
         if errors:
             raise forms.ValidationError(errors)
         return cleaned
+
+
+def display_money(value, currency: str):
+    """A money answer as ``Money`` (the templates format it the reader's way); an amount wider
+    than any column (a draft may hold one) as a grouped number; what does not read, as typed."""
+    if value in (None, ""):
+        return ""
+    decimals = currency_exponent(currency)
+    try:
+        amount = read_stored_amount(str(value), decimals=decimals, currency=currency)
+    except forms.ValidationError:
+        return str(value)
+    if amount.adjusted() >= 15:
+        return format_amount(amount, decimals=decimals)
+    return Money(amount, currency)
 
 
 def display_number(question: Question, value) -> str:

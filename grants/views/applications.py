@@ -202,8 +202,9 @@ def version_changes(application: Application, older, newer, *, show_sensitive: b
             before, after = change["before"], change["after"]
         elif question is not None:
             label, kind = question.label, question.type
-            before = _display_value(question, change["before"], {})
-            after = _display_value(question, change["after"], {})
+            currency = application.call.fund.currency
+            before = _display_value(question, change["before"], {}, currency)
+            after = _display_value(question, change["after"], {}, currency)
         else:
             label, kind = key, "text"
             before, after = change["before"], change["after"]
@@ -410,7 +411,9 @@ def _mark_read_only(form, application, section, editable, attachments) -> bool:
             field.display, field.display_type = application.requested_amount, "money"
         elif question is not None:
             store = application.sensitive_answers if question.sensitive else application.answers
-            field.display = _display_value(question, store.get(question.id), attachments)
+            field.display = _display_value(
+                question, store.get(question.id), attachments, application.call.fund.currency
+            )
             field.display_type = question.type
     return any_editable
 
@@ -598,6 +601,8 @@ def _display_value(question: Question, value, attachments, currency: str = "USD"
         return _budget_display(question, value, currency)
     if question.type == "number":
         return answer_forms.display_number(question, value)
+    if question.type == "money":
+        return answer_forms.display_money(value, currency)
     return value
 
 
