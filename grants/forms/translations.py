@@ -8,6 +8,7 @@ before a donor meets the English one.
 
 from django import forms
 from django.conf import settings
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel
@@ -29,8 +30,10 @@ def language_name(code: str) -> str:
 def _translation_field(model, field: str, code: str) -> forms.Field:
     model_field = model._meta.get_field(field)
     form_field = model_field.formfield(required=False)
-    label = f"{model_field.verbose_name} ({language_name(code)})"
-    form_field.label = label[:1].upper() + label[1:]
+    # Lazy: the form classes are built at import, the label is read in the staff member's language.
+    form_field.label = format_lazy(
+        "{} ({})", capfirst(model_field.verbose_name), dict(settings.LANGUAGES).get(code, code)
+    )
     form_field.required = False
     return form_field
 

@@ -71,6 +71,10 @@ def test_staff_write_the_message_side_by_side_and_see_what_is_missing(client, db
     assert marker in client.get("/admin/decision-messages/").content.decode()
     form = client.get(f"/admin/decision-messages/edit/{message.pk}/").content.decode()
     assert 'name="body"' in form and 'name="body_es"' in form and marker in form
+    label = {"en": "Message (Spanish)", "es": "Mensaje (Español)"}[
+        language
+    ]  # labels in the reader's language
+    assert label in form
 
     response = client.post(f"/admin/decision-messages/edit/{message.pk}/", {
         "foundation": foundation.pk, "kind": "decline", "title": "Spent", "body": DECLINE_EN,
