@@ -141,6 +141,12 @@ class NumberQuestionBlock(QuestionBlock):
 
     min_value = blocks.DecimalBlock(label=_("Smallest"), required=False)
     max_value = blocks.DecimalBlock(label=_("Largest"), required=False)
+    whole = blocks.BooleanBlock(
+        label=_("Whole numbers only"),
+        required=False,
+        default=False,
+        help_text=_("For counts (people, hearings, shifts): an answer with decimals is refused."),
+    )
     question_type = "number"
 
     class Meta:
@@ -152,6 +158,7 @@ class NumberQuestionBlock(QuestionBlock):
         return {
             "min_value": float(low) if low is not None else None,
             "max_value": float(high) if high is not None else None,
+            "whole": bool(value.get("whole")),
         }
 
 
@@ -354,6 +361,12 @@ class ReportMetricBlock(blocks.StructBlock):
     kind = blocks.ChoiceBlock(
         choices=[("number", _("A number")), ("text", _("A short text"))], default="number", label=_("Answer")
     )
+    whole = blocks.BooleanBlock(
+        label=_("Whole numbers only"),
+        required=False,
+        default=False,
+        help_text=_("For counts (people, hearings, shifts): a figure with decimals is refused."),
+    )
     help_text = blocks.CharBlock(label=_("Help text"), max_length=200, required=False)
 
     class Meta:
@@ -369,6 +382,7 @@ def metrics_from_stream(stream) -> list[dict]:
             "label": child.value["label"],
             "kind": child.value["kind"],
             "help_text": child.value.get("help_text") or "",
+            "whole": bool(child.value.get("whole")),
         }
         for child in stream
     ]

@@ -601,7 +601,13 @@ def report_metrics(call, language_code: str) -> list[dict]:
         return metrics
     with translation.override(language_code):
         return [
-            {"key": m.key, "label": str(m.label), "kind": m.kind, "help_text": str(m.help_text)}
+            {
+                "key": m.key,
+                "label": str(m.label),
+                "kind": m.kind,
+                "help_text": str(m.help_text),
+                "whole": m.whole,
+            }
             for m in default_metrics(call.fund.program_type)
         ]
 

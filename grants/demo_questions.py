@@ -17,7 +17,7 @@ QUESTIONS = [
     ("number", "a3", {"label": ("How many people will you serve in the grant period?",
                                 "¿A cuántas personas atenderán durante el periodo de la subvención?"),
                       "help_text": ("An estimate is fine.", "Basta con un estimado."),
-                      "required": True, "sensitive": False, "min_value": "0", "max_value": "1000000"}),
+                      "required": True, "sensitive": False, "min_value": "0", "max_value": "1000000", "whole": True}),
     ("single_choice", "a4", {"label": ("Main language of your work", "Idioma principal de su trabajo"),
                              "help_text": ("", ""), "required": True, "sensitive": False,
                              "choices": (["Spanish", "English", "Mam", "Other"], ["Español", "Inglés", "Mam", "Otro"])}),

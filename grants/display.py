@@ -74,6 +74,10 @@ def display_value(question: Question, value, attachments, currency: str = "USD")
         return ", ".join(answer_forms.choice_label(question.choices, key) for key in (value or []))
     if question.type == "budget":
         return budget_display(question, value, currency)
+    if question.type == "number":
+        return answer_forms.display_number(question, value)
+    if question.type == "money":
+        return answer_forms.display_money(value, currency)
     return value
 
 

@@ -48,6 +48,7 @@ class Question:
     word_limit: int | None = None
     min_value: float | None = None
     max_value: float | None = None
+    whole: bool = False  # a number question that counts: decimals are refused
     file_types: tuple[str, ...] = ()
     max_size_mb: int | None = None
     categories: tuple[str, ...] = field(default_factory=tuple)

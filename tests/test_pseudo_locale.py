@@ -51,8 +51,28 @@ def pseudo(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def world(pseudo, django_db_setup, django_db_blocker):
+    """The URL matrix's world, built in English, then every person's language set to the
+    pseudo-language; ``emails`` holds (template, context) of every email its flows rendered."""
+    from unittest import mock
+
+    from django.template import loader
+    from django.test import TestCase
+
+    from grants.services import notifications
+
+    calls = []
+    real = loader.render_to_string
+
+    def record(template_name, context=None, *args, **kwargs):
+        calls.append((template_name, dict(context or {})))
+        return real(template_name, context, *args, **kwargs)
+
     with django_db_blocker.unblock(), translation.override("en"), transaction.atomic():
-        built = build_world(pages.build_site())
+        with (
+            mock.patch.object(notifications, "render_to_string", record),
+            TestCase.captureOnCommitCallbacks(execute=True),
+        ):
+            built = build_world(pages.build_site())
         for user in built["users"].values():
             if user is not None:
                 user.preferred_language = pseudo_locale.CODE
@@ -61,6 +81,7 @@ def world(pseudo, django_db_setup, django_db_blocker):
                     preferred_language=pseudo_locale.CODE
                 )
         built["user_content"] = pseudo_locale.user_content()
+        built["emails"] = calls
         yield built
         transaction.set_rollback(True)
     cache.clear()
@@ -226,41 +247,10 @@ def render_every_branch(name: str) -> str:
         return get_template(name).template.render(context)
 
 
-@pytest.fixture(scope="module")
-def recorded_emails(pseudo, django_db_setup, django_db_blocker):
-    """(template, context) of every email the world's flows render, with the user content."""
-    from unittest import mock
-
-    from django.template import loader
-
-    from grants.services import notifications
-
-    calls = []
-    real = loader.render_to_string
-
-    def record(template_name, context=None, *args, **kwargs):
-        calls.append((template_name, dict(context or {})))
-        return real(template_name, context, *args, **kwargs)
-
-    with (
-        django_db_blocker.unblock(),
-        translation.override("en"),
-        transaction.atomic(),
-        mock.patch.object(notifications, "render_to_string", record),
-    ):
-        from django.test import TestCase
-
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            built = build_world(pages.build_site())
-        yield calls, pseudo_locale.user_content() + ["Canary Value"], built
-        transaction.set_rollback(True)
-    cache.clear()
-
-
-def test_every_email_is_in_the_pseudo_language(db, recorded_emails):
+def test_every_email_is_in_the_pseudo_language(db, world):
     from django.template.loader import render_to_string
 
-    calls, content, world = recorded_emails
+    calls, content = world["emails"], world["user_content"] + ["1"]
     allowed = pseudo_locale.locale_words(pseudo_locale.CODE, zones=[world["call"].time_zone])
     seen = {name for name, _context in calls}
     renderings = list(calls) + [(name, None) for name in email_templates()]

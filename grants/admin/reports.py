@@ -25,6 +25,7 @@ from wagtail.admin.viewsets.base import ViewSet
 from cms.models import report_metrics
 from grants.budget_labels import category_labels
 from grants.forms.reports import ConfirmReturnForm, RequestChangesForm
+from grants.metrics import display_value
 from grants.models import Fund, GrantReturn, ReportStatus, ReturnStatus
 from grants.permissions import Capability, can, due_dates_visible_to, foundations_where
 from grants.services import reports as service
@@ -151,7 +152,8 @@ class ReportView(_ReportAdminView):
                 expenditure.category_label = labels.get(expenditure.category, expenditure.category)
             known = {d["key"] for d in definitions}
             metrics = [
-                {"label": d["label"], "value": (report.metrics or {}).get(d["key"], "")} for d in definitions
+                {"label": d["label"], "value": display_value(d, (report.metrics or {}).get(d["key"], ""))}
+                for d in definitions
             ]
             metrics += [{"label": k, "value": v} for k, v in (report.metrics or {}).items() if k not in known]
             context.update(

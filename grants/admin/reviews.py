@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel, FieldRowPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, ObjectList
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.history import HistoryView
@@ -32,6 +32,7 @@ from cms.models import call_page_for
 from grants.display import answer_rows, sections_for
 from grants.forms.amounts import AmountField
 from grants.forms.limits import TextLimits
+from grants.forms.translations import translated_model_form, translation_column, translation_row
 from grants.models import (
     Application,
     ApplicationStatus,
@@ -478,7 +479,7 @@ class DecisionMessageUsageView(FoundationObjectMixin, UsageView):
 
 
 class DecisionMessageViewSet(ModelViewSet):
-    """Reusable decision messages (mostly declines) in English and Spanish, per foundation."""
+    """Reusable decision messages (mostly declines) in every language, side by side, per foundation."""
 
     model = DecisionMessage
     icon = "mail"
@@ -491,14 +492,14 @@ class DecisionMessageViewSet(ModelViewSet):
     delete_view_class = DecisionMessageDeleteView
     history_view_class = DecisionMessageHistoryView
     usage_view_class = DecisionMessageUsageView
-    list_display = ["title", "kind", "foundation"]
+    list_display = ["title", "kind", "foundation", translation_column()]
     search_fields = ["title"]
     panels = [
         FieldRowPanel([FieldPanel("foundation"), FieldPanel("kind")]),
         FieldPanel("title"),
-        FieldPanel("text_en"),
-        FieldPanel("text_es"),
+        translation_row("body"),
     ]
+    edit_handler = ObjectList(panels, base_form_class=translated_model_form(DecisionMessage))
 
     def get_form_class(self, for_update=False):
         form_class = super().get_form_class(for_update)

@@ -11,6 +11,7 @@ from wagtail.admin.views.generic import history, usage
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from grants.admin.paging import ModelChoiceFilter
+from grants.forms.admin_amounts import FundAmountsForm, FundingCallAmountsForm
 from grants.forms.translations import translated_model_form, translation_column, translation_row
 from grants.models import Foundation, Fund, FundingCall, FundStatus, ProgramType
 from grants.permissions import Capability, foundation_ids, foundations_where, scope_to_foundations
@@ -163,7 +164,7 @@ class FundViewSet(FoundationScopedViewSet):
             heading=_("Giving"),
         ),
     ]
-    edit_handler = ObjectList(panels, base_form_class=translated_model_form(Fund))
+    edit_handler = ObjectList(panels, base_form_class=translated_model_form(Fund, base=FundAmountsForm))
 
     def get_form_class(self, for_update=False):
         form_class = super().get_form_class(for_update)
@@ -191,6 +192,7 @@ class FundingCallViewSet(FoundationScopedViewSet):
             heading=_("Spending reports"),
         ),
     ]
+    edit_handler = ObjectList(panels, base_form_class=FundingCallAmountsForm)
 
     def get_form_class(self, for_update=False):
         form_class = super().get_form_class(for_update)

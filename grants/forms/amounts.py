@@ -19,7 +19,7 @@ See docs/decisions.md, "Amounts typed in the reader's language".
 """
 
 import re
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, localcontext
 
 from babel.numbers import (
     NumberFormatError,
@@ -55,7 +55,12 @@ def format_amount(value: Decimal, *, decimals: int | None = None, locale: str | 
         exponent = value.normalize().as_tuple().exponent
         decimals = max(0, -exponent) if isinstance(exponent, int) else 0
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=locale, decimal_quantization=False)
+    # Wide enough for any number (a draft may hold forty nines): Babel rounds in the current
+    # context, whose 28 digits would raise InvalidOperation.
+    _sign, value_digits, exponent = value.as_tuple()
+    digits = len(value_digits) + (max(exponent, 0) if isinstance(exponent, int) else 0) + decimals + 2
+    with localcontext(Context(prec=max(28, digits))):
+        return format_decimal(value, format=pattern, locale=locale, decimal_quantization=False)
 
 
 def example(decimals: int | None = 2) -> str:
@@ -324,3 +329,107 @@ class AmountField(forms.Field):
             return self.to_python(initial) != self.to_python(data)
         except forms.ValidationError:
             return True
+
+
+NUMBER_DECIMALS = 2  # a number that is not a count keeps at most two decimals (7,5 hours, 2,25 %)
+NUMBER_MAX_DIGITS = 15
+
+
+class NumberInput(AmountInput):
+    """A number shown the reader's way with only the decimals it has (1500 → "1.500", 7.5 → "7,5")."""
+
+    def format_value(self, value):
+        if self.stored and self.decimals is not None and is_canonical(value, self.decimals):
+            value = Decimal(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = Decimal(value)
+        if isinstance(value, Decimal) and value.is_finite():
+            return format_amount(value)  # only the decimals it has
+        return super().format_value(value)
+
+    def get_context(self, name, value, attrs):
+        attrs = {**(attrs or {}), "placeholder": number_example(self.decimals == 0)}
+        if self.decimals == 0:
+            attrs["inputmode"] = "numeric"
+        return super().get_context(name, value, attrs)
+
+
+def number_example(whole: bool) -> str:
+    return format_amount(Decimal(1500) if whole else Decimal("7.5"))
+
+
+class NumberField(AmountField):
+    """A number a person types (an answer, a report's figure), read like an amount: the reader's
+    marks, ambiguity refused, what parses stored canonically (``stored=True``). ``whole`` makes it
+    a count: "2,5" people are refused. Negatives only where ``min_value`` allows them."""
+
+    widget = NumberInput
+    default_error_messages = {
+        "negative": _("Enter a number, 0 or more."),
+        "zero": _("Enter a number greater than zero."),
+        "too_large": _("Enter a number of at most %(limit)s."),
+    }
+
+    def __init__(self, *, whole: bool = False, stored: bool = False, **kwargs):
+        self.whole = whole
+        decimals = 0 if whole else NUMBER_DECIMALS
+        kwargs.setdefault("widget", NumberInput(decimals=decimals, stored=stored))
+        kwargs.setdefault("help_text", "")
+        super().__init__(
+            max_digits=NUMBER_MAX_DIGITS, decimal_places=decimals, stored=stored, example=False, **kwargs
+        )
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as error:
+            code = getattr(error, "code", None)
+            if code == "invalid":
+                raise forms.ValidationError(
+                    _("Enter a number, for example %(example)s."),
+                    code="invalid",
+                    params={"example": number_example(self.whole)},
+                ) from None
+            if code == "decimals" and self.whole:
+                raise forms.ValidationError(
+                    _("Enter a whole number: this counts people or things, without decimals."),
+                    code="whole",
+                ) from None
+            if code == "decimals":
+                raise forms.ValidationError(
+                    _("Enter at most %(digits)s decimals."), code="decimals", params={"digits": self.decimals}
+                ) from None
+            raise
+
+    def validate(self, value):
+        if value is not None and value < 0 and self.min_value is not None and self.min_value < 0:
+            if value < self.min_value:
+                raise forms.ValidationError(
+                    _("Enter a number of at least %(limit)s."),
+                    code="too_small",
+                    params={"limit": format_amount(self.min_value)},
+                )
+            return
+        if value is not None and self.min_value is not None and value < self.min_value:
+            raise forms.ValidationError(
+                _("Enter a number of at least %(limit)s."),
+                code="too_small",
+                params={"limit": format_amount(self.min_value)},
+            )
+        if value is not None and self.max_value is not None and value > self.max_value:
+            raise forms.ValidationError(
+                _("Enter a number of at most %(limit)s."),
+                code="too_large",
+                params={"limit": format_amount(self.max_value)},
+            )
+        super().validate(value)
+
+
+def read_number(text, *, whole: bool = False) -> Decimal | None:
+    """A stored number (canonical, or as typed the reader's way), None when it is not one."""
+    if text in (None, ""):
+        return None
+    try:
+        return read_stored_amount(str(text).strip(), decimals=0 if whole else NUMBER_DECIMALS)
+    except forms.ValidationError:
+        return None

@@ -7,7 +7,7 @@ submitted, accepted or sent back is the service's decision (``grants.services.re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from grants.forms.amounts import AmountField
+from grants.forms.amounts import NUMBER_DECIMALS, AmountField, NumberField, canonical
 from grants.forms.awards import date_field, money
 from grants.forms.limits import TextLimits
 from grants.models import Expenditure, GrantReturn
@@ -44,13 +44,17 @@ class ReportForm(TextLimits, forms.Form):
         for metric in metric_definitions:
             name = f"metric_{metric['key']}"
             if metric.get("kind") == "number":
-                widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+                # Read the reader's way ("1.500" is 1500 in Spanish), a count refuses decimals;
+                # kept canonically (``metrics``), so totals add what was meant.
+                self.fields[name] = NumberField(
+                    label=metric["label"], help_text=metric.get("help_text") or "", required=False,
+                    whole=bool(metric.get("whole")), stored=True,
+                )  # fmt: skip
             else:
-                widget = forms.TextInput()
-            self.fields[name] = forms.CharField(
-                label=metric["label"], help_text=metric.get("help_text") or "", required=False,
-                max_length=200, widget=widget,
-            )  # fmt: skip
+                self.fields[name] = forms.CharField(
+                    label=metric["label"], help_text=metric.get("help_text") or "", required=False,
+                    max_length=200, widget=forms.TextInput(),
+                )  # fmt: skip
             self.metric_names.append((metric["key"], name))
         self.explanation_names = []
         for position, label in explain:
@@ -65,7 +69,18 @@ class ReportForm(TextLimits, forms.Form):
         self.show_text_limits()
 
     def metrics(self) -> dict:
-        return {key: self.cleaned_data.get(name, "").strip() for key, name in self.metric_names}
+        """``{key: text}``: figures in their canonical form ("1500", "7.50"), texts as written."""
+        values = {}
+        for key, name in self.metric_names:
+            value = self.cleaned_data.get(name)
+            field = self.fields[name]
+            if isinstance(field, NumberField):
+                values[key] = (
+                    canonical(value, 0 if field.whole else NUMBER_DECIMALS) if value is not None else ""
+                )
+            else:
+                values[key] = (value or "").strip()
+        return values
 
     def explanations(self) -> dict:
         return {

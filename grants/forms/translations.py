@@ -30,9 +30,10 @@ def language_name(code: str) -> str:
 def _translation_field(model, field: str, code: str) -> forms.Field:
     model_field = model._meta.get_field(field)
     form_field = model_field.formfield(required=False)
-    # Lazy: forms declared at import show the label in the reader's language ("Nombre (inglés)").
-    language = dict(settings.LANGUAGES).get(code, code)
-    form_field.label = capfirst(format_lazy("{} ({})", model_field.verbose_name, language))
+    # Lazy: the form classes are built at import, the label is read in the staff member's language.
+    form_field.label = format_lazy(
+        "{} ({})", capfirst(model_field.verbose_name), dict(settings.LANGUAGES).get(code, code)
+    )
     form_field.required = False
     return form_field
 

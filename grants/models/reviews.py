@@ -11,6 +11,7 @@ from grants.fields import EncryptedJSONField
 
 from .applications import Application
 from .foundations import Foundation
+from .translated import TranslatedText, translated
 
 
 class Recommendation(models.TextChoices):
@@ -123,18 +124,24 @@ class ApplicationVersion(models.Model):
         ]
 
 
-class DecisionMessage(models.Model):
-    """A reusable message for decisions (mostly declines), written in both languages."""
+class DecisionMessage(TranslatedText):
+    """A reusable message for decisions (mostly declines), in every language of the portal.
+
+    ``body`` is written in the portal's source language, the other languages live in
+    ``translations`` (``{"es": {"body": "…"}}``), like every other text staff write
+    (``grants.models.translated``). An applicant reads it in their language, else in the source.
+    """
 
     class Kind(models.TextChoices):
         DECLINE = "decline", _("Decline")
         APPROVE = "approve", _("Approve")
 
+    translated_fields = ("body",)
+
     foundation = models.ForeignKey(Foundation, on_delete=models.CASCADE, related_name="decision_messages")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.DECLINE)
     title = models.CharField(_("title"), max_length=120)
-    text_en = models.TextField(_("text in English"))
-    text_es = models.TextField(_("text in Spanish"))
+    body = models.TextField(_("message"))
 
     class Meta:
         verbose_name = _("decision message")
@@ -145,4 +152,9 @@ class DecisionMessage(models.Model):
         return self.title
 
     def text_for(self, language: str) -> str:
-        return self.text_es if language == "es" else self.text_en
+        """The message in ``language`` (an applicant's), else in the source language."""
+        return translated(self, "body", language)
+
+    def texts_by_language(self) -> dict[str, str]:
+        """``{code: message}`` for every language of the portal, each with the fallback."""
+        return {code: self.text_for(code) for code, _name in settings.LANGUAGES}

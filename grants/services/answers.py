@@ -12,13 +12,16 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from djmoney.money import Money
 
 from grants.forms.amounts import (
     AmountField,
+    NumberField,
     canonical,
     format_amount,
     is_canonical,
     raw_amount,
+    read_number,
     read_stored_amount,
 )
 from grants.forms.limits import TextLimits
@@ -153,6 +156,28 @@ class BudgetField(forms.Field):
         return cleaned
 
 
+def display_money(value, currency: str):
+    """A money answer as ``Money`` (the templates format it the reader's way); an amount wider
+    than any column (a draft may hold one) as a grouped number; what does not read, as typed."""
+    if value in (None, ""):
+        return ""
+    decimals = currency_exponent(currency)
+    try:
+        amount = read_stored_amount(str(value), decimals=decimals, currency=currency)
+    except forms.ValidationError:
+        return str(value)
+    if amount.adjusted() >= 15:
+        return format_amount(amount, decimals=decimals)
+    return Money(amount, currency)
+
+
+def display_number(question: Question, value) -> str:
+    """A number answer as the reader writes numbers ("1.500" in Spanish); what does not read as
+    a number (a draft may hold it) as typed."""
+    number = read_number(value, whole=question.whole)
+    return format_amount(number) if number is not None else str(value or "")
+
+
 def enumerate_choices(labels):
     """Choices are stored by position, so an answer given in English reads right in Spanish."""
     return ((str(index), label) for index, label in enumerate(labels))
@@ -192,10 +217,11 @@ def _question_field(question: Question, *, currency: str, draft: bool) -> forms.
         field.length_hint_shown = True
         return field
     if kind == "number":
-        return forms.DecimalField(
+        return NumberField(
+            whole=question.whole,
             min_value=Decimal(str(question.min_value)) if question.min_value is not None else None,
             max_value=Decimal(str(question.max_value)) if question.max_value is not None else None,
-            widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+            stored=True,
             **common,
         )
     if kind == "money":

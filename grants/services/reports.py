@@ -482,10 +482,18 @@ def validate_report(
                 % {"category": (category_labels or {}).get(row.position, row.label)})  # fmt: skip
     metrics = report.metrics or {}
     for metric in metric_definitions:
-        if metric.get("kind", NUMBER) == NUMBER and not _is_count(metrics.get(metric["key"], "")):
+        if metric.get("kind", NUMBER) != NUMBER:
+            continue
+        value = metrics.get(metric["key"], "")
+        if not _is_count(value):
             add(
                 f"metric_{metric['key']}",
                 _("“%(label)s”: enter a number, 0 or more.") % {"label": metric["label"]},
+            )
+        elif metric.get("whole") and Decimal(str(value).replace(",", "").strip()) % 1:
+            add(
+                f"metric_{metric['key']}",
+                _("“%(label)s”: enter a whole number, without decimals.") % {"label": metric["label"]},
             )
     return errors
 

@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from cms.models import report_metrics
 from grants.budget_labels import category_labels
 from grants.forms.reports import ExpenditureForm, ReportForm, ReturnForm
+from grants.metrics import display_value
 from grants.models import Award, Expenditure, ReportDueDate
 from grants.permissions import Capability, can, is_organization_member
 from grants.services import reports as service
@@ -89,7 +90,7 @@ def _page_context(request, report, *, report_form=None, expenditure_form=None, p
             else None
         )
     metrics = [
-        {"label": m["label"], "value": (report.metrics or {}).get(m["key"], ""),
+        {"label": m["label"], "value": display_value(m, (report.metrics or {}).get(m["key"], "")),
          "field": report_form[f"metric_{m['key']}"]}
         for m in metric_definitions
     ]  # fmt: skip
@@ -134,7 +135,10 @@ def _report_post(request, report):
     action = request.POST.get("action", "save")
     if not form.is_valid():
         messages.error(request, _("Check what you typed: some fields need a correction."))
-        return _render_again(request, report, form, status=400)
+        problems = _other_problems(report, form, metric_definitions, language) if action == "submit" else []
+        return _render_again(
+            request, report, form, problems=problems, submit_failed=action == "submit", status=400
+        )
     explanations = {**(report.variance_explanations or {}), **form.explanations()}
     try:
         service.save_draft(
@@ -199,6 +203,22 @@ def _add_expenditure(request, report, form, back):
             messages.success(request, _("The expenditure was added."))
             return redirect(back + "#expenditures")
     return _render_again(request, report, form, expenditure_form=expenditure_form, status=400)
+
+
+def _other_problems(report, form, metric_definitions, language) -> list[str]:
+    """On a submit whose typing was refused (a figure that is not a number), what else stops the
+    report, so the grantee sees everything at once: the service's messages for what lies outside
+    the form (expenditures) and for inputs left empty (they stay empty once corrected)."""
+    invalid = service.validate_report(report, metric_definitions=metric_definitions,
+                                      category_labels=dict(category_labels(report.award, language)))  # fmt: skip
+    problems = []
+    for field, field_messages in invalid.items():
+        if field not in form.fields:
+            problems += field_messages
+        elif field not in form.errors and not str(form.data.get(field, "")).strip():
+            for message in field_messages:
+                form.add_error(field, message)
+    return problems
 
 
 def _render_again(

@@ -410,9 +410,9 @@ def test_decline_with_a_template_sends_it_in_the_applicants_language(
     data, client, django_capture_on_commit_callbacks
 ):
     template = DecisionMessage.objects.create(foundation=data["foundation"], title="Fund spent",
-                                              text_en=DECLINE_EN, text_es=DECLINE_ES)  # fmt: skip
+                                              body=DECLINE_EN, translations={"es": {"body": DECLINE_ES}})  # fmt: skip
     DecisionMessage.objects.create(foundation=data["other_foundation"], title="Other foundation's text",
-                                   text_en="x", text_es="x")  # fmt: skip
+                                   body="x", translations={"es": {"body": "x"}})  # fmt: skip
     client.force_login(data["officer"])
     application = data["application"]  # in Spanish
     html = client.get(f"/admin/applications/inspect/{application.pk}/").content.decode()
@@ -432,7 +432,7 @@ def test_decline_with_a_template_sends_it_in_the_applicants_language(
 
 def test_a_written_reason_wins_over_the_template(data, client):
     template = DecisionMessage.objects.create(foundation=data["foundation"], title="Fund spent",
-                                              text_en=DECLINE_EN, text_es=DECLINE_ES)  # fmt: skip
+                                              body=DECLINE_EN, translations={"es": {"body": DECLINE_ES}})  # fmt: skip
     client.force_login(data["officer"])
     application = data["application"]
     action(client, application, "decline", {"template": template.pk, "reason": "Fuera del alcance."})
@@ -571,7 +571,7 @@ def test_batch_approve_reports_the_refused_ones(data, client):
 
 def test_batch_decline_uses_each_applicants_language(data, client):
     template = DecisionMessage.objects.create(foundation=data["foundation"], title="Fund spent",
-                                              text_en=DECLINE_EN, text_es=DECLINE_ES)  # fmt: skip
+                                              body=DECLINE_EN, translations={"es": {"body": DECLINE_ES}})  # fmt: skip
     english = submit_new(data, name="English group", language="en")
     client.force_login(data["officer"])
     client.post("/admin/applications/batch/", {
@@ -799,9 +799,9 @@ def test_reviewer_menu_shows_my_reviews_and_not_applications(assigned, client):
 
 def test_decision_messages_are_kept_per_foundation(data, client):
     own = DecisionMessage.objects.create(foundation=data["foundation"], title="Fund spent",
-                                         text_en=DECLINE_EN, text_es=DECLINE_ES)  # fmt: skip
+                                         body=DECLINE_EN, translations={"es": {"body": DECLINE_ES}})  # fmt: skip
     foreign = DecisionMessage.objects.create(foundation=data["other_foundation"], title="Valley text",
-                                             text_en="x", text_es="x")  # fmt: skip
+                                             body="x", translations={"es": {"body": "x"}})  # fmt: skip
     client.force_login(data["officer"])
     html = client.get("/admin/decision-messages/").content.decode()
     assert "Fund spent" in html and "Valley text" not in html
@@ -811,8 +811,8 @@ def test_decision_messages_are_kept_per_foundation(data, client):
     assert DecisionMessage.objects.filter(pk=foreign.pk).exists()
     response = client.post("/admin/decision-messages/new/", {
         "foundation": data["other_foundation"].pk, "kind": "decline", "title": "Sneaky",
-        "text_en": "a", "text_es": "b"})  # fmt: skip
+        "body": "a", "body_es": "b"})  # fmt: skip
     assert response.status_code == 200 and not DecisionMessage.objects.filter(title="Sneaky").exists()
     client.post("/admin/decision-messages/new/", {"foundation": data["foundation"].pk, "kind": "decline",
-                                                  "title": "Out of region", "text_en": "a", "text_es": "b"})  # fmt: skip
+                                                  "title": "Out of region", "body": "a", "body_es": "b"})  # fmt: skip
     assert DecisionMessage.objects.get(title="Out of region").foundation == data["foundation"]

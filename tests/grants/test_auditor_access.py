@@ -158,8 +158,8 @@ def scene(world, site, django_capture_on_commit_callbacks):
                                   by=world["grantee"])  # fmt: skip
     shift(world, luna, D(2026, 9, 1))
     batch = compute(world, program)
-    message = DecisionMessage.objects.create(foundation=foundation, title="Fund spent", text_en="Spent.",
-                                             text_es="Agotado.")  # fmt: skip
+    message = DecisionMessage.objects.create(foundation=foundation, title="Fund spent", body="Spent.",
+                                             translations={"es": {"body": "Agotado."}})  # fmt: skip
     entry = JournalEntry.objects.filter(cause=EntryCause.INCOME, lines__account__fund=fund).distinct().first()
     return {
         **world,

@@ -228,9 +228,9 @@ def test_officer_sets_up_a_program_with_a_related_coordinator(two, client):
 
 def _templates(two):
     bay = DecisionMessage.objects.create(foundation=two["bay"], title="Canary Bay Message",
-                                         text_en="Bay fund spent.", text_es="Fondo de Bay agotado.")  # fmt: skip
+                                         body="Bay fund spent.", translations={"es": {"body": "Fondo de Bay agotado."}})  # fmt: skip
     valley = DecisionMessage.objects.create(foundation=two["valley"], title="Valley Message",
-                                            text_en="Valley fund spent.", text_es="Fondo del valle agotado.")  # fmt: skip
+                                            body="Valley fund spent.", translations={"es": {"body": "Fondo del valle agotado."}})  # fmt: skip
     return bay, valley
 
 

@@ -89,7 +89,7 @@ def world(site):
     after = ReviewAssignment.objects.get(reviewer=data["reviewer2"])
     review_service.declare_conflict(after, by=data["reviewer2"], has_conflict=False)
     message = DecisionMessage.objects.create(foundation=data["foundation"], title="Fund spent",
-                                             text_en="Spent.", text_es="Agotado.")  # fmt: skip
+                                             body="Spent.", translations={"es": {"body": "Agotado."}})  # fmt: skip
     users = {
         "foundation_admin": data["admin"],
         "program_officer": data["officer"],

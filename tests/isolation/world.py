@@ -229,12 +229,12 @@ def build_canary_world(site) -> dict:
 
     # Paperwork: a decision message, media, and an export made now, so it holds the canaries.
     message = world["message"]
-    message.title, message.text_en, message.text_es = (
+    message.title, message.body, message.translations = (
         "CANARY-A-MESSAGE",
         "CANARY-A-MESSAGE-EN",
-        "CANARY-A-MESSAGE-ES",
+        {"es": {"body": "CANARY-A-MESSAGE-ES"}},
     )
-    message.save(update_fields=["title", "text_en", "text_es"])
+    message.save(update_fields=["title", "body", "translations"])
     world.update(_a_media(world))
     with TestCase.captureOnCommitCallbacks(execute=True):
         world["export"] = export_service.request_export(

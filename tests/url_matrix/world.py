@@ -251,7 +251,7 @@ def build_world(site) -> dict:
             foundation=foundation, by=users["auditor_A"], date_from=D(2026, 1, 1), date_to=D(2026, 12, 31)
         )
     message = DecisionMessage.objects.create(
-        foundation=foundation, title="Fund spent", text_en="Spent.", text_es="Agotado."
+        foundation=foundation, title="Fund spent", body="Spent.", translations={"es": {"body": "Agotado."}}
     )
     invite = organization_service.invite_member(
         organization=org1,

@@ -134,7 +134,7 @@ class BatchView(WagtailAdminTemplateMixin, TemplateView):
                 }
             else:
                 template = data["template"]
-                reasons = {"en": template.text_en, "es": template.text_es} if template else None
+                reasons = template.texts_by_language() if template else None
                 decided, refused = review_service.decide_batch(
                     applications, by=user, decision=data["action"], reason_by_language=reasons
                 )

@@ -102,8 +102,9 @@ def version_changes(application: Application, older, newer, *, show_sensitive: b
             before, after = change["before"], change["after"]
         elif question is not None:
             label, kind = question.label, question.type
-            before = display_value(question, change["before"], {})
-            after = display_value(question, change["after"], {})
+            currency = application.call.fund.currency
+            before = display_value(question, change["before"], {}, currency)
+            after = display_value(question, change["after"], {}, currency)
         else:
             label, kind = key, "text"
             before, after = change["before"], change["after"]

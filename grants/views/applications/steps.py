@@ -153,7 +153,9 @@ def _mark_read_only(form, application, section, editable, attachments) -> bool:
             field.display, field.display_type = application.requested_amount, "money"
         elif question is not None:
             store = application.sensitive_answers if question.sensitive else application.answers
-            field.display = display_value(question, store.get(question.id), attachments)
+            field.display = display_value(
+                question, store.get(question.id), attachments, application.call.fund.currency
+            )
             field.display_type = question.type
     return any_editable
 
