@@ -230,3 +230,18 @@ class ExactSumOfColumn(models.Func):
         exact = self.copy()
         exact.template = f"%(function)s(CAST(ROUND(%(expressions)s * {scale}) AS INTEGER))"
         return exact.as_sql(compiler, connection, **extra_context)
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    """Every currency a fund may be kept in, named in the reader's language ("dólar
+    estadounidense") and sorted by that name: the ``choices`` of currency fields (a callable, so
+    each request reads its own language)."""
+    from babel.numbers import get_currency_name
+    from djmoney.settings import CURRENCY_CHOICES
+
+    locale = reader_locale()
+    named = []
+    for code, _name in CURRENCY_CHOICES:
+        name = get_currency_name(code, locale=locale)
+        named.append((code, name[:1].upper() + name[1:]))
+    return sorted(named, key=lambda choice: choice[1].casefold())

@@ -116,3 +116,70 @@ OTHER_ACTIVITY = pgettext_lazy("activity", "Other change")
 def application_activity(action: str) -> str:
     """What an activity entry of an application says happened, in words."""
     return str(APPLICATION_ACTIVITY.get(action, OTHER_ACTIVITY))
+
+
+# What the activity log says for every other entry, by what it is about and what happened
+# (tests/grants/test_plain_words.py checks every action the services write has words here or in
+# the areas' own tables).
+ACTIVITY_WORDS = {
+    ("disbursement", "release"): pgettext_lazy("activity", "Payment released"),
+    ("disbursement", "submit"): pgettext_lazy("activity", "Payment sent to Stripe"),
+    ("disbursement", "outcome_unknown"): pgettext_lazy("activity", "Stripe did not answer; outcome unknown"),
+    ("disbursement", "fail"): pgettext_lazy("activity", "Payment refused by Stripe"),
+    ("disbursement", "retry"): pgettext_lazy("activity", "Payment tried again"),
+    ("disbursement", "confirm"): pgettext_lazy("activity", "Payment confirmed by Stripe"),
+    ("disbursement", "reverse"): pgettext_lazy("activity", "Payment reversed"),
+    ("donation", "start"): pgettext_lazy("activity", "Gift started"),
+    ("donation", "payment_processing"): pgettext_lazy("activity", "Bank payment on its way"),
+    ("donation", "complete"): pgettext_lazy("activity", "Gift received"),
+    ("donation", "expire"): pgettext_lazy("activity", "Gift not completed in time"),
+    ("donation", "fail"): pgettext_lazy("activity", "Gift payment failed"),
+    ("donation", "refund_part"): pgettext_lazy("activity", "Part of the gift refunded"),
+    ("donation", "refund"): pgettext_lazy("activity", "Gift refunded"),
+    ("donation", "refund_failed"): pgettext_lazy("activity", "Refund failed"),
+    ("donation", "refund_failed_part"): pgettext_lazy("activity", "Refund of part of the gift failed"),
+    ("donation", "dispute"): pgettext_lazy("activity", "Gift disputed by the donor's bank"),
+    ("donation", "win_dispute"): pgettext_lazy("activity", "Dispute won"),
+    ("donation", "win_dispute_after_refund"): pgettext_lazy("activity", "Dispute won after a refund"),
+    ("donation", "lose_dispute"): pgettext_lazy("activity", "Dispute lost"),
+    ("recurring_gift", "activate"): pgettext_lazy("activity", "Monthly gift started"),
+    ("recurring_gift", "payment_attempt_failed"): pgettext_lazy("activity", "Monthly payment failed"),
+    ("recurring_gift", "cancel"): pgettext_lazy("activity", "Monthly gift stopped"),
+    ("export", "export_requested"): pgettext_lazy("activity", "Export requested"),
+    ("export", "export_downloaded"): pgettext_lazy("activity", "Export downloaded"),
+    ("export", "export_expired"): pgettext_lazy("activity", "Export link expired"),
+    ("export", "export_failed"): pgettext_lazy("activity", "Export failed"),
+    ("foundation", "created"): pgettext_lazy("activity", "Foundation added"),
+    ("payee_account", "create"): pgettext_lazy("activity", "Payout set-up started"),
+    ("payee_account", "status"): pgettext_lazy("activity", "Payout account status changed"),
+    ("grant_return", "announced"): pgettext_lazy("activity", "Return of unspent money announced"),
+    ("grant_return", "received"): pgettext_lazy("activity", "Returned money received"),
+    ("stipend_program", "create"): pgettext_lazy("activity", "Stipend program created"),
+    ("stipend_shifts", "import"): pgettext_lazy("activity", "Shifts uploaded"),
+    ("volunteer", "add"): pgettext_lazy("activity", "Volunteer added"),
+    ("volunteer", "activate"): pgettext_lazy("activity", "Volunteer's payouts set up"),
+    ("stipend_batch", "compute"): pgettext_lazy("activity", "Stipends computed"),
+    ("stipend_batch", "approve"): pgettext_lazy("activity", "Stipends approved"),
+    ("stipend_batch", "cancel"): pgettext_lazy("activity", "Stipend computation cancelled"),
+    ("stipend_batch", "pay"): pgettext_lazy("activity", "Stipends paid"),
+    ("stipend_batch", "payment_reversed"): pgettext_lazy("activity", "A stipend payment was reversed"),
+    ("installment", "payment_reversed"): pgettext_lazy("activity", "Payment reversed by Stripe"),
+    ("installment", "pay_outside_after_reversal"): pgettext_lazy(
+        "activity", "Paid another way after a reversal"
+    ),
+    ("spending_report", "save"): pgettext_lazy("activity", "Report saved"),
+    ("spending_report", "submit"): pgettext_lazy("activity", "Report submitted"),
+    ("spending_report", "resubmit"): pgettext_lazy("activity", "Report submitted again"),
+    ("spending_report", "request_changes"): pgettext_lazy("activity", "Changes to the report requested"),
+    ("spending_report", "accept"): pgettext_lazy("activity", "Report accepted"),
+    ("stripe_payout", "payout_failed"): pgettext_lazy("activity", "Stripe payout to the bank failed"),
+    ("webhook_event", "reapply"): pgettext_lazy("activity", "Stripe event applied again"),
+    ("donor", "yearly_summary_sent"): pgettext_lazy("activity", "Yearly summary sent"),
+    ("user", "officer_digest_sent"): pgettext_lazy("activity", "Daily digest sent"),
+}
+
+
+def activity_words(subject_type: str, action: str) -> str:
+    """The activity log's words for an entry no area's own table names ("Other change" for an
+    action the portal does not know, never its code)."""
+    return str(ACTIVITY_WORDS.get((subject_type, action), OTHER_ACTIVITY))

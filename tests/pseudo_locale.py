@@ -306,7 +306,8 @@ LIBRARY_TEXT = [
 
 
 def library_text(url: str, where: str, text: str) -> bool:
-    return any(w == where and t == text.strip() and url.startswith(p) for w, t, p in LIBRARY_TEXT)
+    text = " ".join(text.split())
+    return any(w == where and t == text and url.startswith(p) for w, t, p in LIBRARY_TEXT)
 
 
 def untranslated(

@@ -23,6 +23,7 @@ from grants.forms.awards import date_field
 from grants.forms.limits import TextLimits
 from grants.models import ActivityEntry
 from grants.permissions import Capability, activity_visible_to, foundations_where
+from grants.plain_words import activity_words
 
 PER_PAGE = 50
 
@@ -44,6 +45,10 @@ SUBJECT_LABELS = {
     "organization": _("Organization"),
     "retention_run": _("Retention rule"),
     "foundation": _("Foundation"),
+    "export": _("Export"),
+    "webhook_event": _("Stripe event"),
+    "stripe_payout": _("Stripe payout"),
+    "user": _("Staff member"),
 }
 
 # Privacy and security actions (retention, deletion requests, data downloads, Stripe keys).
@@ -71,7 +76,8 @@ SUBJECT_URLS = {
 
 
 def action_label(entry: ActivityEntry) -> str:
-    """The words for what happened, from the areas' own labels; the action's code otherwise."""
+    """The words for what happened, from the areas' own labels, else ``plain_words``' table;
+    never the action's code."""
     if entry.subject_type == "application" and entry.action in APPLICATION_LABELS:
         return str(APPLICATION_LABELS[entry.action])
     label = AWARD_LABELS.get((entry.subject_type, entry.action))
@@ -82,7 +88,7 @@ def action_label(entry: ActivityEntry) -> str:
         return str(DONATION_ACTIVITY[entry.action])
     if entry.action in PRIVACY_ACTIVITY:
         return str(PRIVACY_ACTIVITY[entry.action])
-    return entry.action
+    return activity_words(entry.subject_type, entry.action)
 
 
 def subject_url(entry: ActivityEntry) -> str:

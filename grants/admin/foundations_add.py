@@ -14,13 +14,13 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
-from djmoney.settings import CURRENCY_CHOICES
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 
 from grants.admin.stripe_keys import secret_input
 from grants.forms.limits import TextLimits
+from grants.money import currency_choices
 from grants.services.foundations import add_foundation
 
 STRIPE_FIELDS = ("stripe_secret_key", "stripe_publishable_key", "stripe_webhook_secret",
@@ -38,7 +38,7 @@ class AddFoundationForm(TextLimits, forms.Form):
     legal_name = forms.CharField(label=_("Legal name"), max_length=255)
     tax_id = forms.CharField(label=_("Tax id (EIN)"), max_length=20, required=False,
                              help_text=_("For example 12-3456789."))  # fmt: skip
-    default_currency = forms.ChoiceField(label=_("Default currency"), choices=CURRENCY_CHOICES, initial="USD")
+    default_currency = forms.ChoiceField(label=_("Default currency"), choices=currency_choices, initial="USD")
     contact_email = forms.EmailField(label=_("Contact email"))
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
     intro_en = forms.CharField(label=_("Introduction in English"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}),

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from djmoney.money import Money
-from djmoney.settings import CURRENCY_CHOICES
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
@@ -28,7 +27,7 @@ from grants.forms.amounts import AmountField
 from grants.forms.awards import date_field
 from grants.forms.limits import TextLimits
 from grants.models import AccountKind, EntryCause, Fund, JournalEntry, JournalLine
-from grants.money import currency_exponent, is_whole_in_minor_units, zero
+from grants.money import currency_choices, currency_exponent, is_whole_in_minor_units, zero
 from grants.permissions import Capability, can, foundations_where, funds_visible_to
 from grants.services import charts, ledger
 from grants.services.errors import DomainError
@@ -65,7 +64,7 @@ class _MoneyForm(TextLimits, forms.Form):
     """An amount and the currency it was received in (the fund's, unless someone errs)."""
 
     amount = AmountField.for_column(JournalLine, "amount", label=_("Amount"), example=False)
-    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
+    currency = forms.ChoiceField(label=_("Currency"), choices=currency_choices)
 
     def __init__(self, *args, fund: Fund, **kwargs):
         super().__init__(*args, **kwargs)

@@ -41,8 +41,12 @@ class Application(models.Model):
     On submit, ``question_snapshot`` keeps the questions as the applicant saw them.
     """
 
-    call = models.ForeignKey(FundingCall, on_delete=models.PROTECT, related_name="applications")
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="applications")
+    call = models.ForeignKey(
+        FundingCall, on_delete=models.PROTECT, related_name="applications", verbose_name=_("funding call")
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="applications", verbose_name=_("organization")
+    )
     reference = models.CharField(_("reference"), max_length=32, unique=True, null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=32, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT
@@ -72,8 +76,8 @@ class Application(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     # Decision
     award_amount = MoneyField(
         _("amount awarded"),

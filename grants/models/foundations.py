@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from djmoney.settings import CURRENCY_CHOICES
+
+from grants.money import currency_choices
 
 from .translated import TranslatedText
 
@@ -57,7 +58,7 @@ class Foundation(TranslatedText):
         validators=[RegexValidator(r"^\d{2}-?\d{7}$", _("Enter an EIN such as 12-3456789."))],
     )
     default_currency = models.CharField(
-        _("default currency"), max_length=3, choices=CURRENCY_CHOICES, default="USD"
+        _("default currency"), max_length=3, choices=currency_choices, default="USD"
     )
     contact_email = models.EmailField(_("contact email"))
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)

@@ -14,9 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
-from djmoney.settings import CURRENCY_CHOICES
 
-from grants.money import currency_exponent, is_fund_currency
+from grants.money import currency_choices, currency_exponent, is_fund_currency
 
 from .foundations import TIME_ZONE_CHOICES, Foundation
 from .translated import TranslatedText, translated
@@ -67,7 +66,7 @@ class Fund(TranslatedText):
     currency = models.CharField(
         _("currency"),
         max_length=3,
-        choices=CURRENCY_CHOICES,
+        choices=currency_choices,
         default="USD",
         validators=[validate_fund_currency],
     )

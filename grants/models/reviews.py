@@ -138,7 +138,9 @@ class DecisionMessage(TranslatedText):
 
     translated_fields = ("body",)
 
-    foundation = models.ForeignKey(Foundation, on_delete=models.CASCADE, related_name="decision_messages")
+    foundation = models.ForeignKey(
+        Foundation, on_delete=models.CASCADE, related_name="decision_messages", verbose_name=_("foundation")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.DECLINE)
     title = models.CharField(_("title"), max_length=120)
     body = models.TextField(_("message"))

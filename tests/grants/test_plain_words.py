@@ -183,3 +183,60 @@ def test_a_signature_longer_than_the_limit_is_refused_and_kept(world, client):
         client.post(f"/en/awards/{award.pk}/accept/", {"full_name": exact, "agree": "on"}).status_code == 302
     )
     assert Award.objects.get(pk=award.pk).accepted_name == exact
+
+
+def _recorded_actions():
+    """(subject_type, action) of every activity the services write: the state machines'
+    transitions and every ``record(…)`` call naming both as literals in the source."""
+    import pathlib
+    import re
+
+    from grants.payments.webhooks import EVENT_SUBJECT, PAYOUT_FAILED, PAYOUT_SUBJECT
+    from grants.services.awards import AWARD_TRANSITIONS
+    from grants.services.disbursements import DISBURSEMENT_TRANSITIONS
+    from grants.services.donations import DONATION_TRANSITIONS
+    from grants.services.installments import INSTALLMENT_TRANSITIONS
+    from grants.services.receipts import SUMMARY_ACTION, SUMMARY_SUBJECT_TYPE
+    from grants.services.reports import REPORT_TRANSITIONS
+    from grants.services.stipends import BATCH_TRANSITIONS
+    from grants.services.workflow import APPLICATION_TRANSITIONS
+    from grants.tasks import DIGEST_ACTION, DIGEST_SUBJECT_TYPE
+
+    tables = {
+        "application": APPLICATION_TRANSITIONS, "award": AWARD_TRANSITIONS, "installment": INSTALLMENT_TRANSITIONS,
+        "disbursement": DISBURSEMENT_TRANSITIONS, "donation": DONATION_TRANSITIONS,
+        "spending_report": REPORT_TRANSITIONS, "stipend_batch": BATCH_TRANSITIONS,
+    }  # fmt: skip
+    pairs = {(subject, name) for subject, table in tables.items() for name in table}
+    pairs |= {
+        (PAYOUT_SUBJECT, PAYOUT_FAILED),
+        (EVENT_SUBJECT, "reapply"),
+        (SUMMARY_SUBJECT_TYPE, SUMMARY_ACTION),
+        (DIGEST_SUBJECT_TYPE, DIGEST_ACTION),
+    }
+    root = pathlib.Path(__file__).resolve().parents[2] / "grants"
+    call = re.compile(r"\brecord\((.*?)\)\n", re.S)
+    for path in root.rglob("*.py"):
+        for body in call.findall(path.read_text()):
+            subject = re.search(r'subject_type="(\w+)"', body)
+            action = re.search(r'action="(\w+)"', body)
+            if subject and action:
+                pairs.add((subject.group(1), action.group(1)))
+    return sorted(pairs)
+
+
+def test_every_recorded_action_reads_as_words_in_the_activity_log():
+    """The activity log never shows a code: every action the services write has words (the
+    areas' own tables or ``grants.plain_words.ACTIVITY_WORDS``)."""
+    from grants.admin.activity import action_label
+    from grants.models import ActivityEntry
+    from grants.plain_words import OTHER_ACTIVITY
+
+    pairs = _recorded_actions()
+    assert len(pairs) > 80
+    without_words = [
+        pair
+        for pair in pairs
+        if action_label(ActivityEntry(subject_type=pair[0], action=pair[1])) in (pair[1], str(OTHER_ACTIVITY))
+    ]
+    assert without_words == []
