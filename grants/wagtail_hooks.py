@@ -7,6 +7,7 @@ from .admin.donations import DonationsViewSet
 from .admin.emails import EmailsViewSet
 from .admin.exports import ExportsViewSet
 from .admin.foundations_add import AddFoundationViewSet
+from .admin.home import add_work_queues
 from .admin.money import FundMoneyViewSet
 from .admin.payments import PaymentsViewSet
 from .admin.privacy import PrivacyViewSet
@@ -92,3 +93,9 @@ def hide_site_history_from_staff(request, menu_items):
     """Wagtail's site history spans every foundation: superusers only (grants/admin/site_history.py)."""
     if not request.user.is_superuser:
         menu_items[:] = [item for item in menu_items if item.name != "site-history"]
+
+
+@hooks.register("construct_homepage_panels")
+def add_work_queues_to_the_home(request, panels):
+    """What waits for the person, per role, first on the admin home (grants/admin/home.py)."""
+    add_work_queues(request, panels)
