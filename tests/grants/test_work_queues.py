@@ -368,3 +368,15 @@ def test_the_home_asks_the_same_number_of_queries_for_2_and_20_items(sides, clie
     fill(bay, 18)
     many = queries_for_home(client, user)
     assert few == many
+
+
+def test_a_payment_falling_due_today_can_be_released_before_the_daily_job(sides):
+    """The queue's link leads to a release that works: the date, not the job, makes it due."""
+    from grants.services import payments
+
+    bay, _canary = sides
+    installment = bay.installment(due=timezone.localdate())
+    tomorrow = bay.installment(due=timezone.localdate() + datetime.timedelta(days=1))
+    rows, _totals = payments.release_preview([installment, tomorrow], by=bay.finance)
+    assert rows[0].problem is None or "not due" not in rows[0].problem
+    assert "not due until" in rows[1].problem
