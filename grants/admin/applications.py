@@ -76,6 +76,7 @@ from grants.scoping_organizations import is_related, organizations_related_to
 from grants.services import applications as service
 from grants.services import awards as award_service
 from grants.services import reviews as review_service
+from grants.services import telling
 from grants.services.access_log import record_access
 from grants.services.errors import DomainError
 from grants.services.workflow import OPEN_STATES
@@ -652,19 +653,19 @@ class ApplicationActionView(ApplicationInspectView):
             review_service.request_more_information(
                 application, by=user, message=data["message"], question_ids=data["questions"]
             )
-            return _t("More information requested. The applicant was told by email and on their dashboard.")
+            return telling.information_request_message(application)
         if name == "approve":
             amount = Money(data["amount"], application.call.fund.currency)
             review_service.approve_application(
                 application, by=user, amount=amount,
                 confirm_over_requested=data["confirm_over_requested"], message=data["message"],
             )  # fmt: skip
-            return _t("Approved. The applicant was told in their language.")
+            return telling.decision_message(application, "approve")
         if name == "decline":
             review_service.decline_application(
                 application, by=user, reason=form.reason_for(application.language)
             )
-            return _t("Declined. The applicant was told in their language.")
+            return telling.decision_message(application, "decline")
         review_service.add_comment(
             application, by=user, text=data["text"], shared_with_applicant=data["shared_with_applicant"]
         )
@@ -853,14 +854,13 @@ class BatchView(WagtailAdminTemplateMixin, TemplateView):
                 decided, refused = review_service.decide_batch(
                     applications, by=user, decision=data["action"], reason_by_language=reasons
                 )
-                done = _t("%(count)s application(s) decided; the applicants were told.") % {
-                    "count": len(decided)
-                }
+                done = telling.batch_decision_message(decided)
         except DomainError as error:
             for line in error_messages(error):
                 messages.error(request, line)
             return self.render_to_response(self.get_context_data(form=form, selected=selected))
-        messages.success(request, done)
+        if done:  # nothing decided: the refusals below speak alone
+            messages.success(request, done)
         for application, reason in refused:
             messages.error(request, _t("%(reference)s was not changed: %(reason)s")
                            % {"reference": application.reference, "reason": reason})  # fmt: skip
