@@ -74,7 +74,9 @@ class Award(TranslatedText):
     closing_note = models.TextField(_("reason"), blank=True)
     # A group without a login answers through staff: how, when and who said it, who recorded it,
     # and the signed paper when there is one (a private file, served after a permission check).
-    answered_via = models.CharField(_("answer given"), max_length=16, choices=AnswerChannel.choices, blank=True)
+    answered_via = models.CharField(
+        _("answer given"), max_length=16, choices=AnswerChannel.choices, blank=True
+    )
     answered_on = models.DateField(_("answer given on"), null=True, blank=True)
     answered_by_name = models.CharField(_("answer given by"), max_length=200, blank=True)
     answer_recorded_by = models.ForeignKey(

@@ -372,9 +372,7 @@ def test_officer_reviewer_and_applicant_take_an_application_to_a_decision(journe
 
     report_admin_page(office, "officer-inspect-en")
     run_action(office, "Request more information", ask)
-    expect(
-        flash(office, f"More information requested. Email sent to {applicant.email}.")
-    ).to_be_visible()
+    expect(flash(office, f"More information requested. Email sent to {applicant.email}.")).to_be_visible()
     expect(summary).to_contain_text("More information requested")
     asked = office.get_by_role("region", name="More information requested", exact=True)
     expect(asked).to_contain_text(REQUEST)
