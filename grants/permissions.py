@@ -134,6 +134,7 @@ class Capability(StrEnum):
     VIEW_AWARDS = "view_awards"
     MANAGE_AWARDS = "manage_awards"
     HOLD_PAYMENTS = "hold_payments"
+    RECORD_GROUP_ANSWERS = "record_group_answers"
     # Money, payments, Stripe
     VIEW_MONEY = "view_money"
     RECORD_MONEY = "record_money"
@@ -193,6 +194,9 @@ CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.VIEW_AWARDS: frozenset({_ADMIN, _OFFICER, _FINANCE, _AUDITOR}),
     # Make, amend and cancel awards (set terms and payment schedules).
     Capability.MANAGE_AWARDS: frozenset({_ADMIN, _OFFICER}),
+    # Record the answer of a group without a login to an award (accepted or declined, on paper,
+    # by phone or in person) on its behalf.
+    Capability.RECORD_GROUP_ANSWERS: frozenset({_ADMIN, _OFFICER}),
     # Hold a payment of an award, and lift the hold.
     Capability.HOLD_PAYMENTS: frozenset({_ADMIN, _OFFICER, _FINANCE}),
     # Money, payments, Stripe ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from .admin.donations import DonationsViewSet
 from .admin.emails import EmailsViewSet
 from .admin.exports import ExportsViewSet
 from .admin.foundations_add import AddFoundationViewSet
+from .admin.home import add_work_queues
 from .admin.money import FundMoneyViewSet
 from .admin.payments import PaymentsViewSet
 from .admin.privacy import PrivacyViewSet
@@ -100,3 +101,9 @@ def hide_site_history_from_staff(request, menu_items):
 def table_styles():
     """Phone cards and focusable scroll regions for the project's admin tables."""
     return format_html('<link rel="stylesheet" href="{}">', static("css/admin-tables.css"))
+
+
+@hooks.register("construct_homepage_panels")
+def add_work_queues_to_the_home(request, panels):
+    """What waits for the person, per role, first on the admin home (grants/admin/home.py)."""
+    add_work_queues(request, panels)

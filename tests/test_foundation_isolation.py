@@ -244,6 +244,8 @@ SEEN = [
     ("finance", "/admin/payments/", "CANARY-A-ORG-APPLICANT"),
     ("auditor", "/admin/exports/{export.pk}/download/", "CANARY-A-DONOR-NAME"),
     ("admin", "/admin/funds/edit/{fund.pk}/", "CANARY-A-FUND-NAME"),
+    ("officer", "/admin/", "{application.reference}"),  # the work queues of the admin home
+    ("officer", "/admin/awards/inspect/{award.pk}/answer-document/", "CANARY-A-SIGNED-PAPER-BODY"),
 ]
 
 

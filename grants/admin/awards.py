@@ -13,11 +13,12 @@ from django.db.models import Min, Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 from djmoney.money import Money
 from wagtail.admin.admin_url_finder import ModelAdminURLFinder
 from wagtail.admin.filters import WagtailFilterSet
@@ -41,10 +42,12 @@ from grants.forms.awards import (
     RecordPaymentForm,
     schedule_formset,
 )
+from grants.forms.group_answers import AcceptForGroupForm, DeclineForGroupForm
 from grants.forms.translations import translations_from
 from grants.models import (
     UNPAID_INSTALLMENT_STATES,
     ActivityEntry,
+    AnswerChannel,
     Award,
     AwardStatus,
     Fund,
@@ -61,10 +64,11 @@ from grants.permissions import (
 )
 from grants.services import awards as award_service
 from grants.services import installments as installment_service
-from grants.services import ledger
+from grants.services import ledger, telling
 from grants.services import payments as payment_service
 from grants.services.errors import DomainError
 from grants.services.schedules import build_schedule
+from grants.views.files import private_file_response
 
 OPEN_AWARD_STATES = (AwardStatus.OFFERED, AwardStatus.ACCEPTED, AwardStatus.ACTIVE)
 PAYABLE_AWARD_STATES = (AwardStatus.ACCEPTED, AwardStatus.ACTIVE)
@@ -134,10 +138,13 @@ class AwardIndexView(IndexView):
 # --- The detail and its actions ------------------------------------------------------------
 
 AWARD_ACTIONS = {
+    "accept_for_group": (_("Record the group's acceptance"), AcceptForGroupForm),
+    "decline_for_group": (_("Record that the group declined"), DeclineForGroupForm),
     "amend": (_("Change the amount"), AmendForm),
     "cancel": (_("Cancel the award"), CancelForm),
     "complete": (_("Mark as completed"), CompleteForm),
 }
+GROUP_ANSWER_ACTIONS = ("accept_for_group", "decline_for_group")
 INSTALLMENT_ACTIONS = {
     "hold": (_("Put on hold"), HoldForm),
     "lift_hold": (_("Lift the hold"), LiftHoldForm),
@@ -230,18 +237,24 @@ class AwardInspectView(InspectView):
     def is_finance(self) -> bool:
         return can(self.request.user, Capability.RELEASE_PAYMENTS, self.foundation_id)
 
+    @cached_property
+    def group_has_login(self) -> bool:
+        return telling.has_login(self.object.application.organization_id)
+
     def may(self, name: str) -> bool:
         """Whether the user's role allows action ``name`` (the service still checks the state)."""
+        if name in GROUP_ANSWER_ACTIONS:
+            return award_service.may_record_for_group(self.request.user, self.object)
         if name in AWARD_ACTIONS:
             return self.is_officer
         if name in ("hold", "lift_hold"):
             return self.can_hold
         return name == "record_payment" and self.is_finance
 
-    def make_form(self, name, *, installment=None, data=None):
+    def make_form(self, name, *, installment=None, data=None, files=None):
         prefix = name if installment is None else f"{name}-{installment.pk}"
         form_class = {**AWARD_ACTIONS, **INSTALLMENT_ACTIONS}[name][1]
-        kwargs = {"data": data, "prefix": prefix}
+        kwargs = {"data": data, "files": files, "prefix": prefix}
         if name == "amend":
             kwargs["currency"] = self.object.fund.currency
             if data is None:
@@ -250,7 +263,10 @@ class AwardInspectView(InspectView):
 
     def award_actions(self, bound: dict) -> list[dict]:
         award = self.object
+        offered_to_group = award.status == AwardStatus.OFFERED and not self.group_has_login
         available = {
+            "accept_for_group": offered_to_group,
+            "decline_for_group": offered_to_group,
             "amend": award.status in OPEN_AWARD_STATES,
             "cancel": award.status in OPEN_AWARD_STATES,
             "complete": award.status in PAYABLE_AWARD_STATES,
@@ -320,6 +336,10 @@ class AwardInspectView(InspectView):
             read_only=not (self.is_officer or self.can_hold or self.is_finance),
             application_url=reverse("applications:inspect", args=[award.application_id]),
             fund_money_url=reverse("fund_money:detail", args=[award.fund_id]),
+            group_emails=telling.member_emails(award.application.organization_id),
+            answer_document_url=(
+                reverse("awards:answer_document", args=[award.pk]) if award.answer_document else ""
+            ),
         )
         return context
 
@@ -342,7 +362,7 @@ class AwardActionView(AwardInspectView):
             raise Http404
         if not self.may(name):
             raise PermissionDenied
-        form = self.make_form(name, installment=installment, data=request.POST)
+        form = self.make_form(name, installment=installment, data=request.POST, files=request.FILES)
         key = form.prefix
         if not form.is_valid():
             for line in form_error_messages(form):
@@ -359,6 +379,19 @@ class AwardActionView(AwardInspectView):
 
     def run(self, name, data, installment) -> str:
         award, user = self.object, self.request.user
+        group = award.application.organization_id
+        if name in GROUP_ANSWER_ACTIONS:
+            answer = {"by": user, "channel": data["channel"], "given_on": data["given_on"],
+                      "given_by": data["given_by"], "document": data["document"]}  # fmt: skip
+            if name == "accept_for_group":
+                award_service.accept_for_group(award, **answer)
+            else:
+                award_service.decline_for_group(award, reason=data["reason"], **answer)
+            return telling.group_answer_message(
+                accepted=name == "accept_for_group", group=award.application.organization.name,
+                how=AnswerChannel(data["channel"]).label, name=" ".join(data["given_by"].split()),
+                date=date_format(data["given_on"]),
+            )  # fmt: skip
         if name == "amend":
             award_service.amend_award(
                 award,
@@ -367,10 +400,10 @@ class AwardActionView(AwardInspectView):
                 reason=data["reason"],
                 due_date=data["due_date"],
             )
-            return _t("The amount was changed. The grantee was told by email.")
+            return telling.award_changed_message(group, "amend")
         if name == "cancel":
             award_service.cancel_award(award, by=user, reason=data["reason"])
-            return _t("The award was cancelled and its unpaid money went back to the fund.")
+            return telling.award_changed_message(group, "cancel")
         if name == "complete":
             award_service.complete_award(award, by=user, note=data["note"])
             return _t("The award is completed.")
@@ -384,6 +417,21 @@ class AwardActionView(AwardInspectView):
             installment, by=user, paid_on=data["paid_on"], reference=data["reference"]
         )
         return _t("Payment %(number)s was recorded as paid.") % {"number": installment.number}
+
+
+class AnswerDocumentView(View):
+    """The signed paper a group gave with its answer: a private file, for the foundation's staff
+    who read awards only (another foundation's award, or no paper: 404)."""
+
+    def get(self, request, pk):
+        award = awards_visible_to(request.user).filter(pk=pk).first()
+        if award is None or not award.answer_document:
+            raise Http404
+        return private_file_response(
+            award.answer_document,
+            filename=award.answer_document_name,
+            content_type=award.answer_document_type,
+        )
 
 
 # --- Making an award ------------------------------------------------------------------------
@@ -499,7 +547,7 @@ class MakeAwardView(WagtailAdminTemplateMixin, TemplateView):
             return redirect("awards:inspect", already.award.pk)
         except DomainError as error:
             return self.refuse(form, rows, error.message)
-        messages.success(request, _t("Award made. The grantee was told by email and can now accept it."))
+        messages.success(request, telling.award_made_message(self.application.organization_id))
         return redirect("awards:inspect", award.pk)
 
 
@@ -545,6 +593,7 @@ class AwardViewSet(ModelViewSet):
             path("results/", self.index_results_view, name="index_results"),
             path("inspect/<int:pk>/", self.inspect_view, name="inspect"),
             path("inspect/<int:pk>/do/<slug:action>/", action_view, name="action"),
+            path("inspect/<int:pk>/answer-document/", AnswerDocumentView.as_view(), name="answer_document"),
             path(
                 "inspect/<int:pk>/payments/<int:installment_pk>/<slug:action>/",
                 action_view,

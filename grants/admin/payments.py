@@ -18,7 +18,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -85,10 +85,13 @@ DISBURSEMENT_ACTIVITY = {
 
 
 def installments_to_release(user):
-    """Due and failed installments of accepted or active awards of the user's foundations."""
+    """Due and failed installments of accepted or active awards of the user's foundations; a
+    scheduled one is due on its date, whether or not the daily job has marked it."""
     return scope(
         Installment.objects.filter(
-            status__in=RELEASABLE_STATES, award__status__in=installment_service.PAYABLE_AWARD_STATES
+            Q(status__in=RELEASABLE_STATES)
+            | Q(status=InstallmentStatus.SCHEDULED, due_date__lte=timezone.localdate()),
+            award__status__in=installment_service.PAYABLE_AWARD_STATES,
         ),
         user,
         Capability.VIEW_PAYMENTS,

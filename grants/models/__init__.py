@@ -8,6 +8,7 @@ from .applications import (
 )
 from .awards import (
     UNPAID_INSTALLMENT_STATES,
+    AnswerChannel,
     Award,
     AwardAmendment,
     AwardStatus,
@@ -109,6 +110,7 @@ __all__ = [
     "AccessLogEntry",
     "AccountKind",
     "ActivityEntry",
+    "AnswerChannel",
     "AppendOnlyError",
     "Application",
     "ApplicationAttachment",

@@ -5,13 +5,16 @@ Its ``Installment`` rows always sum to the award amount; ``ReportDueDate`` rows 
 grantee reports on spending. ``AwardAmendment`` keeps every change of the amount and why.
 """
 
+import os
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
-from .applications import Application
+from .applications import Application, private_storage
 from .funds import Fund
 from .translated import TranslatedText
 
@@ -22,6 +25,21 @@ class AwardStatus(models.TextChoices):
     ACTIVE = "active", pgettext_lazy("award status", "Active")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class AnswerChannel(models.TextChoices):
+    """How a group gave its answer to an offer (accepted or declined)."""
+
+    ONLINE = "online", _("Online, by the group")
+    PAPER = "paper", _("Signed paper")
+    PHONE = "phone", _("By phone")
+    IN_PERSON = "in_person", _("In person")
+
+
+def answer_upload_path(instance, filename: str) -> str:
+    """A random storage name: the original name is kept in the row, never in the path."""
+    extension = os.path.splitext(filename)[1].lower()[:10]
+    return f"awards/{uuid.uuid4().hex}{extension}"
 
 
 class Award(TranslatedText):
@@ -54,6 +72,21 @@ class Award(TranslatedText):
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closing_note = models.TextField(_("reason"), blank=True)
+    # A group without a login answers through staff: how, when and who said it, who recorded it,
+    # and the signed paper when there is one (a private file, served after a permission check).
+    answered_via = models.CharField(
+        _("answer given"), max_length=16, choices=AnswerChannel.choices, blank=True
+    )
+    answered_on = models.DateField(_("answer given on"), null=True, blank=True)
+    answered_by_name = models.CharField(_("answer given by"), max_length=200, blank=True)
+    answer_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answer_document = models.FileField(
+        storage=private_storage, upload_to=answer_upload_path, max_length=200, blank=True
+    )
+    answer_document_name = models.CharField(max_length=255, blank=True)
+    answer_document_type = models.CharField(max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("award")

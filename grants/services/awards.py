@@ -15,6 +15,7 @@ from djmoney.money import Money
 from grants.models import (
     UNPAID_INSTALLMENT_STATES,
     AccountKind,
+    AnswerChannel,
     Application,
     ApplicationStatus,
     Award,
@@ -39,13 +40,15 @@ from grants.services.workflow import Transition, check_transition, record
 GRANTEE = "grantee"
 OFFICER = "program_officer"
 SYSTEM = "system"
+# Staff recording the answer of a group without a login (on paper, by phone, in person).
+FOR_GROUP = "staff_for_group"
 
 A = AwardStatus
 AWARD_TRANSITIONS = {
     t.name: t
     for t in (
-        Transition("accept", (A.OFFERED,), A.ACCEPTED, (GRANTEE,)),
-        Transition("decline", (A.OFFERED,), A.CANCELLED, (GRANTEE,)),
+        Transition("accept", (A.OFFERED,), A.ACCEPTED, (GRANTEE, FOR_GROUP)),
+        Transition("decline", (A.OFFERED,), A.CANCELLED, (GRANTEE, FOR_GROUP)),
         Transition("activate", (A.ACCEPTED,), A.ACTIVE, (SYSTEM,)),
         Transition("amend", (A.OFFERED, A.ACCEPTED, A.ACTIVE), A.OFFERED, (OFFICER,)),  # target unused
         Transition("complete", (A.ACCEPTED, A.ACTIVE), A.COMPLETED, (OFFICER,)),
@@ -277,6 +280,19 @@ def _cancel_unpaid_installments(award: Award, *, by) -> Money:
 DECLINE_REASON_LENGTH = 2000
 
 
+def _decline(locked: Award, *, by, actor: str, reason: str, note: str | None = None, fields=()) -> None:
+    """Turn the offer down (caller holds the award's lock): the whole amount goes back to the fund."""
+    check_transition(AWARD_TRANSITIONS, "decline", locked.status, actor, states=AwardStatus)
+    released = _cancel_unpaid_installments(locked, by=by)  # installments before the fund
+    ledger.lock_fund(locked.fund)
+    _release(locked, released, by=by, memo=_("Award %(reference)s declined by the grantee") % {
+        "reference": locked.reference}, key=f"award:{locked.pk}:release")  # fmt: skip
+    locked.closed_at = timezone.now()
+    locked.closing_note = within_limit(reason, DECLINE_REASON_LENGTH)
+    _change_state(locked, "decline", by=by, actor=actor, note=locked.closing_note if note is None else note,
+                  fields=("closed_at", "closing_note", *fields))  # fmt: skip
+
+
 @retry_on_deadlock
 def decline_award(award: Award, *, by, reason: str = "") -> Award:
     """The grantee turns the offer down: the whole amount goes back to the fund."""
@@ -285,15 +301,110 @@ def decline_award(award: Award, *, by, reason: str = "") -> Award:
     reason = within_limit(reason, DECLINE_REASON_LENGTH)
     with transaction.atomic():
         locked = _lock_award(award)
-        check_transition(AWARD_TRANSITIONS, "decline", locked.status, GRANTEE, states=AwardStatus)
-        released = _cancel_unpaid_installments(locked, by=by)  # installments before the fund
-        ledger.lock_fund(locked.fund)
-        _release(locked, released, by=by, memo=_("Award %(reference)s declined by the grantee") % {
-            "reference": locked.reference}, key=f"award:{locked.pk}:release")  # fmt: skip
-        locked.closed_at = timezone.now()
-        locked.closing_note = reason
-        _change_state(locked, "decline", by=by, actor=GRANTEE, note=locked.closing_note,
-                      fields=("closed_at", "closing_note"))  # fmt: skip
+        _decline(locked, by=by, actor=GRANTEE, reason=reason)
+    return locked
+
+
+# --- Answers of groups without a login, recorded by staff ----------------------------------
+
+STAFF_CHANNELS = (AnswerChannel.PAPER, AnswerChannel.PHONE, AnswerChannel.IN_PERSON)
+ANSWER_FIELDS = ("answered_via", "answered_on", "answered_by_name", "answer_recorded_by",
+                 "answer_document", "answer_document_name", "answer_document_type")  # fmt: skip
+
+
+def may_record_for_group(user, award: Award) -> bool:
+    """Whether ``user`` may record the answer of the award's group (its foundation's officers
+    and administrators) — the group must also have no login (``telling.has_login``)."""
+    return can(user, Capability.RECORD_GROUP_ANSWERS, award.fund.foundation_id)
+
+
+def _check_group_answer(award: Award, *, by, channel, given_on, given_by: str, document, today) -> str:
+    """Refuse a bad answer record; return the document's content type ("" without one)."""
+    from grants.services.reports import check_upload
+    from grants.services.telling import has_login
+
+    if not may_record_for_group(by, award):
+        raise IllegalTransition(_("You are not allowed to do this."))
+    if has_login(award.application.organization_id):
+        raise AwardError(_("This group has a login: its members answer the offer themselves on the portal."))
+    if channel not in STAFF_CHANNELS:
+        raise AwardError(_("Say how the group gave its answer: signed paper, by phone or in person."))
+    if not isinstance(given_on, datetime.date):
+        raise AwardError(_("Give the date the group gave its answer."))
+    if given_on > (today or timezone.localdate()):
+        raise AwardError(_("The date the group gave its answer cannot be in the future."))
+    if given_on < timezone.localtime(award.offered_at).date():
+        raise AwardError(_("The group cannot have answered before the award was offered."))
+    if len(given_by) < 2:
+        raise AwardError(_("Give the name of the person who gave the group's answer."))
+    if channel == AnswerChannel.PAPER and document is None:
+        raise AwardError(_("Upload the signed paper (a PDF or a photo)."))
+    return check_upload(document, error=AwardError, field="document") if document is not None else ""
+
+
+def _set_group_answer(locked: Award, *, by, channel, given_on, given_by, document, content_type) -> None:
+    locked.answered_via = channel
+    locked.answered_on = given_on
+    locked.answered_by_name = given_by
+    locked.answer_recorded_by = by
+    if document is not None:
+        locked.answer_document_name = document.name[:255]
+        locked.answer_document_type = content_type
+        locked.answer_document.save(document.name, document, save=False)
+
+
+def _answer_note(locked: Award, given_by: str, given_on: datetime.date, extra: str = "") -> str:
+    note = _("%(how)s, given by %(name)s on %(date)s; recorded by staff for a group without a login.") % {
+        "how": AnswerChannel(locked.answered_via).label, "name": given_by, "date": given_on.isoformat()}  # fmt: skip
+    return f"{note}\n{extra}" if extra else note
+
+
+def accept_for_group(
+    award: Award, *, by, channel: str, given_on: datetime.date, given_by: str, document=None, today=None
+) -> Award:
+    """Staff record that a group without a login accepted the award (signed paper, by phone or
+    in person): the award becomes accepted as by an online acceptance, and the activity log
+    names the staff member and the way. A repeat of a recorded acceptance is harmless; anything
+    else not offered is refused."""
+    given_by = " ".join((given_by or "").split())[:200]
+    with transaction.atomic():
+        locked = _lock_award(award)
+        if locked.status == AwardStatus.ACCEPTED and locked.answered_via in STAFF_CHANNELS:
+            return locked
+        content_type = _check_group_answer(locked, by=by, channel=channel, given_on=given_on,
+                                           given_by=given_by, document=document, today=today)  # fmt: skip
+        check_transition(AWARD_TRANSITIONS, "accept", locked.status, FOR_GROUP, states=AwardStatus)
+        _set_group_answer(locked, by=by, channel=channel, given_on=given_on, given_by=given_by,
+                          document=document, content_type=content_type)  # fmt: skip
+        locked.accepted_name = given_by
+        locked.accepted_language = locked.application.language[:8]
+        locked.accepted_at = timezone.now()
+        _change_state(locked, "accept", by=by, actor=FOR_GROUP, note=_answer_note(locked, given_by, given_on),
+                      fields=("accepted_name", "accepted_language", "accepted_at", *ANSWER_FIELDS))  # fmt: skip
+    return locked
+
+
+@retry_on_deadlock
+def decline_for_group(
+    award: Award, *, by, channel: str, given_on: datetime.date, given_by: str, reason: str = "",
+    document=None, today=None,
+) -> Award:  # fmt: skip
+    """Staff record that a group without a login turned the offer down: as ``decline_award``
+    (the money goes back to the fund), with how, when and by whom in the activity log. A repeat
+    of a recorded decline is harmless."""
+    given_by = " ".join((given_by or "").split())[:200]
+    with transaction.atomic():
+        locked = _lock_award(award)
+        if locked.status == AwardStatus.CANCELLED and locked.answered_via in STAFF_CHANNELS:
+            return locked
+        content_type = _check_group_answer(locked, by=by, channel=channel, given_on=given_on,
+                                           given_by=given_by, document=document, today=today)  # fmt: skip
+        check_transition(AWARD_TRANSITIONS, "decline", locked.status, FOR_GROUP, states=AwardStatus)
+        _set_group_answer(locked, by=by, channel=channel, given_on=given_on, given_by=given_by,
+                          document=document, content_type=content_type)  # fmt: skip
+        reason = (reason or "").strip()[:2000]
+        _decline(locked, by=by, actor=FOR_GROUP, reason=reason,
+                 note=_answer_note(locked, given_by, given_on, reason), fields=ANSWER_FIELDS)  # fmt: skip
     return locked
 
 

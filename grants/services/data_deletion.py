@@ -315,7 +315,9 @@ def _strip_money_records(awards) -> int:
     award_ids = list(awards.values_list("pk", flat=True))
     if not award_ids:
         return 0
-    Award.objects.filter(pk__in=award_ids).update(conditions="", closing_note="", accepted_name="")
+    Award.objects.filter(pk__in=award_ids).update(
+        conditions="", closing_note="", accepted_name="", answered_by_name=""
+    )
     GrantReturn.objects.filter(award_id__in=award_ids).update(note="")
     reports = SpendingReport.objects.filter(award_id__in=award_ids)
     report_ids = list(reports.values_list("pk", flat=True))

@@ -159,8 +159,10 @@ def _problem(installment: Installment, payee: PayeeAccount | None) -> str | None
         return _("This payment is on hold (%(reason)s): lift the hold first.") % {
             "reason": installment.hold_reason
         }
-    if status == InstallmentStatus.SCHEDULED:
+    if status == InstallmentStatus.SCHEDULED and installment.due_date > timezone.localdate():
         return _("This payment is not due until %(date)s.") % {"date": installment.due_date}
+    if status == InstallmentStatus.SCHEDULED:
+        status = InstallmentStatus.DUE  # its date has come, whether or not the daily job said so
     if status not in (InstallmentStatus.DUE, InstallmentStatus.FAILED):
         return _("This payment cannot be released while it is “%(state)s”.") % {
             "state": InstallmentStatus(status).label
@@ -218,6 +220,8 @@ def _prepare(installment: Installment, *, by) -> tuple[Disbursement, bool]:
                 disbursement.payee = payee
                 disbursement.save(update_fields=["payee"])
             disbursements.restart(disbursement, by=by, actor=actor, amount=locked.amount)
+        if locked.status == InstallmentStatus.SCHEDULED:  # due by its date (``_problem``)
+            installments.transition(locked, "become_due", by=None, actor=installments.SYSTEM)
         locked.approved_by = by
         locked.approved_at = timezone.now()
         installments.transition(locked, "approve", by=by, actor=actor, fields=("approved_by", "approved_at"))

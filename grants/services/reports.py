@@ -313,22 +313,30 @@ def save_draft(
 
 
 def _check_receipt(upload) -> str:
+    return check_upload(upload)
+
+
+def check_upload(upload, *, error=None, field="receipt") -> str:
+    """A receipt or signed paper: at most ``RECEIPT_MAX_MB``, a PDF or image by its content.
+    Returns the detected type; raises ``error`` (``ReportError`` by default) with the reason."""
+
+    def error_with(message):
+        return ReportError(message, field=field) if error is None else error(message)
+
     if upload.size > RECEIPT_MAX_MB * 1024 * 1024:
-        raise ReportError(
+        raise error_with(
             _("“%(name)s” is %(size)s; receipts can be at most %(limit)d MB.")
             % {"name": upload.name, "size": formats.number_format(upload.size / 1048576, 1) + " MB",
                "limit": RECEIPT_MAX_MB},
-            field="receipt",
         )  # fmt: skip
     head = upload.read(8192)
     upload.seek(0)
     kind = filetype.guess(head)
     detected = kind.mime if kind else None
     if detected not in RECEIPT_TYPES:
-        raise ReportError(
+        raise error_with(
             _("“%(name)s” is not an accepted file type. Accepted: %(types)s.")
-            % {"name": upload.name, "types": ", ".join(RECEIPT_TYPES.values())},
-            field="receipt",
+            % {"name": upload.name, "types": ", ".join(RECEIPT_TYPES.values())}
         )
     return detected
 

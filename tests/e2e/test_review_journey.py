@@ -372,9 +372,7 @@ def test_officer_reviewer_and_applicant_take_an_application_to_a_decision(journe
 
     report_admin_page(office, "officer-inspect-en")
     run_action(office, "Request more information", ask)
-    expect(
-        flash(office, "More information requested. The applicant was told by email and on their dashboard.")
-    ).to_be_visible()
+    expect(flash(office, f"More information requested. Email sent to {applicant.email}.")).to_be_visible()
     expect(summary).to_contain_text("More information requested")
     asked = office.get_by_role("region", name="More information requested", exact=True)
     expect(asked).to_contain_text(REQUEST)
@@ -459,7 +457,7 @@ def test_officer_reviewer_and_applicant_take_an_application_to_a_decision(journe
         form.get_by_label("Message to the applicant (optional)").fill("Felicidades. Les escribiremos pronto.")
 
     run_action(office, "Approve", award)
-    expect(flash(office, "Approved. The applicant was told in their language.")).to_be_visible()
+    expect(flash(office, f"Approved. Email sent to {applicant.email}.")).to_be_visible()
     expect(summary).to_contain_text("Approved")
     expect(summary).to_contain_text("4,500.00")
     report_admin_page(office)

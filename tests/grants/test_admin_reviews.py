@@ -564,7 +564,7 @@ def test_batch_approve_reports_the_refused_ones(data, client):
     data["application"].refresh_from_db()
     assert ready.status == S.APPROVED and ready.award_amount == Money(5000, "USD")
     assert data["application"].status == S.SUBMITTED  # not screened yet: approval refused
-    assert "1 application(s) decided; the applicants were told." in html
+    assert "1 application decided. 1 applicant was told by email." in html
     assert (f"{data['application'].reference} was not changed: This cannot be done while the application is "
             "“Submitted”.") in html  # fmt: skip
 

@@ -206,7 +206,9 @@ def test_a_payment_on_hold_is_refused_with_the_reason(world, ready):
     assert not Disbursement.objects.exists()
 
 
-def test_a_payment_not_yet_due_is_refused(world, django_capture_on_commit_callbacks):
+def test_a_payment_not_yet_due_is_refused(world, django_capture_on_commit_callbacks, monkeypatch):
+    # A scheduled payment is due on its date (no daily job needed): the test's today is 1 March.
+    monkeypatch.setattr(payments.timezone, "localdate", lambda *args: D(2026, 3, 1))
     award = _due_award(world, 2000, schedule=[(D(2026, 2, 1), usd(1000)), (D(2026, 9, 1), usd(1000))])
     _onboard(world, django_capture_on_commit_callbacks)
     with pytest.raises(payments.PaymentRefused, match="not due"):
@@ -336,8 +338,9 @@ def test_an_answer_that_does_not_say_leaves_the_outcome_unknown_and_keeps_the_ke
 
 
 def test_batch_releases_what_it_can_and_says_why_not_for_the_rest(
-    world, ready, django_capture_on_commit_callbacks
+    world, ready, django_capture_on_commit_callbacks, monkeypatch
 ):
+    monkeypatch.setattr(payments.timezone, "localdate", lambda *args: D(2026, 3, 1))  # see above
     schedule = [(D(2026, 2, 1), usd(500)), (D(2026, 2, 15), usd(500)), (D(2026, 9, 1), usd(500))]
     second = award_for(world, 1500, schedule=schedule)
     awards.accept_award(second, by=world["grantee"], full_name="Ana María López", agreed=True, language="es")

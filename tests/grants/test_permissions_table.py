@@ -46,6 +46,7 @@ EXPECTED = {
     Capability.REVIEW:                     "x   x   x   .   .",
     Capability.VIEW_AWARDS:                "x   x   .   x   x",
     Capability.MANAGE_AWARDS:              "x   x   .   .   .",
+    Capability.RECORD_GROUP_ANSWERS:       "x   x   .   .   .",
     Capability.HOLD_PAYMENTS:              "x   x   .   x   .",
     Capability.VIEW_MONEY:                 "x   x   .   x   x",
     Capability.RECORD_MONEY:               "x   .   .   x   .",

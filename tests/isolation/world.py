@@ -210,6 +210,14 @@ def build_canary_world(site) -> dict:
     for key in ("application", "draft", "waiting"):
         world[key].refresh_from_db()
 
+    # The award's signed paper: its name, who gave it, and the file itself.
+    award = world["award"]
+    award.answer_document_name, award.answered_by_name = "CANARY-A-SIGNED-PAPER.pdf", "CANARY-A-ANSWERED-BY"
+    award.answer_document.save(
+        "paper.pdf", ContentFile(PDF + b"\n% CANARY-A-SIGNED-PAPER-BODY\n"), save=False
+    )
+    award.save(update_fields=["answer_document", "answer_document_name", "answered_by_name"])
+
     # Money and gifts.
     donor = world["donor"]
     donor.name, donor.email = "CANARY-A-DONOR-NAME", "canary-a-donor@example.org"

@@ -265,6 +265,7 @@ ROWS = [
     Row("admin/awards/inspect/<int:pk>/", MONEY_A),
     Row("admin/awards/inspect/<int:pk>/do/<slug:action>/", MONEY_A_405,
         admin("404  404  400  DEN  DEN  400  404  404  404"), args={"action": "=amend"}),
+    Row("admin/awards/inspect/<int:pk>/answer-document/", MONEY_A, note="the signed paper a group gave"),
     Row("admin/awards/inspect/<int:pk>/payments/<int:installment_pk>/<slug:action>/", MONEY_A_405,
         admin("404  404  400  400  DEN  400  404  404  404"), args={"action": "=hold"}),
     Row("admin/awards/make/<int:application_id>/", MAKE_AWARD, MAKE_AWARD_400, args={"application_id": "waiting.pk"}),

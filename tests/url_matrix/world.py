@@ -213,6 +213,10 @@ def build_world(site) -> dict:
     # through the simulated Stripe, an approved application waiting for its award.
     fund_with(money, 20000)
     award = reporting_award(money)
+    # A signed paper on file (as staff keep when a group without a login answers its offer).
+    award.answer_document.save("signed.pdf", ContentFile(PDF), save=False)
+    award.answer_document_name, award.answer_document_type = "signed.pdf", "application/pdf"
+    award.save(update_fields=["answer_document", "answer_document_name", "answer_document_type"])
     due = award.report_due_dates.get(kind="interim")
     report = report_service.report_for(due, by=applicant)
     expenditure = spend(report, money, 1200)

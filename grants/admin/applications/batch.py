@@ -21,6 +21,7 @@ from grants.forms.limits import TextLimits
 from grants.models import User
 from grants.permissions import Capability, applications_visible_to_staff, foundations_where, roles_with
 from grants.services import reviews as review_service
+from grants.services import telling
 from grants.services.errors import DomainError
 from grants.services.workflow import OPEN_STATES
 
@@ -138,14 +139,13 @@ class BatchView(WagtailAdminTemplateMixin, TemplateView):
                 decided, refused = review_service.decide_batch(
                     applications, by=user, decision=data["action"], reason_by_language=reasons
                 )
-                done = _t("%(count)s application(s) decided; the applicants were told.") % {
-                    "count": len(decided)
-                }
+                done = telling.batch_decision_message(decided)
         except DomainError as error:
             for line in error_messages(error):
                 messages.error(request, line)
             return self.render_to_response(self.get_context_data(form=form, selected=selected))
-        messages.success(request, done)
+        if done:  # nothing decided: the refusals below speak alone
+            messages.success(request, done)
         for application, reason in refused:
             messages.error(request, _t("%(reference)s was not changed: %(reason)s")
                            % {"reference": application.reference, "reason": reason})  # fmt: skip

@@ -12,6 +12,7 @@ from djmoney.money import Money
 from grants.admin.applications.inspect import ACTIONS, ApplicationInspectView
 from grants.admin.reviews import error_messages, form_error_messages
 from grants.services import reviews as review_service
+from grants.services import telling
 from grants.services.errors import DomainError
 
 
@@ -59,19 +60,19 @@ class ApplicationActionView(ApplicationInspectView):
             review_service.request_more_information(
                 application, by=user, message=data["message"], question_ids=data["questions"]
             )
-            return _t("More information requested. The applicant was told by email and on their dashboard.")
+            return telling.information_request_message(application)
         if name == "approve":
             amount = Money(data["amount"], application.call.fund.currency)
             review_service.approve_application(
                 application, by=user, amount=amount,
                 confirm_over_requested=data["confirm_over_requested"], message=data["message"],
             )  # fmt: skip
-            return _t("Approved. The applicant was told in their language.")
+            return telling.decision_message(application, "approve")
         if name == "decline":
             review_service.decline_application(
                 application, by=user, reason=form.reason_for(application.language)
             )
-            return _t("Declined. The applicant was told in their language.")
+            return telling.decision_message(application, "decline")
         review_service.add_comment(
             application, by=user, text=data["text"], shared_with_applicant=data["shared_with_applicant"]
         )
