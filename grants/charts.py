@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from babel.numbers import format_decimal
-from django.conf import settings
-from django.utils import translation
+
+from grants.money import reader_locale
 
 WIDTH, HEIGHT = 420, 250
 TOP, BOTTOM, RIGHT = 14, 30, 10
@@ -43,7 +43,7 @@ _ids = itertools.count(1)
 
 def locale() -> str:
     """The Babel locale of the active language (the one the money filter uses)."""
-    return settings.MONEY_FORMAT_LOCALES.get(translation.get_language() or "en", "en_US")
+    return reader_locale()
 
 
 def number(value) -> str:

@@ -187,8 +187,13 @@ def locale_words(language: str, zones=()) -> set[str]:
     from django.utils import formats, translation
 
     words = set()
+    from babel.numbers import get_currency_name
+    from django.utils.translation import get_language_info
+    from djmoney.settings import CURRENCY_CHOICES
+
     for code, name in settings.LANGUAGES:  # each language is offered in its own name
         words.update(WORD.findall(str(name)))
+        words.update(WORD.findall(get_language_info(code)["name_local"]))
         with translation.override(code):
             words.update(WORD.findall(str(name)))
     with translation.override(language):
@@ -197,13 +202,23 @@ def locale_words(language: str, zones=()) -> set[str]:
             for text in value if isinstance(value, (list, tuple)) else [value]:
                 if isinstance(text, str):
                     words.update("".join(m) for m in re.findall(r"((?:\\[A-Za-z])+)", text))
-    from babel.dates import get_timezone, get_timezone_name
+    from babel.dates import get_month_names, get_timezone, get_timezone_name
 
     from grants.money import reader_locale
 
-    for zone in zones:  # zone names from Babel's locale data ("pacifika nordamerika tempo")
+    for width in ("wide", "abbreviated"):  # month names from Babel's locale data (charts' tables)
+        for context in ("format", "stand-alone"):
+            for month in get_month_names(width, context, locale=reader_locale(language)).values():
+                words.update(WORD.findall(month))
+    for code, _name in CURRENCY_CHOICES:  # currency names from Babel's locale data ("usona dolaro")
+        words.update(WORD.findall(get_currency_name(code, locale=reader_locale(language))))
+    import zoneinfo
+
+    for zone in (
+        zones or zoneinfo.available_timezones()
+    ):  # zone names from Babel's locale data ("pacifika nordamerika tempo")
         words.update(WORD.findall(get_timezone_name(get_timezone(zone), locale=reader_locale(language))))
-    return {word.replace("\\", "") for word in words}
+    return {word.replace("\\", "").casefold() for word in words}
 
 
 def leftover(text: str, user_content: list[str], allowed: set[str] = frozenset()) -> str:
@@ -218,11 +233,11 @@ def leftover(text: str, user_content: list[str], allowed: set[str] = frozenset()
         if content in text:  # whole words only: "no" in a name must not cut "nordamerika"
             text = re.sub(rf"(?<!\w){re.escape(content)}(?!\w)", " ", text)
     text = EMAIL.sub(" ", text)
+    text = ZONE.sub(" ", text)
     text = URL.sub(" ", text)
     text = REFERENCE.sub(" ", text)
-    text = ZONE.sub(" ", text)
     text = ABBREVIATION.sub(" ", text)
-    words = [word for word in WORD.findall(text) if word not in NOT_WORDS and word not in allowed]
+    words = [word for word in WORD.findall(text) if word not in NOT_WORDS and word.casefold() not in allowed]
     return " ".join(words)
 
 

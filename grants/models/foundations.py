@@ -4,6 +4,7 @@ Every row that belongs to a foundation is scoped to it; ``StaffMembership`` is t
 place that says which foundation a staff member works for and in which role.
 """
 
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from grants.money import currency_choices
+from grants.money import currency_choices, reader_locale
 
 from .translated import TranslatedText
 
@@ -35,7 +36,22 @@ ROLE_GROUP_NAMES = {
 }
 
 
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+@functools.lru_cache(maxsize=16)
+def _zones_named_in(locale: str) -> tuple[tuple[str, str], ...]:
+    from babel.dates import get_timezone, get_timezone_name
+
+    zones = sorted(
+        name
+        for name in zoneinfo.available_timezones()
+        if "/" in name and not name.startswith(("Etc/", "SystemV/"))  # places, not legacy aliases
+    )
+    return tuple((name, f"{name} · {get_timezone_name(get_timezone(name), locale=locale)}") for name in zones)
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Time zones of places, each with its name in the reader's language ("America/Los_Angeles ·
+    hora del Pacífico"): the ``choices`` of the foundation's and the call's zone."""
+    return list(_zones_named_in(reader_locale()))
 
 
 def default_time_zone() -> str:
@@ -99,7 +115,7 @@ class Foundation(TranslatedText):
     time_zone = models.CharField(
         _("time zone"),
         max_length=64,
-        choices=TIME_ZONE_CHOICES,
+        choices=time_zone_choices,
         default=default_time_zone,
         help_text=_("Where the foundation works: dates and times in its exports are in this zone."),
     )

@@ -17,7 +17,7 @@ from djmoney.models.fields import MoneyField
 
 from grants.money import currency_choices, currency_exponent, is_fund_currency
 
-from .foundations import TIME_ZONE_CHOICES, Foundation
+from .foundations import Foundation, time_zone_choices
 from .translated import TranslatedText, translated
 
 CLOSING_SOON_WINDOW = datetime.timedelta(days=7)
@@ -164,7 +164,7 @@ class FundingCall(models.Model):
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))
     time_zone = models.CharField(
-        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="America/Los_Angeles"
+        _("time zone"), max_length=64, choices=time_zone_choices, default="America/Los_Angeles"
     )
     min_amount = MoneyField(
         _("smallest amount"), max_digits=14, decimal_places=2, currency_field_name="min_amount_currency"
