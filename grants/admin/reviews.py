@@ -286,6 +286,7 @@ class ReviewDetailView(ReviewerAreaMixin, TemplateView):
 
     def get_context_data(self, posted=None, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["review_text_length"] = review_service.REVIEW_TEXT_LENGTH
         assignment, application = self.assignment, self.application
         status = ReviewAssignment.Status
         context.update(

@@ -315,9 +315,13 @@ def _strip_money_records(awards) -> int:
     award_ids = list(awards.values_list("pk", flat=True))
     if not award_ids:
         return 0
+    # The signed paper a group gave staff (its answer to the offer) goes with the rest.
+    papers = set(Award.objects.filter(pk__in=award_ids).exclude(answer_document="").values_list(
+        "answer_document", flat=True))  # fmt: skip
     Award.objects.filter(pk__in=award_ids).update(
-        conditions="", closing_note="", accepted_name="", answered_by_name=""
-    )
+        conditions="", closing_note="", accepted_name="", answered_by_name="",
+        answer_document="", answer_document_name="", answer_document_type="",
+    )  # fmt: skip
     GrantReturn.objects.filter(award_id__in=award_ids).update(note="")
     reports = SpendingReport.objects.filter(award_id__in=award_ids)
     report_ids = list(reports.values_list("pk", flat=True))
@@ -335,6 +339,7 @@ def _strip_money_records(awards) -> int:
         snapshot["expenditures"] = rows
         version.snapshot = snapshot
         version.save(update_fields=["snapshot"])
+    files |= papers
     files.discard("")
     delete_files_after_commit(sorted(files))
     _erase_activity_notes("award", award_ids)

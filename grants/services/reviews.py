@@ -31,6 +31,7 @@ from grants.questions import Section
 from grants.services.applications import notify_members, snapshot_version, validate_application
 from grants.services.errors import ApplicationError, DomainError, IllegalTransition
 from grants.services.notifications import send_templated_email
+from grants.services.text_limits import within_limit
 from grants.services.workflow import APPLICATION_TRANSITIONS, OFFICER, check_transition, record
 
 
@@ -165,6 +166,10 @@ def assign_reviewers(applications: list[Application], reviewers: list, *, by) ->
     return created
 
 
+# What a reviewer types (comments, a conflict note): refused beyond this, never cut.
+REVIEW_TEXT_LENGTH = 2000
+
+
 def declare_conflict(
     assignment: ReviewAssignment, *, by, has_conflict: bool, note: str = ""
 ) -> ReviewAssignment:
@@ -186,7 +191,7 @@ def declare_conflict(
         locked.status = (
             ReviewAssignment.Status.CONFLICT if has_conflict else ReviewAssignment.Status.REVIEWING
         )
-        locked.conflict_note = note[:2000] if has_conflict else ""
+        locked.conflict_note = within_limit(note, REVIEW_TEXT_LENGTH) if has_conflict else ""
         locked.declared_at = timezone.now()
         locked.save(update_fields=["status", "conflict_note", "declared_at"])
         application = locked.application
@@ -252,7 +257,14 @@ def save_review(
     for criterion in rubric:
         entry = scores.get(criterion["id"]) or {}
         raw = entry.get("score")
-        comment_text = str(entry.get("comment") or "")[:2000]
+        comment_text = str(entry.get("comment") or "").strip()
+        if len(comment_text) > REVIEW_TEXT_LENGTH:  # refused, never cut: the reviewer shortens it
+            errors.append(
+                _(
+                    "The comment on “%(criterion)s” can be at most %(limit)s characters long (it has %(count)s)."
+                )
+                % {"criterion": criterion["label"], "limit": REVIEW_TEXT_LENGTH, "count": len(comment_text)}
+            )
         if raw in (None, ""):
             if submit:
                 errors.append(_("Give a score for “%(criterion)s”.") % {"criterion": criterion["label"]})
@@ -266,6 +278,12 @@ def save_review(
             errors.append(_("Scores for “%(criterion)s” go from 0 to 5.") % {"criterion": criterion["label"]})
             continue
         clean_scores[criterion["id"]] = {"score": value, "comment": comment_text}
+    comment = (comment or "").strip()
+    if len(comment) > REVIEW_TEXT_LENGTH:
+        errors.append(
+            _("Your comment can be at most %(limit)s characters long (it has %(count)s); shorten it.")
+            % {"limit": REVIEW_TEXT_LENGTH, "count": len(comment)}
+        )
     if recommendation and recommendation not in Recommendation.values:
         errors.append(_("Choose a recommendation."))
     if submit and not recommendation:

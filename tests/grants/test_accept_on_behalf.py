@@ -289,3 +289,25 @@ def test_decision_messages_name_who_was_told(world):
         spanish
         == "No aprobada. No se envió ningún correo: este grupo no tiene cuenta. Avíseles por teléfono o en persona."
     )
+
+
+def test_deleting_the_groups_data_deletes_its_signed_paper(world, django_capture_on_commit_callbacks):
+    """A group's data deletion (privacy) takes the signed paper it gave staff with the rest: the
+    file is gone from storage and the award no longer names it."""
+    from django.db import transaction
+
+    from grants.services import data_deletion
+
+    award = phone_award(world)
+    accepted = awards.accept_for_group(award, **answer(world, channel=AnswerChannel.PAPER, document=paper()))
+    path = accepted.answer_document.path
+    storage = accepted.answer_document.storage
+    stored = accepted.answer_document.name
+    assert storage.exists(stored)
+    organization = accepted.application.organization
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        data_deletion.carry_out(organization, accepted.fund.foundation)
+    accepted.refresh_from_db()
+    assert not storage.exists(stored), path
+    assert (accepted.answer_document.name or "") == ""
+    assert accepted.answer_document_name == "" and accepted.answered_by_name == ""

@@ -816,3 +816,33 @@ def test_decision_messages_are_kept_per_foundation(data, client):
     client.post("/admin/decision-messages/new/", {"foundation": data["foundation"].pk, "kind": "decline",
                                                   "title": "Out of region", "body": "a", "body_es": "b"})  # fmt: skip
     assert DecisionMessage.objects.get(title="Out of region").foundation == data["foundation"]
+
+
+def test_review_texts_over_the_limit_are_refused_and_kept_never_cut(assigned, client):
+    """A reviewer's comments and conflict note show their limit and, beyond it, are refused with
+    what was typed kept — nothing is silently cut."""
+    reviewer, application = assigned["reviewer"], assigned["application"]
+    client.force_login(reviewer)
+    pk = application.pk
+    too_long = "x" * 1999 + " END-OF-NOTE"
+    response = client.post(f"/admin/reviews/{pk}/declare/", {"conflict": "yes", "note": too_long})
+    assert response.status_code == 200
+    assert any("at most 2000 characters" in line for line in flashed(response))
+    assert "END-OF-NOTE" in response.content.decode()
+    assignment = ReviewAssignment.objects.get(application_id=pk, reviewer=reviewer)
+    assert (
+        assignment.status == ReviewAssignment.Status.AWAITING_DECLARATION and assignment.conflict_note == ""
+    )
+
+    client.post(f"/admin/reviews/{pk}/declare/", {"conflict": "no"})
+    html = client.get(f"/admin/reviews/{pk}/").content.decode()
+    assert 'maxlength="2000"' in html and "Up to 2000 characters." in html
+    response = client.post(
+        f"/admin/reviews/{pk}/score/",
+        {"score-crit-need": "4", "comment-crit-need": too_long, "comment": too_long, "action": "save"},
+    )
+    lines = flashed(response)
+    assert any("The comment on “Need in the community” can be at most 2000" in line for line in lines)
+    assert any("Your comment can be at most 2000 characters" in line for line in lines)
+    assert "END-OF-NOTE" in response.content.decode()
+    assert not Review.objects.exists()
