@@ -42,10 +42,14 @@ def site_name(request=None, *, language: str | None = None) -> str:
     from the branding settings of the request's Wagtail site, or of the default site when
     there is no request (emails sent by the worker). Never the host name."""
     language = language or translation.get_language() or "en"
-    if request is not None and Site.find_for_request(request) is not None:
-        return BrandingSettings.for_request(request).site_name_for(language)  # cached per request
-    site = Site.objects.filter(is_default_site=True).first()
-    if site is None:
+    if request is not None and (site := Site.find_for_request(request)) is not None:
+        if not hasattr(request, "_portal_branding"):  # one read per request, never a write
+            request._portal_branding = BrandingSettings.objects.filter(site=site).first()
+        branding = request._portal_branding
+    else:
+        site = Site.objects.filter(is_default_site=True).first()
+        branding = BrandingSettings.objects.filter(site=site).first() if site is not None else None
+    if branding is None:  # no settings saved yet: the portal's own name, translated
         with translation.override(language):
             return translation.gettext(DEFAULT_SITE_NAME)
-    return BrandingSettings.for_site(site).site_name_for(language)
+    return branding.site_name_for(language)

@@ -217,13 +217,27 @@ def test_the_demo_shows_the_portals_500_page_in_both_languages(db, client, setti
 # --- seed_demo's output ------------------------------------------------------------------------
 
 
-# Emails leave when the seed's transaction commits: a real commit (the page tree of the
-# migrations restored first), so they are sent while the command runs.
-SEED_DB = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Emails leave when the seed's transaction commits: a real commit, so they are sent while the
+# command runs. Transactional tests empty every table, the roots Wagtail's migrations make
+# included: ``seed_roots`` puts them back (serialized rollback would collide with the rows a
+# non-transactional test on the same worker leaves behind).
+SEED_DB = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def seed_roots(transactional_db):
+    from wagtail.models import Collection, Page
+
+    from tests import pages
+
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root", locale=pages.locales()["en"]))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
 
 
 @SEED_DB
-def test_seed_demo_prints_the_logins_first_and_a_line_per_part(settings, capsys):
+def test_seed_demo_prints_the_logins_first_and_a_line_per_part(seed_roots, settings, capsys):
     settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8123"
     settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.console.EmailBackend"
     out = io.StringIO()
@@ -243,7 +257,7 @@ def test_seed_demo_prints_the_logins_first_and_a_line_per_part(settings, capsys)
 
 
 @SEED_DB
-def test_seed_demo_shows_every_email_with_v2_and_they_link_to_the_port(settings, capsys):
+def test_seed_demo_shows_every_email_with_v2_and_they_link_to_the_port(seed_roots, settings, capsys):
     settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8123"
     settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.console.EmailBackend"
     out = io.StringIO()

@@ -5,11 +5,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grants.forms.awards import date_field
+from grants.forms.limits import TextLimits
 from grants.models import AnswerChannel
 from grants.services.awards import STAFF_CHANNELS
 
 
-class GroupAnswerForm(forms.Form):
+class GroupAnswerForm(TextLimits, forms.Form):
     channel = forms.ChoiceField(
         label=_("How the group gave its answer"),
         choices=[(value, AnswerChannel(value).label) for value in STAFF_CHANNELS],
@@ -19,7 +20,7 @@ class GroupAnswerForm(forms.Form):
     given_by = forms.CharField(
         label=_("Who gave it"),
         max_length=200,
-        help_text=_("The name of the person who spoke or signed for the group (at most 200 characters)."),
+        help_text=_("The name of the person who spoke or signed for the group."),
     )
     document = forms.FileField(
         label=_("Signed paper"),

@@ -27,7 +27,7 @@ def is_typed_text(field) -> bool:
 
 
 def show_limit(field) -> None:
-    if not is_typed_text(field) or field.max_length is None or isinstance(field, NO_HINT):
+    if not is_typed_text(field) or getattr(field, "max_length", None) is None or isinstance(field, NO_HINT):
         return
     if getattr(field, "length_hint_shown", False):
         return

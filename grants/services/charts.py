@@ -18,6 +18,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from babel.dates import format_date, format_skeleton
+from django.core.cache import cache
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -28,7 +29,7 @@ from djmoney.money import Money
 from grants.charts import Chart, Series, locale, number
 from grants.models import DonationStatus, Fund
 from grants.money import ExactSum
-from grants.services import ledger, transparency
+from grants.services import ledger, page_cache, transparency
 
 MONTHS = 12
 # Gifts whose money came in (even if some of it went back later).
@@ -124,12 +125,26 @@ def fund_money_chart(fund: Fund, *, today: datetime.date | None = None) -> Chart
     )
 
 
+RECEIVED_CACHE_SECONDS = 15 * 60
+
+
+def _received_by_month(fund: Fund, months: list[datetime.date]) -> list[Money]:
+    """Money received per month, kept in the cache under the public pages' version (a gift, a
+    refund or a fund edit moves it on), so a public fund page reads the ledger once per change."""
+    key = f"fund-received:{fund.pk}:{months[-1].isoformat()}:{page_cache.current_version()}"
+    cached = cache.get(key)
+    if cached is None:
+        figures = ledger.balances_by_month(fund, [_previous_month(months[0]), *months])
+        totals = [balances.received - balances.refunds for _month, balances in figures]
+        cached = [str((later - earlier).amount) for earlier, later in itertools.pairwise(totals)]
+        cache.set(key, cached, RECEIVED_CACHE_SECONDS)
+    return [Money(Decimal(amount), fund.currency) for amount in cached]
+
+
 def fund_received_chart(fund: Fund, *, today: datetime.date | None = None) -> Chart:
     """Money received by the fund in each of the last twelve months (public fund page)."""
     months = last_months(today or timezone.localdate())
-    figures = ledger.balances_by_month(fund, [_previous_month(months[0]), *months])
-    totals = [balances.received - balances.refunds for _month, balances in figures]
-    received = [later - earlier for earlier, later in itertools.pairwise(totals)]
+    received = _received_by_month(fund, months)
     label = pgettext("money", "Received")
     total = sum((r for r in received), Money(0, fund.currency))
     if not any(r.amount for r in received):

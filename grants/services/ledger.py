@@ -38,6 +38,7 @@ from grants.models import (
 )
 from grants.money import ExactSum, ExactSumOfColumn, check_money, currency_exponent, is_fund_currency, zero
 from grants.permissions import Capability, can
+from grants.services import page_cache
 from grants.services.errors import DomainError
 
 
@@ -406,6 +407,7 @@ def record_income(
     if source not in dict(IncomeSource.choices()):
         raise LedgerError(_("Choose where the money came from."))
     label = dict(IncomeSource.choices())[source]
+    page_cache.invalidate_public_pages()  # the fund page's "money received" chart shows it
     return post_entry(
         foundation=fund.foundation,
         cause=EntryCause.INCOME,

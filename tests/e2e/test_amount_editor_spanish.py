@@ -48,7 +48,9 @@ def test_a_spanish_officer_types_the_goal_the_spanish_way(transactional_db, live
     profile = UserProfile.get_for_user(officer)
     profile.preferred_language = "es"
     profile.save()
-    context = browser.new_context(locale="es-MX", viewport=VIEWPORTS["wide"])
+    context = browser.new_context(
+        locale="es-MX", viewport=VIEWPORTS["wide"], reduced_motion="reduce"
+    )  # messages measured after their fade-in
     page = context.new_page()
     page.set_default_timeout(10_000)
     sign_in_staff(page, url, officer, next_path=f"/admin/funds/edit/{fund.pk}/")

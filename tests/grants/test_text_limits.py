@@ -89,7 +89,11 @@ def test_fields_added_after_the_form_is_built_show_their_limits_too():
         metric_definitions=[{"key": "people", "label": "People", "kind": "number"}],
         explain=[(0, "Legal fees")],
     )
-    for name in ("narrative", "metric_people", "explanation_0"):
+    from grants.forms.amounts import NumberField
+
+    # A figure is a number read the reader's way, bounded by its size, not a length.
+    assert isinstance(form.fields["metric_people"], NumberField)
+    for name in ("narrative", "explanation_0"):
         field = form.fields[name]
         assert str(length_hint(field.max_length)) in str(field.help_text), name
         assert f'maxlength="{field.max_length}"' in form[name].as_widget()
