@@ -67,6 +67,11 @@ def test_a_spanish_officer_types_the_goal_the_spanish_way(transactional_db, live
     expect(page.locator("main")).to_contain_text("podría significar 1.500 o 1,5")
     expect(page.locator("input[name=fundraising_goal]")).to_have_value("1,500")
     assert Fund.objects.get(pk=fund.pk).fundraising_goal == Money("250000", "USD")
+    # Wagtail fades its messages in (opacity, then colour): measure once every transition ended.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.messages li')].every(li => getComputedStyle(li).opacity === '1')"
+        " && document.getAnimations().filter(a => a.playState === 'running').length === 0"
+    )
     _screenshots(page, "amount-editor-es")
     assert_accessible(page)
 
