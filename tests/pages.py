@@ -84,3 +84,14 @@ def add_call_page(
         page_es.eligibility_questions = eligibility("es")
     publish(page_es)
     return page, page_es
+
+
+def ensure_roots() -> None:
+    """Put back the page and collection roots Wagtail's migrations make: transactional tests
+    empty every table, and ``seed_demo`` builds under them."""
+    from wagtail.models import Collection
+
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root", locale=locales()["en"]))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")

@@ -226,14 +226,9 @@ SEED_DB = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def seed_roots(transactional_db):
-    from wagtail.models import Collection, Page
-
     from tests import pages
 
-    if Page.get_first_root_node() is None:
-        Page.add_root(instance=Page(title="Root", slug="root", locale=pages.locales()["en"]))
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
+    pages.ensure_roots()
 
 
 @SEED_DB

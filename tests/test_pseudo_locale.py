@@ -15,15 +15,14 @@ from django.core.cache import cache
 from django.db import transaction
 from django.template import Context
 from django.template.loader import get_template
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.utils import translation
 from wagtail.models import Page
 from wagtail.users.models import UserProfile
 
 from tests import pages, pseudo_locale
-from tests.security_helpers import force_login_without_second_factor, record_second_factor
 from tests.url_matrix import matrix
-from tests.url_matrix.probe import all_patterns
+from tests.url_matrix.probe import all_patterns, signed_in_clients
 from tests.url_matrix.table import OK, ROLES
 from tests.url_matrix.world import build_world
 
@@ -89,16 +88,8 @@ def world(pseudo, django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="module")
 def clients(world, django_db_blocker):
-    result = {}
     with django_db_blocker.unblock():
-        for role in ROLES:
-            client = Client(raise_request_exception=True)
-            user = world["users"][role]
-            if user is not None:
-                force_login_without_second_factor(client, user)
-                record_second_factor(client, user)
-            result[role] = client
-    return result
+        return signed_in_clients(world, raise_request_exception=True)
 
 
 def pseudo_url(url: str) -> str:

@@ -12,13 +12,11 @@ world.py) is built once for the module; every request runs in a savepoint rolled
 import pytest
 from django.core.cache import cache
 from django.db import transaction
-from django.test import Client
 from django.utils import translation
 
 from tests import pages
-from tests.security_helpers import force_login_without_second_factor, record_second_factor
 from tests.url_matrix import matrix
-from tests.url_matrix.probe import ADMIN_LOGIN, PUBLIC_LOGIN, all_patterns, ask
+from tests.url_matrix.probe import ADMIN_LOGIN, PUBLIC_LOGIN, all_patterns, ask, signed_in_clients
 from tests.url_matrix.table import DENIED, LOGIN, NOT_ALLOWED, NOT_FOUND, ROLES, ROWS, WAGTAIL_RULES
 from tests.url_matrix.world import build_world
 
@@ -42,16 +40,8 @@ def clients(world, django_db_blocker):
     """One client per role, signed in once for the module as ``client.force_login`` does in this
     suite (tests/conftest.py): staff sessions hold the second factor. Requests never change a
     session for good (tests/url_matrix/probe.py rolls each one back and restores the cookies)."""
-    result = {}
     with django_db_blocker.unblock():
-        for role in ROLES:
-            client = Client(raise_request_exception=False)
-            user = world["users"][role]
-            if user is not None:
-                force_login_without_second_factor(client, user)
-                record_second_factor(client, user)
-            result[role] = client
-    return result
+        return signed_in_clients(world)
 
 
 def secrets(world) -> list[str]:

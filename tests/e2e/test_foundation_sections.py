@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
-from wagtail.models import Collection, Page
+from wagtail.models import Page
 
 from cms.models import FoundationPage, StandardPage
 from grants.management.commands.seed_demo import DEMO_PASSWORD
@@ -37,11 +37,7 @@ VIEWPORTS = {"narrow": {"width": 390, "height": 844}, "wide": {"width": 1280, "h
 @pytest.fixture
 def demo(transactional_db, live_server, settings):
     settings.DEMO_MODE = True
-    # Transactional tests empty every table, the roots Wagtail's migrations make included.
-    if Page.get_first_root_node() is None:
-        Page.add_root(instance=Page(title="Root", slug="root", locale=pages.locales()["en"]))
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
+    pages.ensure_roots()  # transactional tests empty every table, Wagtail's roots included
     call_command("seed_demo", stdout=io.StringIO())
     return {
         code: FoundationPage.objects.get(foundation__slug=slug, locale__language_code="en")

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from wagtail.models import Collection, Page
 from wagtail.users.models import UserProfile
 
 from cms.models import FundPage
@@ -63,11 +62,7 @@ class Role:
 @pytest.fixture
 def demo(transactional_db, live_server, settings):
     settings.DEMO_MODE = True
-    # Transactional tests empty every table, the roots Wagtail's migrations make included.
-    if Page.get_first_root_node() is None:
-        Page.add_root(instance=Page(title="Root", slug="root", locale=pages.locales()["en"]))
-    if Collection.get_first_root_node() is None:
-        Collection.add_root(name="Root")
+    pages.ensure_roots()  # transactional tests empty every table, Wagtail's roots included
     call_command("seed_demo", stdout=io.StringIO())
 
 

@@ -123,3 +123,20 @@ def ask(client, method: str, url: str, data=None) -> Answer:
         writes=writes,
     )
     return answer
+
+
+def signed_in_clients(world: dict, *, raise_request_exception: bool = False) -> dict:
+    """One test client per role, signed in once as ``client.force_login`` does in this suite
+    (tests/conftest.py): staff sessions hold the second factor."""
+    from django.test import Client
+
+    from tests.security_helpers import force_login_without_second_factor, record_second_factor
+
+    result = {}
+    for role, user in world["users"].items():
+        client = Client(raise_request_exception=raise_request_exception)
+        if user is not None:
+            force_login_without_second_factor(client, user)
+            record_second_factor(client, user)
+        result[role] = client
+    return result
