@@ -28,8 +28,10 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Locale, Page, PagePermissionTester
 from wagtail.rich_text import RichText
 
+from grants.forms.translations import translated_model_form, translation_row
 from grants.metrics import default_metrics
 from grants.models import CallStatus, Fund, FundingCall, FundStatus, ProgramType, source_language
+from grants.models.translated import TranslatedText, text_in, translated
 from grants.permissions import foundation_ids
 from grants.services import charts, donations
 
@@ -452,18 +454,14 @@ DEFAULT_SITE_NAME = gettext_noop("Fund portal")
 
 
 @register_setting(icon="site")
-class BrandingSettings(BaseSiteSetting):
-    """Branding and contact details shown on every public page."""
+class BrandingSettings(TranslatedText, BaseSiteSetting):
+    """Branding and contact details shown on every public page; the name and tagline in every
+    language of the portal (``translations``, like other staff-written text)."""
+
+    translated_fields = ("site_name", "tagline")
 
     site_name = models.CharField(_("site name"), max_length=100, default=DEFAULT_SITE_NAME)
-    site_name_es = models.CharField(
-        _("site name (Spanish)"),
-        max_length=100,
-        blank=True,
-        help_text=_("Shown on Spanish pages and in Spanish emails. Leave empty to use the site name."),
-    )
     tagline = models.CharField(_("tagline"), max_length=200, blank=True)
-    tagline_es = models.CharField(_("tagline (Spanish)"), max_length=200, blank=True)
     primary_color = models.CharField(
         _("primary colour"),
         max_length=7,
@@ -488,13 +486,9 @@ class BrandingSettings(BaseSiteSetting):
 
     panels = [
         MultiFieldPanel(
-            [
-                FieldPanel("site_name"),
-                FieldPanel("site_name_es"),
-                FieldPanel("tagline"),
-                FieldPanel("tagline_es"),
-            ],
+            [translation_row("site_name"), translation_row("tagline")],
             heading=_("Name"),
+            help_text=_("In each language of the portal; an empty translation shows the first one."),
         ),
         FieldPanel("primary_color"),
         MultiFieldPanel(
@@ -526,10 +520,10 @@ class BrandingSettings(BaseSiteSetting):
             )
 
     def site_name_for(self, language_code: str) -> str:
-        """The site's name in ``language_code``: the Spanish name on Spanish pages when one is
-        set; the portal's default name is translated like any interface text."""
-        if language_code == "es" and self.site_name_es:
-            return self.site_name_es
+        """The site's name in ``language_code``: its translation when an editor wrote one; the
+        portal's default name is translated like any interface text."""
+        if language_code != source_language() and (own := text_in(self, "site_name", language_code)):
+            return own
         name = self.site_name or DEFAULT_SITE_NAME
         if name == DEFAULT_SITE_NAME:
             with translation.override(language_code):
@@ -537,9 +531,7 @@ class BrandingSettings(BaseSiteSetting):
         return name
 
     def tagline_for(self, language_code: str) -> str:
-        if language_code == "es" and self.tagline_es:
-            return self.tagline_es
-        return self.tagline
+        return translated(self, "tagline", language_code)
 
 
 def call_pages(locale):
@@ -654,3 +646,7 @@ __all__ = [
     "fund_pages",
     "open_call_pages",
 ]
+
+
+# The branding form carries an input per language for the name and the tagline.
+BrandingSettings.base_form_class = translated_model_form(BrandingSettings)

@@ -175,7 +175,7 @@ def test_wrong_old_password_changes_nothing_and_sends_nothing(db):
 def test_the_spanish_site_name_of_the_branding_settings_is_used(db):
     branding = BrandingSettings.for_site(Site.objects.get(is_default_site=True))
     branding.site_name = "Community Defense Fund"
-    branding.site_name_es = "Fondo de Defensa Comunitaria"
+    branding.translations = {"es": {"site_name": "Fondo de Defensa Comunitaria"}}
     branding.save()
     spanish, english = person("es"), person("en", email="sam@example.org")
     Client().post("/en/accounts/login/code/", {"email": spanish.email})
@@ -188,7 +188,7 @@ def test_the_spanish_site_name_of_the_branding_settings_is_used(db):
 def test_a_site_named_only_in_english_keeps_its_name_in_spanish(db):
     branding = BrandingSettings.for_site(Site.objects.get(is_default_site=True))
     branding.site_name = "Bay Area Rapid Response"
-    branding.site_name_es = ""
+    branding.translations = {}
     branding.save()
     assert branding.site_name_for("es") == "Bay Area Rapid Response"
     branding.site_name = "Fund portal"
@@ -211,3 +211,25 @@ def test_every_email_allauth_can_send_is_the_portals_own():
                 if not (ours / html).exists():
                     missing.append(html)
     assert missing == []
+
+
+def test_branding_in_a_third_language_is_configuration(db, settings):
+    """A language added in the settings gets its own site name and tagline from the branding's
+    translations, and the branding form offers an input for it: no column, no code."""
+    from cms.models import BrandingSettings as Branding
+    from grants.forms.translations import add_translation_fields
+
+    settings.LANGUAGES = [*settings.LANGUAGES, ("pt", "Português")]
+    branding = Branding.for_site(Site.objects.get(is_default_site=True))
+    branding.site_name = "Community Defense Fund"
+    branding.tagline = "Safe money"
+    branding.translations = {"pt": {"site_name": "Fundo de Defesa Comunitária", "tagline": "Dinheiro seguro"}}
+    branding.save()
+    assert branding.site_name_for("pt") == "Fundo de Defesa Comunitária"
+    assert branding.tagline_for("pt") == "Dinheiro seguro"
+    assert branding.site_name_for("es") == "Community Defense Fund"  # no Spanish name: the first one
+    from wagtail.contrib.settings.views import get_setting_edit_handler
+
+    form = get_setting_edit_handler(Branding).get_form_class()(instance=branding, for_user=None)
+    add_translation_fields(form, Branding, instance=branding)
+    assert form.initial["site_name_pt"] == "Fundo de Defesa Comunitária" and "tagline_pt" in form.fields

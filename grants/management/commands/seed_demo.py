@@ -322,9 +322,13 @@ class Command(BaseCommand):
                 privacy = page
         branding = BrandingSettings.for_site(Site.objects.get(is_default_site=True))
         branding.site_name = "Fund portal"
-        branding.site_name_es = "Portal de fondos"
         branding.tagline = "Money for immigrant defense, moved safely."
-        branding.tagline_es = "Fondos para la defensa de inmigrantes, con seguridad."
+        branding.translations = {
+            "es": {
+                "site_name": "Portal de fondos",
+                "tagline": "Fondos para la defensa de inmigrantes, con seguridad.",
+            }
+        }
         branding.contact_email = "help@demo.fundportal.org"
         branding.hotline = "1-800-555-0199"
         branding.privacy_page = privacy
