@@ -24,8 +24,25 @@ def brand_color(request) -> str:
 
     The field is free text; only a hex colour may reach a stylesheet.
     """
-    color = (BrandingSettings.for_request(request).primary_color or "").strip()
+    branding = _branding_of(request)
+    color = ((branding.primary_color if branding else "") or "").strip()
     return color.lower() if _HEX_COLOR.fullmatch(color) else DEFAULT_BRAND_COLOR
+
+
+def _branding_of(request):
+    """The request's site's branding, read once per request and never written (a site whose
+    settings were never saved has none: the defaults apply)."""
+    wagtail_cache = BrandingSettings.get_cache_attr_name()  # what ``for_request`` keeps on the request
+    if hasattr(request, wagtail_cache):
+        return getattr(request, wagtail_cache)
+    if not hasattr(request, "_portal_branding"):
+        site = Site.find_for_request(request)
+        branding = BrandingSettings.objects.filter(site=site).first() if site else None
+        if branding is not None:  # templates' ``settings.cms.BrandingSettings`` reuse this read
+            branding._request = request
+            setattr(request, wagtail_cache, branding)
+        request._portal_branding = branding
+    return request._portal_branding
 
 
 def stylesheet(color: str) -> str:
@@ -42,10 +59,8 @@ def site_name(request=None, *, language: str | None = None) -> str:
     from the branding settings of the request's Wagtail site, or of the default site when
     there is no request (emails sent by the worker). Never the host name."""
     language = language or translation.get_language() or "en"
-    if request is not None and (site := Site.find_for_request(request)) is not None:
-        if not hasattr(request, "_portal_branding"):  # one read per request, never a write
-            request._portal_branding = BrandingSettings.objects.filter(site=site).first()
-        branding = request._portal_branding
+    if request is not None and Site.find_for_request(request) is not None:
+        branding = _branding_of(request)
     else:
         site = Site.objects.filter(is_default_site=True).first()
         branding = BrandingSettings.objects.filter(site=site).first() if site is not None else None

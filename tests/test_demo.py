@@ -26,7 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def _make_demo_dry_run(*variables) -> str:
     env = {key: value for key, value in os.environ.items() if key != "BASE_URL"}
     result = subprocess.run(
-        ["make", "-n", "demo", *variables], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        # --no-print-directory: under `make test` (MAKELEVEL set) make would add "Leaving directory".
+        ["make", "--no-print-directory", "-n", "demo", *variables],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout
 

@@ -150,6 +150,10 @@ def _screenshot(page, name: str) -> None:
 
 
 def _check(page, where: str) -> list[str]:
+    # Wagtail fades its messages in (opacity, then colour): measure once every transition ended.
+    page.wait_for_function(
+        "() => document.getAnimations().filter(a => a.playState === 'running').length === 0"
+    )
     problems = [f"{where}: {problem}" for problem in layout_problems(page)]
     try:
         assert_accessible(page)
