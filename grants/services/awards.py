@@ -359,6 +359,15 @@ def _answer_note(locked: Award, given_by: str, given_on: datetime.date, extra: s
     return f"{note}\n{extra}" if extra else note
 
 
+def _record_group_answer(locked: Award, transition: str, *, by, channel, given_on, given_by, document, today):
+    """Check the group's answer and the transition, then keep how, when and by whom it was given."""
+    content_type = _check_group_answer(locked, by=by, channel=channel, given_on=given_on,
+                                       given_by=given_by, document=document, today=today)  # fmt: skip
+    check_transition(AWARD_TRANSITIONS, transition, locked.status, FOR_GROUP, states=AwardStatus)
+    _set_group_answer(locked, by=by, channel=channel, given_on=given_on, given_by=given_by,
+                      document=document, content_type=content_type)  # fmt: skip
+
+
 def accept_for_group(
     award: Award, *, by, channel: str, given_on: datetime.date, given_by: str, document=None, today=None
 ) -> Award:
@@ -371,11 +380,8 @@ def accept_for_group(
         locked = _lock_award(award)
         if locked.status == AwardStatus.ACCEPTED and locked.answered_via in STAFF_CHANNELS:
             return locked
-        content_type = _check_group_answer(locked, by=by, channel=channel, given_on=given_on,
-                                           given_by=given_by, document=document, today=today)  # fmt: skip
-        check_transition(AWARD_TRANSITIONS, "accept", locked.status, FOR_GROUP, states=AwardStatus)
-        _set_group_answer(locked, by=by, channel=channel, given_on=given_on, given_by=given_by,
-                          document=document, content_type=content_type)  # fmt: skip
+        _record_group_answer(locked, "accept", by=by, channel=channel, given_on=given_on, given_by=given_by,
+                             document=document, today=today)  # fmt: skip
         locked.accepted_name = given_by
         locked.accepted_language = locked.application.language[:8]
         locked.accepted_at = timezone.now()
@@ -397,12 +403,9 @@ def decline_for_group(
         locked = _lock_award(award)
         if locked.status == AwardStatus.CANCELLED and locked.answered_via in STAFF_CHANNELS:
             return locked
-        content_type = _check_group_answer(locked, by=by, channel=channel, given_on=given_on,
-                                           given_by=given_by, document=document, today=today)  # fmt: skip
-        check_transition(AWARD_TRANSITIONS, "decline", locked.status, FOR_GROUP, states=AwardStatus)
-        _set_group_answer(locked, by=by, channel=channel, given_on=given_on, given_by=given_by,
-                          document=document, content_type=content_type)  # fmt: skip
-        reason = (reason or "").strip()[:2000]
+        _record_group_answer(locked, "decline", by=by, channel=channel, given_on=given_on, given_by=given_by,
+                             document=document, today=today)  # fmt: skip
+        reason = within_limit(reason, DECLINE_REASON_LENGTH)
         _decline(locked, by=by, actor=FOR_GROUP, reason=reason,
                  note=_answer_note(locked, given_by, given_on, reason), fields=ANSWER_FIELDS)  # fmt: skip
     return locked

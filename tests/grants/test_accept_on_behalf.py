@@ -98,6 +98,14 @@ def test_a_recorded_decline_gives_the_money_back(world):
     assert JournalEntry.objects.filter(award=award, cause=EntryCause.RELEASE).count() == 1
 
 
+def test_a_recorded_decline_with_an_over_long_reason_is_refused_not_cut(world):
+    award = phone_award(world)
+    with pytest.raises(DomainError, match="at most 2000 characters"):
+        awards.decline_for_group(award, **answer(world, channel=AnswerChannel.PHONE), reason="x" * 2001)
+    award.refresh_from_db()
+    assert award.status == AwardStatus.OFFERED and award.closing_note == ""
+
+
 def test_a_signed_paper_is_kept_as_a_private_file(world, settings):
     award = phone_award(world)
     accepted = awards.accept_for_group(award, **answer(world, channel=AnswerChannel.PAPER, document=paper()))
