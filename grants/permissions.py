@@ -155,6 +155,13 @@ class Capability(StrEnum):
     VIEW_STIPENDS = "view_stipends"
     MANAGE_STIPENDS = "manage_stipends"
     PAY_STIPENDS = "pay_stipends"
+    # Bonds and vendors
+    VIEW_BONDS = "view_bonds"
+    DECIDE_BONDS = "decide_bonds"
+    MANAGE_BONDS = "manage_bonds"
+    READ_BOND_REFERENCES = "read_bond_references"
+    REQUEST_VENDOR_PAYMENTS = "request_vendor_payments"
+    MANAGE_VENDORS = "manage_vendors"
     # Oversight and privacy
     VIEW_ACTIVITY = "view_activity"
     EXPORT = "export"
@@ -235,6 +242,19 @@ CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.MANAGE_STIPENDS: frozenset({_ADMIN, _OFFICER}),
     # Pay an approved stipend batch (never one the same person approved).
     Capability.PAY_STIPENDS: frozenset({_ADMIN, _FINANCE}),
+    # Bonds and vendors ----------------------------------------------------------------------
+    # Read bond requests and bonds (never their government reference) and the bond partners.
+    Capability.VIEW_BONDS: frozenset({_ADMIN, _OFFICER, _FINANCE, _AUDITOR}),
+    # Approve or decline bond requests; mark organizations as bond partners.
+    Capability.DECIDE_BONDS: frozenset({_ADMIN, _OFFICER}),
+    # Post an approved bond, record its cancellation, refund or breach.
+    Capability.MANAGE_BONDS: frozenset({_ADMIN, _FINANCE}),
+    # Read and enter a bond's government reference (encrypted; finance staff only).
+    Capability.READ_BOND_REFERENCES: frozenset({_FINANCE}),
+    # Ask for or approve a payment to a vendor on a grantee's behalf.
+    Capability.REQUEST_VENDOR_PAYMENTS: frozenset({_ADMIN, _OFFICER}),
+    # Add vendors, send their payout setup link (release is RELEASE_PAYMENTS, four eyes).
+    Capability.MANAGE_VENDORS: frozenset({_ADMIN, _FINANCE}),
     # Oversight and privacy ------------------------------------------------------------------
     # Read the activity log.
     Capability.VIEW_ACTIVITY: frozenset({_ADMIN, _FINANCE, _AUDITOR}),

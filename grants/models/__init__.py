@@ -17,6 +17,18 @@ from .awards import (
     ReportDueDate,
     ReportKind,
 )
+from .bonds import (
+    BOND_OUT_STATES,
+    BOND_SETTLED_STATES,
+    Bond,
+    BondPartner,
+    BondStatus,
+    BondUrgency,
+    Obligor,
+    PostingMethod,
+    looks_like_a_number,
+    validate_no_a_number,
+)
 from .donations import (
     Donation,
     DonationStatus,
@@ -80,6 +92,7 @@ from .reviews import (
     Review,
     ReviewAssignment,
 )
+from .vendors import Vendor, VendorKind, VendorPayment, VendorPaymentMethod, VendorPaymentStatus
 from .stipends import (
     RateUnit,
     Shift,
@@ -100,6 +113,21 @@ from .translated import (
 )
 
 __all__ = [
+    "BOND_OUT_STATES",
+    "BOND_SETTLED_STATES",
+    "Bond",
+    "BondPartner",
+    "BondStatus",
+    "BondUrgency",
+    "Obligor",
+    "PostingMethod",
+    "looks_like_a_number",
+    "validate_no_a_number",
+    "Vendor",
+    "VendorKind",
+    "VendorPayment",
+    "VendorPaymentMethod",
+    "VendorPaymentStatus",
     "CREDIT",
     "DEBIT",
     "NORMAL_BALANCE",

@@ -27,6 +27,7 @@ class ProgramType(models.TextChoices):
     DEPORTATION_DEFENSE = "deportation_defense", _("Deportation defense")
     HOTLINE_STIPENDS = "hotline_stipends", _("Hotline volunteer stipends")
     CO_ENFORCEMENT = "co_enforcement", _("Co-enforcement organizing")
+    BOND_FUND = "bond_fund", _("Bond fund")
     OTHER = "other", _("Other")
 
 

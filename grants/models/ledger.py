@@ -32,6 +32,8 @@ class AccountKind(models.TextChoices):
     GRANTS_AWARDED = "grants_awarded", _("Grants awarded")
     GRANTS_PAYABLE = "grants_payable", _("Grants committed, not yet paid")
     GRANTS_RETURNED = "grants_returned", _("Grant money returned")
+    BONDS_OUTSTANDING = "bonds_outstanding", _("Bonds outstanding")
+    BOND_INTEREST = "bond_interest", _("Interest on returned bonds")
 
 
 DEBIT, CREDIT = 1, -1
@@ -46,6 +48,8 @@ NORMAL_BALANCE = {
     AccountKind.GRANTS_AWARDED: DEBIT,
     AccountKind.GRANTS_PAYABLE: CREDIT,
     AccountKind.GRANTS_RETURNED: CREDIT,
+    AccountKind.BONDS_OUTSTANDING: DEBIT,
+    AccountKind.BOND_INTEREST: CREDIT,
 }
 
 
@@ -78,6 +82,12 @@ class EntryCause(models.TextChoices):
     DISBURSEMENT_REVERSAL = "disbursement_reversal", _("Grant payment reversed")
     STIPEND = "stipend", _("Stipend payment")
     RETURN = "return", _("Grant money returned")
+    BOND_POSTED = "bond_posted", _("Bond posted")
+    BOND_RETURNED = "bond_returned", _("Bond money returned")
+    BOND_WRITE_OFF = "bond_write_off", _("Bond loss written off as a grant")
+    DIRECT_ASSISTANCE = "direct_assistance", _("Direct assistance committed")
+    VENDOR_PAYMENT = "vendor_payment", _("Payment to a vendor")
+    VENDOR_PAYMENT_REVERSAL = "vendor_payment_reversal", _("Payment to a vendor reversed")
     REVERSAL = "reversal", _("Reversing entry")
     MANUAL = "manual", _("Manual entry")
 
@@ -143,6 +153,12 @@ class JournalEntry(AppendOnlyModel):
     )
     disbursement = models.ForeignKey(
         "grants.Disbursement", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entries"
+    )
+    bond = models.ForeignKey(
+        "grants.Bond", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entries"
+    )
+    vendor_payment = models.ForeignKey(
+        "grants.VendorPayment", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entries"
     )
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"

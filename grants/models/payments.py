@@ -28,7 +28,13 @@ class PayeeAccount(models.Model):
     and ``volunteer_pseudonym`` says whose it is)."""
 
     foundation = models.ForeignKey(Foundation, on_delete=models.PROTECT, related_name="payee_accounts")
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="payee_accounts")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="payee_accounts"
+    )
+    # A vendor's account (a law firm, a landlord): then ``organization`` is empty.
+    vendor = models.OneToOneField(
+        "grants.Vendor", on_delete=models.PROTECT, null=True, blank=True, related_name="payee_account"
+    )
     volunteer_pseudonym = models.CharField(max_length=80, blank=True)
     stripe_account_id = models.CharField(_("Stripe account"), max_length=64, unique=True)
     payout_status = models.CharField(
@@ -51,11 +57,21 @@ class PayeeAccount(models.Model):
                 fields=["foundation", "organization"],
                 condition=models.Q(volunteer_pseudonym=""),
                 name="one_payee_account_per_foundation",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(organization__isnull=False, vendor__isnull=True)
+                | models.Q(organization__isnull=True, vendor__isnull=False),
+                name="payee_account_organization_or_vendor",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.organization} · {self.stripe_account_id}"
+        return f"{self.holder} · {self.stripe_account_id}"
+
+    @property
+    def holder(self):
+        """Whose account it is: the organization's, or the vendor's."""
+        return self.organization if self.organization_id else self.vendor
 
 
 class DisbursementStatus(models.TextChoices):
@@ -80,6 +96,13 @@ class Disbursement(models.Model):
         Installment, on_delete=models.PROTECT, related_name="disbursement", null=True, blank=True
     )
     payee = models.ForeignKey(PayeeAccount, on_delete=models.PROTECT, related_name="disbursements")
+    # A bond posted by a partner obligor, or a payment to a vendor: what else a transfer can pay.
+    bond = models.OneToOneField(
+        "grants.Bond", on_delete=models.PROTECT, null=True, blank=True, related_name="disbursement"
+    )
+    vendor_payment = models.OneToOneField(
+        "grants.VendorPayment", on_delete=models.PROTECT, null=True, blank=True, related_name="disbursement"
+    )
     amount = MoneyField(_("amount"), max_digits=14, decimal_places=2, currency_field_name="currency")
     status = models.CharField(
         _("status"), max_length=16, choices=DisbursementStatus.choices, default=DisbursementStatus.PENDING
