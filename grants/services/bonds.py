@@ -120,6 +120,55 @@ def _validated(bond: Bond, fields) -> None:
         raise BondRefused(" ".join(dict.fromkeys(messages))) from error
 
 
+# --- Telling people -----------------------------------------------------------------------------
+
+
+def _partner_url(bond: Bond) -> str:
+    return f"/organizations/{bond.partner_id}/bonds/"
+
+
+def _staff_url(bond: Bond) -> str:
+    return f"/admin/bonds/{bond.pk}/"
+
+
+def tell_partner(bond: Bond, template: str) -> None:
+    """Email every member of the partner in their own language, after commit (no reference)."""
+    from grants.services.notifications import send_templated_email
+
+    for membership in bond.partner.memberships.select_related("user"):
+        user = membership.user
+        if not user.is_active or not user.email:
+            continue
+        language = user.preferred_language or settings.LANGUAGE_CODE
+        send_templated_email(
+            template,
+            to=[user.email],
+            language=language,
+            context={"bond": bond, "foundation": bond.foundation, "user": user,
+                     "url": f"/{language}{_partner_url(bond)}"},
+        )  # fmt: skip
+
+
+def tell_deciders(bond: Bond) -> None:
+    """A request is waiting: email the foundation's officers (its decision is on a clock)."""
+    from grants.models import StaffMembership
+    from grants.permissions import roles_with
+    from grants.services.notifications import send_templated_email
+
+    staff = StaffMembership.objects.filter(
+        foundation=bond.foundation, role__in=roles_with(Capability.DECIDE_BONDS)
+    ).select_related("user")
+    for user in {membership.user for membership in staff}:
+        if not user.is_active or not user.email:
+            continue
+        send_templated_email(
+            "bond_requested",
+            to=[user.email],
+            language=user.preferred_language or settings.LANGUAGE_CODE,
+            context={"bond": bond, "foundation": bond.foundation, "user": user, "url": _staff_url(bond)},
+        )
+
+
 # --- Partners ----------------------------------------------------------------------------------
 
 
@@ -214,6 +263,7 @@ def request_bond(
         bond.save()
         record(subject=bond, subject_type="bond", action="request", actor=by, foundation=bond.foundation,
                to_state=bond.status, visible_to_applicant=True)  # fmt: skip
+        tell_deciders(bond)
     return bond
 
 
@@ -254,6 +304,7 @@ def approve(bond: Bond, *, by, note: str = "") -> Bond:
             raise BondRefused(error.message) from error
         locked.decided_by, locked.decided_at = by, timezone.now()
         _move(locked, "approve", by=by, actor=OFFICER, note=note, fields=("decided_by", "decided_at"))
+        tell_partner(locked, "bond_approved")
     return locked
 
 
@@ -271,6 +322,7 @@ def decline(bond: Bond, *, by, reason: str) -> Bond:
         locked.decline_reason, locked.decided_by, locked.decided_at = reason, by, timezone.now()
         _move(locked, "decline", by=by, actor=OFFICER, note=reason,
               fields=("decline_reason", "decided_by", "decided_at"))  # fmt: skip
+        tell_partner(locked, "bond_declined")
     return locked
 
 

@@ -445,3 +445,21 @@ def test_out_on_bonds_plus_available_plus_granted_equals_received(bond_world, st
                 assert (out.amount > 0) == (bond.status in (BondStatus.POSTED, BondStatus.REFUND_EXPECTED))
             assert b.bonds_out.amount >= 0 and b.cash.amount >= 0
         transaction.set_rollback(True)
+
+
+def test_officers_hear_of_a_request_and_the_partner_of_the_decision_in_its_language(
+    bond_world, mailoutbox, django_capture_on_commit_callbacks
+):
+    world = bond_world
+    with django_capture_on_commit_callbacks(execute=True):
+        bond = _request(world, 4200)
+    to_officer = [m for m in mailoutbox if world["officer"].email in m.to]
+    assert len(to_officer) == 1 and bond.reference_code in to_officer[0].subject
+    assert "4,200.00" in to_officer[0].body and "Familia R" not in to_officer[0].body  # the label stays in the portal
+    assert not [m for m in mailoutbox if world["finance"].email in m.to]
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        bonds.decline(bond, by=world["officer"], reason="El fondo está agotado este mes.")
+    (message,) = mailoutbox
+    assert message.to == [world["grantee"].email]  # a Spanish reader
+    assert "rechazada" in message.subject and "El fondo está agotado este mes." in message.body
