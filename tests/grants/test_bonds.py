@@ -463,3 +463,16 @@ def test_officers_hear_of_a_request_and_the_partner_of_the_decision_in_its_langu
     (message,) = mailoutbox
     assert message.to == [world["grantee"].email]  # a Spanish reader
     assert "rechazada" in message.subject and "El fondo está agotado este mes." in message.body
+
+
+def test_a_partners_data_deletion_keeps_the_money_and_erases_what_it_wrote(bond_world):
+    from grants.services import data_deletion
+
+    world = bond_world
+    bond = _posted(world, 1500)
+    assert world["foundation"].pk in data_deletion.foundation_ids_with_records(world["organization"])
+    counts = data_deletion.carry_out(world["organization"], world["foundation"])
+    assert counts["bonds_anonymised"] == 1
+    bond.refresh_from_db()
+    assert (bond.label, bond.facility, bond.notes) == (bond.reference_code, "", "")
+    assert bonds.figures(bond).outstanding == usd(1500)  # the books are untouched
