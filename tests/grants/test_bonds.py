@@ -455,7 +455,9 @@ def test_officers_hear_of_a_request_and_the_partner_of_the_decision_in_its_langu
         bond = _request(world, 4200)
     to_officer = [m for m in mailoutbox if world["officer"].email in m.to]
     assert len(to_officer) == 1 and bond.reference_code in to_officer[0].subject
-    assert "4,200.00" in to_officer[0].body and "Familia R" not in to_officer[0].body  # the label stays in the portal
+    assert (
+        "4,200.00" in to_officer[0].body and "Familia R" not in to_officer[0].body
+    )  # the label stays in the portal
     assert not [m for m in mailoutbox if world["finance"].email in m.to]
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -476,3 +478,19 @@ def test_a_partners_data_deletion_keeps_the_money_and_erases_what_it_wrote(bond_
     bond.refresh_from_db()
     assert (bond.label, bond.facility, bond.notes) == (bond.reference_code, "", "")
     assert bonds.figures(bond).outstanding == usd(1500)  # the books are untouched
+
+
+def test_the_partners_own_data_export_lists_its_bonds_without_the_reference(bond_world):
+    import json
+
+    from grants.services import data_export
+
+    world = bond_world
+    bond = _posted(world, 1500)
+    data = json.loads(json.dumps(data_export.organization_data(world["organization"], data_export._Files()),
+                                 cls=data_export._Encoder))  # fmt: skip
+    (row,) = data["bonds"]
+    assert (
+        row["reference"] == bond.reference_code and row["label"] == "Familia R" and row["status"] == "posted"
+    )
+    assert "4471" not in json.dumps(data)
