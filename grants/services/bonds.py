@@ -343,22 +343,28 @@ def _four_eyes(by, bond: Bond) -> None:
         raise BondRefused(_("Someone other than the person who approved the bond must post it."))
 
 
-def post_entry_for(bond: Bond, *, by, cash_account: str, posted_on: datetime.date, disbursement=None):
-    """The ledger entry of a bond going out (once per bond)."""
+def _move_money(
+    bond: Bond, cause: str, memo: str, *, into: str, out_of: str, amount: Money, key: str, **kwargs
+):
+    """One two-line entry of the bond's fund: ``amount`` debited to ``into``, credited to ``out_of``."""
     return ledger.post_entry(
         foundation=bond.foundation,
-        cause=EntryCause.BOND_POSTED,
-        memo=_("Bond %(reference)s posted") % {"reference": bond.reference_code},
-        lines=[
-            ledger.debit(bond.fund, AccountKind.BONDS_OUTSTANDING, bond.amount),
-            ledger.credit(bond.fund, cash_account, bond.amount),
-        ],
-        by=by,
-        effective_date=posted_on,
+        cause=cause,
+        memo=memo,
+        lines=[ledger.debit(bond.fund, into, amount), ledger.credit(bond.fund, out_of, amount)],
         bond=bond,
-        disbursement=disbursement,
-        idempotency_key=f"bond:{bond.pk}:post",
+        idempotency_key=f"bond:{bond.pk}:{key}",
+        **kwargs,
     )
+
+
+def post_entry_for(bond: Bond, *, by, cash_account: str, posted_on: datetime.date, disbursement=None):
+    """The ledger entry of a bond going out (once per bond)."""
+    return _move_money(
+        bond, EntryCause.BOND_POSTED, _("Bond %(reference)s posted") % {"reference": bond.reference_code},
+        into=AccountKind.BONDS_OUTSTANDING, out_of=cash_account, amount=bond.amount, key="post",
+        by=by, effective_date=posted_on, disbursement=disbursement,
+    )  # fmt: skip
 
 
 def post_bond(
@@ -513,19 +519,12 @@ def record_transfer_reversed(disbursement: Disbursement, *, transfer_id: str, am
     outstanding = figures(bond).outstanding
     back = min(difference, outstanding)
     if back.amount > 0:
-        ledger.post_entry(
-            foundation=bond.foundation,
-            cause=EntryCause.BOND_RETURNED,
-            memo=_("Transfer for bond %(reference)s reversed by Stripe") % {"reference": bond.reference_code},
-            lines=[
-                ledger.debit(bond.fund, AccountKind.PROCESSOR_CASH, back),
-                ledger.credit(bond.fund, AccountKind.BONDS_OUTSTANDING, back),
-            ],
-            by=None,
-            bond=bond,
-            disbursement=disbursement,
-            idempotency_key=f"bond:{bond.pk}:transfer-reversed:{amount_reversed.amount}",
-        )
+        _move_money(
+            bond, EntryCause.BOND_RETURNED,
+            _("Transfer for bond %(reference)s reversed by Stripe") % {"reference": bond.reference_code},
+            into=AccountKind.PROCESSOR_CASH, out_of=AccountKind.BONDS_OUTSTANDING, amount=back,
+            key=f"transfer-reversed:{amount_reversed.amount}", by=None, disbursement=disbursement,
+        )  # fmt: skip
     disbursement.amount_reversed = amount_reversed
     disbursement.reversed_at = timezone.now()
     disbursements.move(disbursement, "reverse", note=transfer_id, fields=("amount_reversed", "reversed_at"))
@@ -636,20 +635,12 @@ def _write_off(bond: Bond, amount: Money, *, by, reason: str, on: datetime.date)
     if len(reason) > 500:
         raise BondRefused(_("Keep the reason under 500 characters."))
     bond.breach_reason = reason
-    ledger.post_entry(
-        foundation=bond.foundation,
-        cause=EntryCause.BOND_WRITE_OFF,
-        memo=_("Loss on bond %(reference)s: %(reason)s")
-        % {"reference": bond.reference_code, "reason": reason},
-        lines=[
-            ledger.debit(bond.fund, AccountKind.GRANTS_AWARDED, amount),
-            ledger.credit(bond.fund, AccountKind.BONDS_OUTSTANDING, amount),
-        ],
-        by=by,
-        effective_date=on,
-        bond=bond,
-        idempotency_key=f"bond:{bond.pk}:write-off",
-    )
+    _move_money(
+        bond, EntryCause.BOND_WRITE_OFF,
+        _("Loss on bond %(reference)s: %(reason)s") % {"reference": bond.reference_code, "reason": reason},
+        into=AccountKind.GRANTS_AWARDED, out_of=AccountKind.BONDS_OUTSTANDING, amount=amount, key="write-off",
+        by=by, effective_date=on,
+    )  # fmt: skip
 
 
 def record_breach(bond: Bond, *, by, reason: str, breached_on: datetime.date) -> Bond:

@@ -80,6 +80,17 @@ def _check(world, *, cash, bonds_out, committed, received, interest=0):
     assert b.bonds_out + b.available + b.committed == b.received
 
 
+def _partner_ready(world, callbacks) -> PayeeAccount:
+    """The partner sets up payouts at the foundation (Stripe's onboarding, completed)."""
+    payments.start_onboarding(
+        organization=world["organization"], foundation=world["foundation"], by=world["grantee"]
+    )
+    payee = PayeeAccount.objects.get(organization=world["organization"])
+    with callbacks(execute=True):
+        SimulatedGateway(world["foundation"]).complete_onboarding(payee.stripe_account_id, "complete")
+    return payee
+
+
 # --- Worked examples -------------------------------------------------------------------------
 
 
@@ -173,12 +184,7 @@ def test_partner_obligor_is_paid_through_the_payout_engine_once(
     bond_world, django_capture_on_commit_callbacks
 ):
     world = bond_world
-    payments.start_onboarding(
-        organization=world["organization"], foundation=world["foundation"], by=world["grantee"]
-    )
-    payee = PayeeAccount.objects.get(organization=world["organization"])
-    with django_capture_on_commit_callbacks(execute=True):
-        SimulatedGateway(world["foundation"]).complete_onboarding(payee.stripe_account_id, "complete")
+    _partner_ready(world, django_capture_on_commit_callbacks)
     bond = bonds.approve(_request(world, 6000, obligor=Obligor.PARTNER), by=world["officer"])
     with pytest.raises(bonds.BondRefused, match="through Stripe"):
         bonds.post_bond(bond, by=world["finance"], method="wire")
@@ -214,12 +220,7 @@ def test_partner_transfer_with_unknown_outcome_pays_once(
     """Stripe times out (before or after making the transfer), answers 500 (and replays it), 429,
     or 409 while the first request still runs: the bond is posted once, with one transfer."""
     world = bond_world
-    payments.start_onboarding(
-        organization=world["organization"], foundation=world["foundation"], by=world["grantee"]
-    )
-    payee = PayeeAccount.objects.get(organization=world["organization"])
-    with django_capture_on_commit_callbacks(execute=True):
-        SimulatedGateway(world["foundation"]).complete_onboarding(payee.stripe_account_id, "complete")
+    _partner_ready(world, django_capture_on_commit_callbacks)
     bond = bonds.approve(_request(world, 3000, obligor=Obligor.PARTNER), by=world["officer"])
     SimulatedGateway.script(world["foundation"], kind, when=when, operation="create_transfer")
     with django_capture_on_commit_callbacks(execute=True):
