@@ -136,9 +136,7 @@ class RefundForm(TextLimits, forms.Form):
         max_length=120,
         help_text=_("The same receipt recorded twice counts once."),
     )
-    write_off_rest = forms.BooleanField(
-        label=_("Write off the rest (a partial outcome)"), required=False
-    )
+    write_off_rest = forms.BooleanField(label=_("Write off the rest (a partial outcome)"), required=False)
     reason = forms.CharField(
         label=_("Why the rest is lost"),
         max_length=500,
@@ -200,6 +198,10 @@ class PartnerForm(forms.Form):
 
         cleaned = super().clean()
         foundation, organization = cleaned.get("foundation"), cleaned.get("organization")
-        if foundation and isinstance(organization, Organization) and not is_related(organization, foundation.pk):
+        if (
+            foundation
+            and isinstance(organization, Organization)
+            and not is_related(organization, foundation.pk)
+        ):
             self.add_error("organization", _("This organization has no relationship with this foundation."))
         return cleaned

@@ -39,7 +39,11 @@ def bond_list(request, pk: int):
     return render(
         request,
         "organizations/bonds.html",
-        {"organization": organization, "bonds": rows, "can_request": service.bond_funds_for(organization).exists()},
+        {
+            "organization": organization,
+            "bonds": rows,
+            "can_request": service.bond_funds_for(organization).exists(),
+        },
     )
 
 
@@ -68,7 +72,12 @@ def bond_new(request, pk: int):
     return render(
         request,
         "organizations/bond_form.html",
-        {"organization": organization, "form": form, "never_identify": NEVER_IDENTIFY, "has_funds": funds.exists()},
+        {
+            "organization": organization,
+            "form": form,
+            "never_identify": NEVER_IDENTIFY,
+            "has_funds": funds.exists(),
+        },
         status=status,
     )
 
