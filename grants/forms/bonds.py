@@ -13,6 +13,8 @@ from grants.forms.amounts import AmountField
 from grants.forms.awards import date_field
 from grants.forms.limits import TextLimits
 from grants.models import (
+    Award,
+    AwardStatus,
     Bond,
     BondUrgency,
     Foundation,
@@ -40,6 +42,13 @@ class BondRequestForm(TextLimits, forms.Form):
         empty_label=_("No call"),
         help_text=_("Only if the foundation asked you to answer one of its open calls."),
     )
+    award = forms.ModelChoiceField(
+        label=_("Award"),
+        queryset=None,
+        required=False,
+        empty_label=_("No award"),
+        help_text=_("Only if the bond is paid from an award your organization holds."),
+    )
     amount = AmountField.for_column(
         Bond, "amount", label=_("Bond amount"), allow_zero=False, help_text=_("In the fund's currency.")
     )
@@ -64,9 +73,15 @@ class BondRequestForm(TextLimits, forms.Form):
         validators=[validate_no_a_number],
     )
 
-    def __init__(self, *args, funds, **kwargs):
+    def __init__(self, *args, funds, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["fund"].queryset = funds
+        self.fields["award"].queryset = Award.objects.filter(
+            application__organization=organization,
+            fund__foundation__in=funds.values("foundation_id"),
+            status__in=(AwardStatus.ACCEPTED, AwardStatus.ACTIVE),
+        ).select_related("application", "fund")
+        self.fields["award"].label_from_instance = lambda award: f"{award.reference} ({award.fund.name})"
         now = timezone.now()
         self.fields["call"].queryset = FundingCall.objects.filter(
             fund__in=funds, opens_at__lte=now, closes_at__gt=now
@@ -79,6 +94,9 @@ class BondRequestForm(TextLimits, forms.Form):
         call, fund = cleaned.get("call"), cleaned.get("fund")
         if call is not None and fund is not None and call.fund_id != fund.pk:
             self.add_error("call", _("This call belongs to another fund."))
+        award = cleaned.get("award")
+        if award is not None and fund is not None and award.fund.foundation_id != fund.foundation_id:
+            self.add_error("award", _("This award is from another foundation."))
         return cleaned
 
     def money(self) -> Money:

@@ -52,7 +52,7 @@ def bond_list(request, pk: int):
 def bond_new(request, pk: int):
     organization = _partner_or_404(request, pk)
     funds = service.bond_funds_for(organization).order_by("foundation__name", "name")
-    form = BondRequestForm(request.POST or None, funds=funds)
+    form = BondRequestForm(request.POST or None, funds=funds, organization=organization)
     status = 200
     if request.method == "POST":
         status = 400
@@ -62,7 +62,7 @@ def bond_new(request, pk: int):
                 service.request_bond(
                     partner=organization, fund=data["fund"], by=request.user, label=data["label"],
                     facility=data["facility"], urgency=data["urgency"], amount=form.money(),
-                    obligor=data["obligor"], notes=data["notes"], call=data["call"],
+                    obligor=data["obligor"], notes=data["notes"], call=data["call"], award=data["award"],
                 )  # fmt: skip
             except service.BondRefused as error:
                 form.add_error(None, error.message)

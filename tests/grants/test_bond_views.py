@@ -497,3 +497,35 @@ def test_reviewers_and_applicants_do_not_reach_the_bond_admin(bond_world, client
     client.force_login(world["grantee"])
     response = client.get(admin_url("bond", bond))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_partner_answers_an_open_call_of_the_fund_but_not_a_closed_one(bond_world, client):
+    from tests.factories import FundingCallFactory
+
+    world = bond_world
+    open_call = FundingCallFactory(fund=world["fund"], title="Bonds 2026")
+    closed = FundingCallFactory(
+        fund=world["fund"], title="Bonds 2025", opens_at=timezone.now() - datetime.timedelta(days=60),
+        closes_at=timezone.now() - datetime.timedelta(days=1),
+    )  # fmt: skip
+    client.force_login(world["grantee"])
+    url = reverse("organizations:bond_new", args=[world["organization"].pk])
+    page = client.get(url).content.decode()
+    assert "Bonds 2026" in page and "Bonds 2025" not in page
+    response = client.post(url, _form(world, call=closed.pk))
+    assert response.status_code == 400 and response.context["form"].errors["call"]
+    assert client.post(url, _form(world, call=open_call.pk)).status_code == 302
+    assert Bond.objects.get().call == open_call
+
+
+def test_another_organizations_award_cannot_be_named(bond_world, client):
+    from tests.grants.money_fixtures import award_for
+
+    world = bond_world
+    other_org = OrganizationFactory()
+    award = award_for(dict(world, organization=other_org), 1000)
+    client.force_login(world["grantee"])
+    url = reverse("organizations:bond_new", args=[world["organization"].pk])
+    response = client.post(url, _form(world, award=award.pk))
+    assert response.status_code == 400 and response.context["form"].errors["award"]
+    assert not Bond.objects.exists()
