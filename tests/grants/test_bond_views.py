@@ -529,3 +529,15 @@ def test_another_organizations_award_cannot_be_named(bond_world, client):
     response = client.post(url, _form(world, award=award.pk))
     assert response.status_code == 400 and response.context["form"].errors["award"]
     assert not Bond.objects.exists()
+
+
+def test_finance_home_lists_bonds_to_check_on_of_its_own_foundation_only(bond_world, client):
+    world = bond_world
+    bond = _posted(world)  # posted 2026-03-02: out longer than the foundation's 180 days
+    Bond.objects.filter(pk=bond.pk).update(posted_on=timezone.localdate() - datetime.timedelta(days=200))
+    client.force_login(world["finance"])
+    home = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert "Bonds to check on" in home and bond.reference_code in home
+    client.force_login(staff(FoundationFactory(slug="valley"), Role.FINANCE_OFFICER))
+    home = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert "Payments" in home and bond.reference_code not in home
