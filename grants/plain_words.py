@@ -176,6 +176,22 @@ ACTIVITY_WORDS = {
     ("webhook_event", "reapply"): pgettext_lazy("activity", "Stripe event applied again"),
     ("donor", "yearly_summary_sent"): pgettext_lazy("activity", "Yearly summary sent"),
     ("user", "officer_digest_sent"): pgettext_lazy("activity", "Daily digest sent"),
+    # Bonds
+    ("bond", "request"): pgettext_lazy("activity", "Bond requested"),
+    ("bond", "approve"): pgettext_lazy("activity", "Bond approved"),
+    ("bond", "decline"): pgettext_lazy("activity", "Bond request declined"),
+    ("bond", "withdraw"): pgettext_lazy("activity", "Bond request withdrawn"),
+    ("bond", "send"): pgettext_lazy("activity", "Bond money sent to the partner"),
+    ("bond", "transfer_failed"): pgettext_lazy("activity", "Transfer for the bond refused by Stripe"),
+    ("bond", "post"): pgettext_lazy("activity", "Bond posted"),
+    ("bond", "cancel"): pgettext_lazy("activity", "Bond cancelled, refund expected"),
+    ("bond", "return"): pgettext_lazy("activity", "Bond money returned"),
+    ("bond", "partial_refund"): pgettext_lazy("activity", "Part of the bond refunded"),
+    ("bond", "breach"): pgettext_lazy("activity", "Bond breached, loss written off"),
+    ("bond", "set_reference"): pgettext_lazy("activity", "Bond reference entered"),
+    ("bond", "purge_reference"): pgettext_lazy("activity", "Bond reference erased"),
+    ("bond_partner", "add_partner"): pgettext_lazy("activity", "Bond partner added"),
+    ("bond_partner", "remove_partner"): pgettext_lazy("activity", "Bond partner removed"),
 }
 
 

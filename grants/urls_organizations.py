@@ -2,6 +2,7 @@
 
 from django.urls import path, register_converter
 
+from grants.views import bonds as bond_views
 from grants.views import organizations as views
 from grants.views import privacy
 
@@ -32,6 +33,9 @@ urlpatterns = [
     path("<int:pk>/invite/", views.organization_invite, name="invite_create"),
     path("<int:pk>/invites/<int:invite_id>/revoke/", views.invite_revoke, name="invite_revoke"),
     path("<int:pk>/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path("<int:pk>/bonds/", bond_views.bond_list, name="bonds"),
+    path("<int:pk>/bonds/new/", bond_views.bond_new, name="bond_new"),
+    path("<int:pk>/bonds/<int:bond_id>/withdraw/", bond_views.bond_withdraw, name="bond_withdraw"),
     path("<int:pk>/data/", privacy.organization_data, name="data"),
     path("<int:pk>/delete/", privacy.organization_delete, name="delete"),
 ]

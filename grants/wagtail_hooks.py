@@ -5,6 +5,7 @@ from wagtail import hooks
 from .admin.activity import ActivityViewSet
 from .admin.applications import ApplicationViewSet
 from .admin.awards import AwardViewSet
+from .admin.bonds import BondViewSet
 from .admin.donations import DonationsViewSet
 from .admin.emails import EmailsViewSet
 from .admin.exports import ExportsViewSet
@@ -43,6 +44,11 @@ def register_money_viewsets():
 @hooks.register("register_admin_viewset")
 def register_stipend_viewset():
     return StipendViewSet("stipends_admin")
+
+
+@hooks.register("register_admin_viewset")
+def register_bond_viewset():
+    return BondViewSet("bonds")
 
 
 @hooks.register("register_admin_viewset")

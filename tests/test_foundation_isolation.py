@@ -246,6 +246,10 @@ SEEN = [
     ("admin", "/admin/funds/edit/{fund.pk}/", "CANARY-A-FUND-NAME"),
     ("officer", "/admin/", "{application.reference}"),  # the work queues of the admin home
     ("officer", "/admin/awards/inspect/{award.pk}/answer-document/", "CANARY-A-SIGNED-PAPER-BODY"),
+    ("officer", "/admin/bonds/", "CANARY-A-BOND-LABEL"),
+    ("auditor", "/admin/bonds/{bond_posted.pk}/", "CANARY-A-BOND-POSTED-FACILITY"),
+    ("finance", "/admin/bonds/{bond_posted.pk}/", "CANARY-A-BOND-REFERENCE"),
+    ("officer", "/admin/bonds/partners/", "CANARY-A-ORG-APPLICANT"),
 ]
 
 
@@ -305,6 +309,19 @@ WRITES = [
           data={"comment-text": "Looks fine."}, twin="officer"),
     Write("release A's payment", "/admin/payments/release/", twin="finance",
           data={"installment": "{due_installment.pk}", "amount-{due_installment.pk}": "{due_installment.amount.amount}"}),
+    Write("approve A's bond request", "/admin/bonds/{bond.pk}/approve/", data={"approve-note": "ok"},
+          twin="officer"),
+    Write("decline A's bond request", "/admin/bonds/{bond.pk}/decline/", data={"decline-reason": "No money"},
+          twin="officer"),
+    Write("post A's approved bond", "/admin/bonds/{bond_approved.pk}/post/",
+          data={"post-method": "wire", "post-reference": "forged"}, twin="finance"),
+    Write("record the breach of A's bond", "/admin/bonds/{bond_posted.pk}/breach/",
+          data={"breach-breached_on": "2026-01-02", "breach-reason": "forged"}, twin="finance"),
+    Write("set the reference of A's bond", "/admin/bonds/{bond_posted.pk}/reference/",
+          data={"reference-reference": "forged"}, twin="finance"),
+    Write("remove A's bond partner", "/admin/bonds/partners/{bond_partner.pk}/remove/", twin="officer"),
+    Write("make A's organization a bond partner of B", "/admin/bonds/partners/",
+          data={"foundation": "{b[foundation].pk}", "organization": "{org1.pk}"}),
     Write("edit the site settings", "/admin/settings/cms/brandingsettings/{site_row.pk}/", form=True,
           data={"site_name": "Renamed portal"}),
 ]  # fmt: skip

@@ -53,6 +53,8 @@ def secrets(world) -> list[str]:
         world["donor"].name,
         world["volunteer"].pseudonym,
         world["b"]["fund"].name,
+        world["bond"].label,
+        world["bond_posted"].reference,
     ]
 
 

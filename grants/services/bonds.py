@@ -39,7 +39,6 @@ from grants.models import (
     BondPartner,
     BondStatus,
     BondUrgency,
-    CallStatus,
     Disbursement,
     DisbursementStatus,
     EntryCause,
@@ -240,7 +239,7 @@ def request_bond(
         raise BondRefused(_("Your organization is not a bond partner of this foundation."))
     if fund.program_type != ProgramType.BOND_FUND or fund.status != FundStatus.ACTIVE:
         raise BondRefused(_("This fund does not post bonds."))
-    if call is not None and (call.fund_id != fund.pk or call.status != CallStatus.OPEN):
+    if call is not None and (call.fund_id != fund.pk or not call.is_open()):
         raise BondRefused(_("This call is not open."))
     if award is not None and (
         award.application.organization_id != partner.pk or award.fund.foundation_id != fund.foundation_id

@@ -25,6 +25,8 @@ from grants.models import (
     Application,
     ApplicationStatus,
     AwardStatus,
+    Bond,
+    BondStatus,
     Disbursement,
     DisbursementStatus,
     ExportJob,
@@ -242,14 +244,47 @@ def reports_to_review(user) -> Queue:
     )
 
 
+def _bond_item(bond: Bond, detail: str, *, urgent=False) -> Item:
+    return Item(
+        foundation=bond.foundation.name,
+        title=f"{bond.reference_code} · {bond.partner.name} · {money(bond.amount)}",
+        detail=detail,
+        url=reverse("bonds:bond", args=[bond.pk]),
+        urgent=urgent,
+    )
+
+
+def bond_requests_waiting(user, *, now=None) -> Queue:
+    """Bond requests waiting for a decision, on their clock (overdue first)."""
+    now = now or timezone.now()
+    foundations = foundations_where(user, Capability.DECIDE_BONDS)
+    queryset = (
+        Bond.objects.filter(foundation__in=foundations, status=BondStatus.REQUESTED)
+        .select_related("foundation", "partner")
+        .order_by("decision_due_at", "pk")
+    )
+
+    def to_item(bond):
+        detail, urgent = time_left(bond.decision_due_at, now) if bond.decision_due_at else ("", False)
+        return _bond_item(bond, detail, urgent=urgent)
+
+    return _queue(
+        "bond_requests", _("Bond requests waiting"), _("No bond request is waiting."), queryset, to_item,
+        more_url=reverse("bonds:index") + "?status=requested",
+    )  # fmt: skip
+
+
 def officer_queues(user, *, now=None) -> list[Queue]:
     now = now or timezone.now()
-    return [
+    queues = [
         rapid_response_clocks(user, now=now),
         decisions_waiting(user),
         late_reviews(user, now=now),
         reports_to_review(user),
     ]
+    if foundations_where(user, Capability.DECIDE_BONDS):
+        queues.insert(1, bond_requests_waiting(user, now=now))
+    return queues
 
 
 # --- Reviewers --------------------------------------------------------------------------------
@@ -458,15 +493,54 @@ def reconciliation_differences(user, *, now=None) -> Queue:
     )  # fmt: skip
 
 
+def bonds_to_post(user) -> Queue:
+    """Approved bonds finance has not posted (or sent to the partner) yet."""
+    foundations = foundations_where(user, Capability.MANAGE_BONDS)
+    queryset = (
+        Bond.objects.filter(foundation__in=foundations, status=BondStatus.APPROVED)
+        .select_related("foundation", "partner")
+        .order_by("decided_at", "pk")
+    )
+
+    def to_item(bond):
+        return _bond_item(bond, str(bond.get_obligor_display()), urgent=bond.urgency == "today")
+
+    return _queue(
+        "bonds_to_post", _("Bonds to post"), _("No bond waits to be posted."), queryset, to_item,
+        more_url=reverse("bonds:index") + "?status=approved",
+    )  # fmt: skip
+
+
+def bonds_to_check_on(user, *, now=None) -> Queue:
+    """Bonds out longer than their foundation's period (``bonds.bonds_to_check``)."""
+    from grants.services import bonds
+
+    rows = []
+    for foundation_id in sorted(foundations_where(user, Capability.MANAGE_BONDS)):
+        rows += bonds.bonds_to_check(now=now, foundation=foundation_id)
+
+    def to_item(bond):
+        since = bond.posted_on or _local_day(bond.requested_at)
+        return _bond_item(bond, _("Out since %(date)s: ask about the case.") % {"date": _format_date(since)})
+
+    return Queue(
+        "bonds_to_check", _("Bonds to check on"), _("No bond needs checking on."),
+        [to_item(bond) for bond in rows[:SHOWN]], len(rows), reverse("bonds:index") + "?status=posted",
+    )  # fmt: skip
+
+
 def finance_queues(user, *, now=None) -> list[Queue]:
     now = now or timezone.now()
-    return [
+    queues = [
         payments_due(user, today=_local_day(now)),
         failed_payments(user),
         unknown_outcomes(user),
         flagged_events(user),
         reconciliation_differences(user, now=now),
     ]
+    if foundations_where(user, Capability.MANAGE_BONDS):
+        queues += [bonds_to_post(user), bonds_to_check_on(user, now=now)]
+    return queues
 
 
 # --- Exports (auditors, finance, foundation admins) ---------------------------------------------

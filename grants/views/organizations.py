@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grants.forms.organizations import PRIVACY_HELP, InviteForm, OrganizationForm
-from grants.models import Organization, OrganizationInvite, OrganizationMembership
+from grants.models import BondPartner, Organization, OrganizationInvite, OrganizationMembership
 from grants.services import organizations as services
 
 
@@ -83,6 +83,7 @@ def _detail_context(request, organization: Organization, invite_form=None) -> di
         "members": members,
         "is_owner": is_owner,
         "owner_count": sum(1 for m in members if m.role == OrganizationMembership.Role.OWNER),
+        "is_bond_partner": BondPartner.objects.filter(organization=organization).exists(),
     }
     if is_owner:
         context["invites"] = organization.invites.filter(status=OrganizationInvite.Status.PENDING).order_by(

@@ -227,6 +227,17 @@ def build_canary_world(site) -> dict:
     pending.donor.save(update_fields=["name", "email"])
     world["volunteer"].pseudonym = "CANARY-A-VOLUNTEER"
     world["volunteer"].save(update_fields=["pseudonym"])
+    # Bonds: the bond fund, each bond's label, facility and notes, the posted bond's reference.
+    world["bond_fund"].name = "CANARY-A-BOND-FUND"
+    world["bond_fund"].save(update_fields=["name"])
+    for key in ("bond", "bond_approved", "bond_posted"):
+        bond = world[key]
+        token = key.upper().replace("_", "-")
+        bond.label, bond.facility, bond.notes = f"CANARY-A-{token}-LABEL", f"CANARY-A-{token}-FACILITY", (
+            f"CANARY-A-{token}-NOTES")  # fmt: skip
+        bond.save(update_fields=["label", "facility", "notes"])
+    world["bond_posted"].reference = "CANARY-A-BOND-REFERENCE"
+    world["bond_posted"].save(update_fields=["reference"])
     money = {
         "foundation": foundation, "fund": world["fund"], "officer": users["officer_A"],
         "finance": users["finance_A"], "auditor": users["auditor_A"], "grantee": users["applicant"],

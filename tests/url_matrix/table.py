@@ -100,7 +100,7 @@ ARGS = {
     "app_label": "=cms", "model_name": "=fundingcallpage", "uploaded_file_id": 1, "task_state_id": 1,
     "workflow_state_id": 1, "action_name": "=approve", "filter_spec": "=original", "object_id": "=1",
     "session_id": 1, "uidb64": "=MQ", "token": "=not-a-token", "restriction_id": 1,
-    "page_view_restriction_id": 1, "pk": 1,
+    "page_view_restriction_id": 1, "pk": 1, "bond_id": "bond.pk", "partner_id": "bond_partner.pk",
 }  # fmt: skip
 # ``pk`` by the longest matching pattern prefix.
 PK = {
@@ -196,6 +196,15 @@ EXPORT_400      = admin("404  404  404  400  400  400  404  400  400")
 PRIVACY_LIST    = admin("404  404  404  404  OK   OK   404  404  OK")
 PRIVACY_405     = admin("404  404  404  404  405  405  404  404  405")
 PRIVACY_A       = admin("404  404  404  404  OK   OK   404  404  404")
+# Bonds: VIEW_BONDS (officer, finance, auditor, admin) of the bond's foundation; reviewers none.
+BONDS_LIST      = admin("404  404  OK   OK   OK   OK   OK   OK   OK")
+BOND_A          = admin("404  404  OK   OK   OK   OK   404  404  404")
+BOND_A_405      = admin("404  404  405  405  405  405  404  404  404")
+BOND_DECIDE_RE  = admin("404  404  RE   DEN  DEN  RE   404  404  404")
+BOND_DECIDE_400 = admin("404  404  400  DEN  DEN  400  404  404  404")
+BOND_MANAGE_400 = admin("404  404  DEN  400  DEN  400  404  404  404")
+BOND_REFERENCE  = admin("404  404  DEN  RE   DEN  DEN  404  404  404")
+BOND_PARTNERS_400 = admin("404  404  400  DEN  DEN  400  400  DEN  DEN")
 # fmt: on
 
 ROWS = [
@@ -320,6 +329,23 @@ ROWS = [
     Row("admin/exports/", PAY_LIST, EXPORT_400),
     Row("admin/exports/<int:pk>/", PAY_A),
     Row("admin/exports/<int:pk>/download/", PAY_A),
+    # --- Bonds in admin: another foundation's bonds and partners are 404 ---
+    Row("admin/bonds/", BONDS_LIST),
+    Row("admin/bonds/partners/", BONDS_LIST, BOND_PARTNERS_400, note="an empty form: refused with its errors"),
+    Row("admin/bonds/partners/<int:partner_id>/remove/", BOND_A_405, BOND_DECIDE_RE,
+        note="the officer's POST removes the partner (rolled back)"),
+    Row("admin/bonds/<int:bond_id>/", BOND_A),
+    Row("admin/bonds/<int:bond_id>/approve/", BOND_A_405, BOND_DECIDE_RE, note="approves the request (rolled back)"),
+    Row("admin/bonds/<int:bond_id>/decline/", BOND_A_405, BOND_DECIDE_400, note="no reason given"),
+    Row("admin/bonds/<int:bond_id>/post/", BOND_A_405, BOND_MANAGE_400, args={"bond_id": "bond_approved.pk"},
+        note="no method given"),
+    Row("admin/bonds/<int:bond_id>/resend/", BOND_A_405, BOND_MANAGE_400, args={"bond_id": "bond_approved.pk"},
+        note="no transfer was sent for this bond"),
+    Row("admin/bonds/<int:bond_id>/cancel/", BOND_A_405, BOND_MANAGE_400, args={"bond_id": "bond_posted.pk"}),
+    Row("admin/bonds/<int:bond_id>/refund/", BOND_A_405, BOND_MANAGE_400, args={"bond_id": "bond_posted.pk"}),
+    Row("admin/bonds/<int:bond_id>/breach/", BOND_A_405, BOND_MANAGE_400, args={"bond_id": "bond_posted.pk"}),
+    Row("admin/bonds/<int:bond_id>/reference/", BOND_A_405, BOND_REFERENCE, args={"bond_id": "bond_posted.pk"},
+        note="finance only; an empty reference is saved as empty (rolled back)"),
     # --- Privacy (access log, deletion requests, retention) and Stripe keys ---
     Row("admin/privacy/", PRIVACY_LIST),
     Row("admin/privacy/preview/", PRIVACY_405, admin("404  404  404  404  DEN  OK   404  404  DEN"),
@@ -405,6 +431,11 @@ ROWS = [
         note="the owner's POST removes the member (rolled back)"),
     Row(f"{L}organizations/<int:pk>/data/", ORG1, ORG1_405, note="the organization's data as a download"),
     Row(f"{L}organizations/<int:pk>/delete/", ORG1, ORG1_400, note="not confirmed: the page again"),
+    # --- Bonds (partner side): members of a bond partner only ---
+    Row(f"{L}organizations/<int:pk>/bonds/", ORG1),
+    Row(f"{L}organizations/<int:pk>/bonds/new/", ORG1, ORG1_400, note="an empty request: the form again"),
+    Row(f"{L}organizations/<int:pk>/bonds/<int:bond_id>/withdraw/", ORG1_405, ORG1_RE,
+        note="the partner's POST withdraws its request (rolled back)"),
     # --- Applying ---
     Row(f"{L}dashboard/", SIGNED_IN),
     Row(f"{L}apply/<int:call_id>/", SIGNED_IN, "LOG  400  400  400  400  400  400  400  400  400  400  400"),

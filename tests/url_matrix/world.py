@@ -35,9 +35,11 @@ from grants.models import (
     EntryCause,
     GiftKind,
     JournalEntry,
+    Obligor,
     OrganizationMembership,
     OutgoingEmail,
     PayeeAccount,
+    ProgramType,
     ReviewAssignment,
     Role,
     WebhookEvent,
@@ -45,6 +47,7 @@ from grants.models import (
 )
 from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import applications as application_service
+from grants.services import bonds as bond_service
 from grants.services import data_deletion, payments, stipends
 from grants.services import donations as donation_service
 from grants.services import exports as export_service
@@ -147,6 +150,28 @@ def _wagtail_objects(site, a) -> dict:
         .get_parent()
         .specific,  # foundation A's section, the fund page's parent
     }
+
+
+def _bonds(foundation, org1, users) -> dict:
+    """A bond fund of A with $20,000, org1 a bond partner of A, and three of its bonds: one
+    requested, one approved (by A's officer), one posted (by A's finance, with a reference)."""
+    fund = FundFactory(foundation=foundation, name="Bay Area Bond Fund", slug="bay-area-bonds",
+                       program_type=ProgramType.BOND_FUND, currency="USD")  # fmt: skip
+    fund_with({"fund": fund, "finance": users["finance_A"]}, 20000)
+    partner = bond_service.add_partner(foundation=foundation, organization=org1, by=users["officer_A"])
+
+    def ask(label, amount):
+        return bond_service.request_bond(
+            partner=org1, fund=fund, by=users["applicant"], label=label, facility="Mesa Verde", urgency="days",
+            amount=Money(amount, "USD"), obligor=Obligor.FOUNDATION, notes="Hearing on Monday",
+        )  # fmt: skip
+
+    requested = ask("Family R", 1500)
+    approved_bond = bond_service.approve(ask("Family S", 2500), by=users["officer_A"])
+    posted = bond_service.approve(ask("Family T", 3500), by=users["officer_A"])
+    posted = bond_service.post_bond(posted, by=users["finance_A"], method="wire", reference="IMM-REF-7731")
+    return {"bond_fund": fund, "bond_partner": partner, "bond": requested, "bond_approved": approved_bond,
+            "bond_posted": posted}  # fmt: skip
 
 
 def build_world(site) -> dict:
@@ -291,8 +316,10 @@ def build_world(site) -> dict:
         attempts=1,
         recipient_hint="…@a.example",
     )
+    bond_objects = _bonds(foundation, org1, users)
     return {
         **a,
+        **bond_objects,
         "email": email,
         "flagged_event": flagged_event,
         "deletion": deletion,
