@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from djmoney.models.fields import MoneyField
 
 from grants.fields import EncryptedTextField
@@ -95,14 +96,14 @@ class Obligor(models.TextChoices):
 
 
 class BondStatus(models.TextChoices):
-    REQUESTED = "requested", _("Requested")
+    REQUESTED = "requested", pgettext_lazy("bond status", "Requested")
     APPROVED = "approved", _("Approved, not posted yet")
-    DECLINED = "declined", _("Declined")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    DECLINED = "declined", pgettext_lazy("bond status", "Declined")
+    WITHDRAWN = "withdrawn", pgettext_lazy("bond status", "Withdrawn")
     SENDING = "sending", _("Money on its way to the partner")
-    POSTED = "posted", _("Posted")
+    POSTED = "posted", pgettext_lazy("bond status", "Posted")
     REFUND_EXPECTED = "refund_expected", _("Cancelled, refund expected")
-    RETURNED = "returned", _("Returned")
+    RETURNED = "returned", pgettext_lazy("bond status", "Returned")
     BREACHED = "breached", _("Breached, loss written off")
 
 
