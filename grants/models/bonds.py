@@ -30,7 +30,7 @@ from .funds import Fund, FundingCall
 from .organizations import Organization
 
 # An alien registration number: "A" then 8 or 9 digits, written A123456789, A-123-456-789,
-# A# 123 456 789 …; also a bare run of 8–9 digits (the A is often left out).
+# A# 123 456 789; also a bare run of 8 or 9 digits (the A is often left out).
 A_NUMBER_PATTERN = re.compile(
     r"(?<![0-9A-Za-z])(?:[Aa]\s*[#:.\-]?\s*)?\d{2,3}[\s.\-]?\d{3}[\s.\-]?\d{3}(?![0-9])"
 )

@@ -17,8 +17,8 @@ the repeat carries the same key and the same parameters. So:
   transfer group and our id in its metadata) and only when Stripe has none asks again, with the
   same key. A ``transfer.created`` event settles it too.
 
-Locks (the portal's one lock order, docs/decisions.md): the award, then the installment, then
-the stipend batch, then the disbursement; funds and foundations after them.
+Locks (the portal's one lock order, docs/decisions.md): the award or the bond, then the
+installment, then the stipend batch, then the disbursement; funds and foundations after them.
 Network calls never run inside a transaction: rows are committed before Stripe is asked.
 """
 
@@ -33,6 +33,7 @@ from djmoney.money import Money
 
 from grants.models import (
     Award,
+    Bond,
     Disbursement,
     DisbursementStatus,
     Foundation,
@@ -148,11 +149,19 @@ def lock(disbursement: Disbursement | int) -> Disbursement:
     pk = disbursement if isinstance(disbursement, int) else disbursement.pk
     row = (
         Disbursement.objects.filter(pk=pk)
-        .values("award_id", "installment_id", "vendor_payment__award_id", "vendor_payment__installment_id")
+        .values(
+            "award_id",
+            "installment_id",
+            "bond_id",
+            "vendor_payment__award_id",
+            "vendor_payment__installment_id",
+        )
         .first()
     )
     if row is None:
         raise Disbursement.DoesNotExist(pk)
+    if row["bond_id"]:  # a bond posted by its partner: the bond first, as its own actions do
+        list(Bond.objects.select_for_update().filter(pk=row["bond_id"]).values_list("pk"))
     # A vendor's payment locks what it pays for (its award, its installment) first, then itself.
     row["award_id"] = row["award_id"] or row["vendor_payment__award_id"]
     row["installment_id"] = row["installment_id"] or row["vendor_payment__installment_id"]
@@ -180,6 +189,8 @@ def metadata_for(disbursement: Disbursement) -> dict[str, str]:
         metadata["installment"] = str(disbursement.installment_id)
     if disbursement.award_id:
         metadata["award"] = str(disbursement.award_id)
+    if disbursement.bond_id:
+        metadata["bond"] = str(disbursement.bond_id)
     batch_id = (
         StipendPayment.objects.filter(disbursement_id=disbursement.pk)
         .values_list("batch_id", flat=True)
@@ -287,6 +298,10 @@ def record_failure(disbursement: Disbursement, error: PaymentError) -> Disbursem
                 installments.transition(
                     installment, "fail", by=None, actor=SYSTEM, note=locked.failure_message
                 )
+        if locked.bond_id:
+            from grants.services import bonds
+
+            bonds.record_transfer_failed(locked, note=locked.failure_message)
         if locked.vendor_payment_id:
             from grants.services import vendor_payments
 

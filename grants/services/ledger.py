@@ -235,8 +235,18 @@ class FundBalances:
         return self._get(AccountKind.OTHER_INCOME) + self._get(AccountKind.OPENING_BALANCE)
 
     @property
+    def bond_interest(self) -> Money:
+        """Interest paid with bonds returned: income of the fund."""
+        return self._get(AccountKind.BOND_INTEREST)
+
+    @property
     def received(self) -> Money:
-        return self.donations + self.other_income
+        return self.donations + self.other_income + self.bond_interest
+
+    @property
+    def bonds_out(self) -> Money:
+        """Money lent on bonds posted and not yet returned or written off (an asset)."""
+        return self._get(AccountKind.BONDS_OUTSTANDING)
 
     @property
     def fees(self) -> Money:

@@ -36,7 +36,7 @@ from grants.models import (
 from grants.money import zero
 from grants.payments.gateway import get_gateway
 from grants.permissions import is_organization_member
-from grants.services import disbursements, installments, ledger
+from grants.services import bonds, disbursements, installments, ledger
 from grants.services.awards import activate_on_first_payment
 from grants.services.errors import DomainError
 from grants.services.locks import retry_on_deadlock
@@ -72,6 +72,12 @@ def has_award_from(organization: Organization, foundation: Foundation) -> bool:
     return Award.objects.filter(application__organization=organization, fund__foundation=foundation).exists()
 
 
+def may_set_up_payouts(organization: Organization, foundation: Foundation) -> bool:
+    """An organization sets up payouts at a foundation once it has an award there, or is one of
+    its bond partners (a partner that posts bonds is paid their amount)."""
+    return has_award_from(organization, foundation) or bonds.is_partner(organization, foundation)
+
+
 def payout_page_path(foundation: Foundation, organization: Organization) -> str:
     return reverse("payouts", kwargs={"foundation_slug": foundation.slug, "organization_id": organization.pk})
 
@@ -86,7 +92,7 @@ def start_onboarding(*, organization: Organization, foundation: Foundation, by, 
     """
     if not is_organization_member(by, organization.pk):
         raise PaymentRefused(_("Only members of the organization can set up its payouts."))
-    if not has_award_from(organization, foundation):
+    if not may_set_up_payouts(organization, foundation):
         raise PaymentRefused(_("Payouts are set up once the organization has an award from this foundation."))
     gateway = get_gateway(foundation)
     with transaction.atomic():

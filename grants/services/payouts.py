@@ -28,7 +28,7 @@ from grants.payments.gateway import (
     payout_status_from_account_object,
     transfer_from_json,
 )
-from grants.services import disbursements, payments, stipend_payments, vendor_payments
+from grants.services import bonds, disbursements, payments, stipend_payments, vendor_payments
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,8 @@ def confirm_paid(disbursement: Disbursement, transfer: Transfer) -> tuple[bool, 
         return payments.record_transfer_paid(disbursement, transfer_id=transfer.id), ""
     if stipend_payments.stipend_payment_of(disbursement) is not None:
         return stipend_payments.record_stipend_transfer_paid(disbursement, transfer_id=transfer.id), ""
+    if disbursement.bond_id:
+        return bonds.record_transfer_paid(disbursement, transfer_id=transfer.id), ""
     if disbursement.vendor_payment_id:
         if disbursement.vendor_payment.status == VendorPaymentStatus.CANCELLED:
             return False, "Stripe paid a vendor payment the portal has as cancelled"
@@ -62,6 +64,10 @@ def confirm_paid(disbursement: Disbursement, transfer: Transfer) -> tuple[bool, 
 
 
 def record_reversed(disbursement: Disbursement, transfer: Transfer) -> bool:
+    if disbursement.bond_id:
+        return bonds.record_transfer_reversed(
+            disbursement, transfer_id=transfer.id, amount_reversed=transfer.amount_reversed
+        )
     if disbursement.installment_id:
         return payments.record_transfer_reversed(
             disbursement, transfer_id=transfer.id, amount_reversed=transfer.amount_reversed

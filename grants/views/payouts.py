@@ -19,7 +19,7 @@ from grants.services.errors import DomainError
 def _page_objects(request, foundation_slug: str, organization_id: int) -> tuple[Foundation, Organization]:
     foundation = get_object_or_404(Foundation, slug=foundation_slug)
     organization = get_object_or_404(Organization, pk=organization_id)
-    if not is_organization_member(request.user, organization.pk) or not payments.has_award_from(
+    if not is_organization_member(request.user, organization.pk) or not payments.may_set_up_payouts(
         organization, foundation
     ):
         raise Http404
