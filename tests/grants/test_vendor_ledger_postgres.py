@@ -74,7 +74,9 @@ def installment_paid_by_check(world):
     assert payment.status == VendorPaymentStatus.PAID and payment.paid_on == D(2026, 3, 3)
 
     # Recording the same check again changes nothing.
-    vendor_payments.record_check(payment, by=world["finance2"], check_number="CHK 1044", paid_on=D(2026, 3, 3))
+    vendor_payments.record_check(
+        payment, by=world["finance2"], check_number="CHK 1044", paid_on=D(2026, 3, 3)
+    )
     assert balances(fund) == _accounts(9000, 0, 10000, 1000, 0)
 
 
@@ -115,7 +117,9 @@ def direct_assistance_through_stripe(world, callbacks):
     reversal = JournalEntry.objects.get(cause=EntryCause.VENDOR_PAYMENT_REVERSAL)
     assert reversal.vendor_payment_id == payment.pk
 
-    vendor_payments.record_check(payment, by=world["finance2"], check_number="CHK 2001", paid_on=D(2026, 3, 9))
+    vendor_payments.record_check(
+        payment, by=world["finance2"], check_number="CHK 2001", paid_on=D(2026, 3, 9)
+    )
     assert balances(fund) == _accounts(9250, 0, 10000, 1750, 1000)
     payment.refresh_from_db()
     assert payment.status == VendorPaymentStatus.PAID
@@ -131,7 +135,9 @@ def test_an_installment_paid_to_a_vendor_by_check(world):
 
 
 @pytest.mark.django_db
-def test_direct_assistance_through_stripe_reversed_then_paid_by_check(world, django_capture_on_commit_callbacks):
+def test_direct_assistance_through_stripe_reversed_then_paid_by_check(
+    world, django_capture_on_commit_callbacks
+):
     direct_assistance_through_stripe(world, django_capture_on_commit_callbacks)
 
 
@@ -152,5 +158,7 @@ def test_an_installment_paid_to_a_vendor_by_check_on_postgresql(_page_tree, worl
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_direct_assistance_through_stripe_on_postgresql(_page_tree, world, django_capture_on_commit_callbacks):
+def test_direct_assistance_through_stripe_on_postgresql(
+    _page_tree, world, django_capture_on_commit_callbacks
+):
     direct_assistance_through_stripe(world, django_capture_on_commit_callbacks)
