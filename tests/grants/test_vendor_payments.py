@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from grants.models import (
     AccountKind,
@@ -444,3 +445,46 @@ def test_the_grantee_sees_what_was_paid_on_its_behalf(world, client):
     assert vendor_payments.paid_net(payment) == usd(1000)
     other_org = OrganizationFactory()
     assert not other_org.vendor_payments.exists()
+
+
+# --- Reports count vendor payments as spent -----------------------------------------------------
+
+
+def test_reports_count_what_was_paid_to_vendors_as_spent(world, client):
+    from grants.services import reports
+    from tests.grants.report_helpers import reporting_award
+
+    schedule = [(D(2026, 2, 1), usd(3000)), (D(2026, 3, 1), usd(2000))]
+    award = reporting_award(world, amount=5000, schedule=schedule)  # payment 1 ($3,000) paid by check
+    installments.mark_due_installments(today=D(2026, 3, 2))
+    vendor = check_vendor(world)
+    second = award.installments.get(number=2)
+    payment = vendor_payments.request_vendor_payment(
+        by=world["grantee"], vendor=vendor, installment=second, purpose="Legal fees, March"
+    )
+    vendor_payments.approve(payment, by=world["officer"])
+    direct = vendor_payments.request_vendor_payment(
+        by=world["officer"], vendor=vendor, fund=world["fund"], organization=world["organization"],
+        amount=usd(400), purpose="Filing fee", award=award,
+    )  # fmt: skip
+    vendor_payments.approve(direct, by=world["officer"])
+    before = reports.award_money(award)
+    assert (before.paid, before.reported_spent, before.paid_to_vendors) == (usd(3000), usd(0), usd(0))
+
+    vendor_payments.record_check(payment, by=world["finance"], check_number="V1", paid_on=D(2026, 3, 3))
+    vendor_payments.record_check(direct, by=world["finance"], check_number="V2", paid_on=D(2026, 3, 4))
+
+    money = reports.award_money(award)
+    assert money.paid == usd(5400)  # both installments, and the direct assistance on its behalf
+    assert money.paid_to_vendors == usd(2400)
+    assert money.reported_spent == usd(2400)
+    assert money.remaining == usd(3000)  # what reached the grantee and is not reported yet
+
+    due = award.report_due_dates.get(kind="interim")
+    report = reports.report_for(due, by=world["grantee"])
+    client.force_login(world["grantee"])
+    page = client.get(reverse("report_detail", args=[due.pk])).content.decode()
+    assert "Paid on your behalf" in page and "Legal fees, March" in page and "Filing fee" in page
+    assert [row["reference"] for row in reports._snapshot(report)["paid_to_vendors"]] == [
+        payment.reference_code, direct.reference_code,
+    ]  # fmt: skip
