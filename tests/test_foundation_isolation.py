@@ -246,6 +246,9 @@ SEEN = [
     ("admin", "/admin/funds/edit/{fund.pk}/", "CANARY-A-FUND-NAME"),
     ("officer", "/admin/", "{application.reference}"),  # the work queues of the admin home
     ("officer", "/admin/awards/inspect/{award.pk}/answer-document/", "CANARY-A-SIGNED-PAPER-BODY"),
+    ("officer", "/admin/vendors/{vendor_payment.pk}/", "CANARY-A-VENDOR-PURPOSE"),
+    ("finance", "/admin/vendors/{vendor_payment.pk}/invoice/", "CANARY-A-INVOICE-BODY"),
+    ("finance", "/admin/vendors/list/", "CANARY-A-VENDOR"),
 ]
 
 

@@ -675,7 +675,7 @@ def test_budget_categories_are_named_in_the_workbooks_language(world, site, lang
     report = reports.submit_report(report, by=world["grantee"], metric_definitions=METRICS)
     reports.accept_report(report, by=world["officer"])
     book = openpyxl.load_workbook(io.BytesIO(export(world, START, END, language=language)))
-    sheet = book.worksheets[6]
+    sheet = book.worksheets[7]
     header = [c.value for c in sheet[1]]
     names = sorted(row[header.index(column)].value for row in sheet.iter_rows(min_row=2) if row[1].value)
     assert names == expected
