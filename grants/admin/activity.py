@@ -49,6 +49,8 @@ SUBJECT_LABELS = {
     "webhook_event": _("Stripe event"),
     "stripe_payout": _("Stripe payout"),
     "user": _("Staff member"),
+    "vendor": _("Vendor"),
+    "vendor_payment": _("Vendor payment"),
 }
 
 # Privacy and security actions (retention, deletion requests, data downloads, Stripe keys).
@@ -72,6 +74,7 @@ SUBJECT_URLS = {
     "donor": "donations_admin:donor",
     "stipend_program": "stipends_admin:program",
     "stipend_batch": "stipends_admin:batch",
+    "vendor_payment": "vendors:payment",
 }
 
 

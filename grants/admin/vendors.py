@@ -18,6 +18,7 @@ from django.views.generic import TemplateView
 from djmoney.money import Money
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from grants.admin.activity import action_label
 from grants.admin.menus import CapabilityViewSet
 from grants.forms.vendors import CheckForm, DeclineForm, VendorForm, VendorPaymentForm
 from grants.models import (
@@ -194,9 +195,14 @@ class PaymentView(_VendorAdminView):
             release_problem=vendor_payments.release_problem(payment) if releasable else None,
             decline_form=decline_form or DeclineForm(),
             check_form=check_form or CheckForm(),
-            timeline=ActivityEntry.objects.filter(subject_type="vendor_payment", subject_id=payment.pk)
-            .select_related("actor")
-            .order_by("created_at", "pk"),
+            timeline=[
+                (entry, action_label(entry))
+                for entry in ActivityEntry.objects.filter(
+                    subject_type="vendor_payment", subject_id=payment.pk
+                )
+                .select_related("actor")
+                .order_by("created_at", "pk")
+            ],
         )
         return context
 
