@@ -162,3 +162,103 @@ def test_direct_assistance_through_stripe_on_postgresql(
     _page_tree, world, django_capture_on_commit_callbacks
 ):
     direct_assistance_through_stripe(world, django_capture_on_commit_callbacks)
+
+
+# --- On PostgreSQL: two people at the same instant, on two connections ---------------------------
+
+
+def _vendor_ready(world):
+    """A Stripe vendor whose payout account is ready (webhooks delivered as each call commits)."""
+    from grants.models import PayeeAccount
+
+    vendor = vendor_payments.add_vendor(
+        world["foundation"], by=world["finance"], name="Pacific Power", kind="utility",
+        payment_method="stripe", email="billing@pacific.example",
+    )  # fmt: skip
+    vendor_payments.send_onboarding_link(vendor, by=world["finance"])
+    SimulatedGateway(world["foundation"]).complete_onboarding(
+        PayeeAccount.objects.get(vendor=vendor).stripe_account_id
+    )
+    return vendor
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_finance_officers_releasing_one_vendor_payment_at_once_pay_once(_page_tree, world):
+    from grants.models import Disbursement
+    from grants.payments.simulator.models import SimulatedStripeObject
+    from tests.concurrency import race
+
+    due_award(world)
+    vendor = _vendor_ready(world)
+    payment = vendor_payments.request_vendor_payment(
+        by=world["officer"], vendor=vendor, fund=world["fund"], organization=world["organization"],
+        amount=usd(750), purpose="Electricity bill",
+    )  # fmt: skip
+    vendor_payments.approve(payment, by=world["officer"])
+
+    outcomes = race(
+        lambda: vendor_payments.release(payment, by=world["finance"]),
+        lambda: vendor_payments.release(payment, by=world["finance2"]),
+    )
+
+    assert all(isinstance(outcome, Disbursement) for outcome in outcomes), outcomes
+    assert outcomes[0].pk == outcomes[1].pk
+    assert SimulatedStripeObject.objects.filter(kind="transfer").count() == 1
+    assert JournalEntry.objects.filter(cause=EntryCause.VENDOR_PAYMENT).count() == 1
+    assert balances(world["fund"]) == _accounts(10000, -750, 10000, 1750, 1000)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_installment_goes_either_to_the_vendor_or_to_the_grantee_never_both(_page_tree, world):
+    from grants.services import installments
+    from tests.concurrency import race
+
+    award = due_award(world)
+    installment = award.installments.get()
+    payment = vendor_payments.request_vendor_payment(
+        by=world["grantee"], vendor=check_vendor(world), installment=installment, purpose="Rent for March"
+    )
+
+    outcomes = race(
+        lambda: vendor_payments.approve(payment, by=world["officer"]),
+        lambda: installments.record_payment_outside_processor(
+            installment, by=world["finance"], paid_on=D(2026, 3, 2), reference="CHK 77"
+        ),
+    )
+
+    refused = [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    assert len(refused) == 1, outcomes
+    payment.refresh_from_db()
+    installment.refresh_from_db()
+    assert installment.status == InstallmentStatus.PAID or payment.status == VendorPaymentStatus.APPROVED
+    assert not (
+        installment.status == InstallmentStatus.PAID and payment.status == VendorPaymentStatus.APPROVED
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_direct_assistance_approvals_never_commit_more_than_the_fund_has(_page_tree, world):
+    from grants.services import ledger
+    from tests.concurrency import race
+
+    due_award(world, amount=1000, funded=1500)  # $500 available
+    vendor = check_vendor(world)
+    asked = [
+        vendor_payments.request_vendor_payment(
+            by=world["officer"],
+            vendor=vendor,
+            fund=world["fund"],
+            organization=world["organization"],
+            amount=usd(300),
+            purpose=f"Rent {n}",
+        )  # fmt: skip
+        for n in (1, 2)
+    ]
+
+    outcomes = race(*(lambda p=p: vendor_payments.approve(p, by=world["officer"]) for p in asked))
+
+    assert len([o for o in outcomes if isinstance(o, ledger.InsufficientFunds)]) == 1, outcomes
+    assert ledger.balances(world["fund"]).available == usd(200)
