@@ -57,6 +57,7 @@ COUNT_LABELS = {
     "applications_anonymised": _("Applications kept without their content"),
     "files_deleted": _("Files deleted"),
     "volunteers_renamed": _("Volunteers renamed"),
+    "bonds_anonymised": _("Bonds kept without the partner's notes"),
     "drafts_deleted": _("Drafts deleted"),
     "members_removed": _("Members removed"),
     "files_deleted_with_drafts": _("Files of drafts deleted"),

@@ -62,7 +62,10 @@ class BondPartner(models.Model):
 
     foundation = models.ForeignKey(Foundation, on_delete=models.PROTECT, related_name="bond_partners")
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="bond_partnerships", verbose_name=_("organization")
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="bond_partnerships",
+        verbose_name=_("organization"),
     )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

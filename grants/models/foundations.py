@@ -116,13 +116,17 @@ class Foundation(TranslatedText):
         _("remind to check on bonds out longer than (days)"),
         default=180,
         validators=[MinValueValidator(7)],
-        help_text=_("Finance staff are reminded of every bond posted longer ago than this, and again as often."),
+        help_text=_(
+            "Finance staff are reminded of every bond posted longer ago than this, and again as often."
+        ),
     )
     purge_bond_references_after_days = models.PositiveIntegerField(
         _("erase a settled bond's reference after (days)"),
         default=90,
         validators=[MinValueValidator(1)],
-        help_text=_("The government's bond number is erased this long after the bond is returned or written off."),
+        help_text=_(
+            "The government's bond number is erased this long after the bond is returned or written off."
+        ),
     )
     time_zone = models.CharField(
         _("time zone"),

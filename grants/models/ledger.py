@@ -158,7 +158,11 @@ class JournalEntry(AppendOnlyModel):
         "grants.Bond", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entries"
     )
     vendor_payment = models.ForeignKey(
-        "grants.VendorPayment", on_delete=models.PROTECT, null=True, blank=True, related_name="journal_entries"
+        "grants.VendorPayment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="journal_entries",
     )
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"

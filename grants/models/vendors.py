@@ -100,11 +100,11 @@ class VendorPayment(models.Model):
     installment = models.OneToOneField(
         Installment, on_delete=models.PROTECT, null=True, blank=True, related_name="vendor_payment"
     )
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="payments", verbose_name=_("vendor"))
-    amount = MoneyField(_("amount"), max_digits=14, decimal_places=2, currency_field_name="currency")
-    purpose = models.CharField(
-        _("what it pays for"), max_length=300, validators=[validate_no_a_number]
+    vendor = models.ForeignKey(
+        Vendor, on_delete=models.PROTECT, related_name="payments", verbose_name=_("vendor")
     )
+    amount = MoneyField(_("amount"), max_digits=14, decimal_places=2, currency_field_name="currency")
+    purpose = models.CharField(_("what it pays for"), max_length=300, validators=[validate_no_a_number])
     invoice = models.FileField(
         _("invoice"), storage=private_storage, upload_to=invoice_upload_path, max_length=200, blank=True
     )

@@ -120,6 +120,55 @@ def _validated(bond: Bond, fields) -> None:
         raise BondRefused(" ".join(dict.fromkeys(messages))) from error
 
 
+# --- Telling people -----------------------------------------------------------------------------
+
+
+def _partner_url(bond: Bond) -> str:
+    return f"/organizations/{bond.partner_id}/bonds/"
+
+
+def _staff_url(bond: Bond) -> str:
+    return f"/admin/bonds/{bond.pk}/"
+
+
+def tell_partner(bond: Bond, template: str) -> None:
+    """Email every member of the partner in their own language, after commit (no reference)."""
+    from grants.services.notifications import send_templated_email
+
+    for membership in bond.partner.memberships.select_related("user"):
+        user = membership.user
+        if not user.is_active or not user.email:
+            continue
+        language = user.preferred_language or settings.LANGUAGE_CODE
+        send_templated_email(
+            template,
+            to=[user.email],
+            language=language,
+            context={"bond": bond, "foundation": bond.foundation, "user": user,
+                     "url": f"/{language}{_partner_url(bond)}"},
+        )  # fmt: skip
+
+
+def tell_deciders(bond: Bond) -> None:
+    """A request is waiting: email the foundation's officers (its decision is on a clock)."""
+    from grants.models import StaffMembership
+    from grants.permissions import roles_with
+    from grants.services.notifications import send_templated_email
+
+    staff = StaffMembership.objects.filter(
+        foundation=bond.foundation, role__in=roles_with(Capability.DECIDE_BONDS)
+    ).select_related("user")
+    for user in {membership.user for membership in staff}:
+        if not user.is_active or not user.email:
+            continue
+        send_templated_email(
+            "bond_requested",
+            to=[user.email],
+            language=user.preferred_language or settings.LANGUAGE_CODE,
+            context={"bond": bond, "foundation": bond.foundation, "user": user, "url": _staff_url(bond)},
+        )
+
+
 # --- Partners ----------------------------------------------------------------------------------
 
 
@@ -214,6 +263,7 @@ def request_bond(
         bond.save()
         record(subject=bond, subject_type="bond", action="request", actor=by, foundation=bond.foundation,
                to_state=bond.status, visible_to_applicant=True)  # fmt: skip
+        tell_deciders(bond)
     return bond
 
 
@@ -254,6 +304,7 @@ def approve(bond: Bond, *, by, note: str = "") -> Bond:
             raise BondRefused(error.message) from error
         locked.decided_by, locked.decided_at = by, timezone.now()
         _move(locked, "approve", by=by, actor=OFFICER, note=note, fields=("decided_by", "decided_at"))
+        tell_partner(locked, "bond_approved")
     return locked
 
 
@@ -271,6 +322,7 @@ def decline(bond: Bond, *, by, reason: str) -> Bond:
         locked.decline_reason, locked.decided_by, locked.decided_at = reason, by, timezone.now()
         _move(locked, "decline", by=by, actor=OFFICER, note=reason,
               fields=("decline_reason", "decided_by", "decided_at"))  # fmt: skip
+        tell_partner(locked, "bond_declined")
     return locked
 
 
@@ -291,22 +343,28 @@ def _four_eyes(by, bond: Bond) -> None:
         raise BondRefused(_("Someone other than the person who approved the bond must post it."))
 
 
-def post_entry_for(bond: Bond, *, by, cash_account: str, posted_on: datetime.date, disbursement=None):
-    """The ledger entry of a bond going out (once per bond)."""
+def _move_money(
+    bond: Bond, cause: str, memo: str, *, into: str, out_of: str, amount: Money, key: str, **kwargs
+):
+    """One two-line entry of the bond's fund: ``amount`` debited to ``into``, credited to ``out_of``."""
     return ledger.post_entry(
         foundation=bond.foundation,
-        cause=EntryCause.BOND_POSTED,
-        memo=_("Bond %(reference)s posted") % {"reference": bond.reference_code},
-        lines=[
-            ledger.debit(bond.fund, AccountKind.BONDS_OUTSTANDING, bond.amount),
-            ledger.credit(bond.fund, cash_account, bond.amount),
-        ],
-        by=by,
-        effective_date=posted_on,
+        cause=cause,
+        memo=memo,
+        lines=[ledger.debit(bond.fund, into, amount), ledger.credit(bond.fund, out_of, amount)],
         bond=bond,
-        disbursement=disbursement,
-        idempotency_key=f"bond:{bond.pk}:post",
+        idempotency_key=f"bond:{bond.pk}:{key}",
+        **kwargs,
     )
+
+
+def post_entry_for(bond: Bond, *, by, cash_account: str, posted_on: datetime.date, disbursement=None):
+    """The ledger entry of a bond going out (once per bond)."""
+    return _move_money(
+        bond, EntryCause.BOND_POSTED, _("Bond %(reference)s posted") % {"reference": bond.reference_code},
+        into=AccountKind.BONDS_OUTSTANDING, out_of=cash_account, amount=bond.amount, key="post",
+        by=by, effective_date=posted_on, disbursement=disbursement,
+    )  # fmt: skip
 
 
 def post_bond(
@@ -461,19 +519,12 @@ def record_transfer_reversed(disbursement: Disbursement, *, transfer_id: str, am
     outstanding = figures(bond).outstanding
     back = min(difference, outstanding)
     if back.amount > 0:
-        ledger.post_entry(
-            foundation=bond.foundation,
-            cause=EntryCause.BOND_RETURNED,
-            memo=_("Transfer for bond %(reference)s reversed by Stripe") % {"reference": bond.reference_code},
-            lines=[
-                ledger.debit(bond.fund, AccountKind.PROCESSOR_CASH, back),
-                ledger.credit(bond.fund, AccountKind.BONDS_OUTSTANDING, back),
-            ],
-            by=None,
-            bond=bond,
-            disbursement=disbursement,
-            idempotency_key=f"bond:{bond.pk}:transfer-reversed:{amount_reversed.amount}",
-        )
+        _move_money(
+            bond, EntryCause.BOND_RETURNED,
+            _("Transfer for bond %(reference)s reversed by Stripe") % {"reference": bond.reference_code},
+            into=AccountKind.PROCESSOR_CASH, out_of=AccountKind.BONDS_OUTSTANDING, amount=back,
+            key=f"transfer-reversed:{amount_reversed.amount}", by=None, disbursement=disbursement,
+        )  # fmt: skip
     disbursement.amount_reversed = amount_reversed
     disbursement.reversed_at = timezone.now()
     disbursements.move(disbursement, "reverse", note=transfer_id, fields=("amount_reversed", "reversed_at"))
@@ -584,20 +635,12 @@ def _write_off(bond: Bond, amount: Money, *, by, reason: str, on: datetime.date)
     if len(reason) > 500:
         raise BondRefused(_("Keep the reason under 500 characters."))
     bond.breach_reason = reason
-    ledger.post_entry(
-        foundation=bond.foundation,
-        cause=EntryCause.BOND_WRITE_OFF,
-        memo=_("Loss on bond %(reference)s: %(reason)s")
-        % {"reference": bond.reference_code, "reason": reason},
-        lines=[
-            ledger.debit(bond.fund, AccountKind.GRANTS_AWARDED, amount),
-            ledger.credit(bond.fund, AccountKind.BONDS_OUTSTANDING, amount),
-        ],
-        by=by,
-        effective_date=on,
-        bond=bond,
-        idempotency_key=f"bond:{bond.pk}:write-off",
-    )
+    _move_money(
+        bond, EntryCause.BOND_WRITE_OFF,
+        _("Loss on bond %(reference)s: %(reason)s") % {"reference": bond.reference_code, "reason": reason},
+        into=AccountKind.GRANTS_AWARDED, out_of=AccountKind.BONDS_OUTSTANDING, amount=amount, key="write-off",
+        by=by, effective_date=on,
+    )  # fmt: skip
 
 
 def record_breach(bond: Bond, *, by, reason: str, breached_on: datetime.date) -> Bond:

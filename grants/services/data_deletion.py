@@ -53,6 +53,7 @@ from grants.models import (
     ApplicationStatus,
     ApplicationVersion,
     Award,
+    Bond,
     DataDeletionRequest,
     DeletionStatus,
     Expenditure,
@@ -111,6 +112,7 @@ def foundation_ids_with_records(organization: Organization) -> set[int]:
             "program__fund__foundation_id", flat=True
         )
     )
+    ids |= set(Bond.objects.filter(partner=organization).values_list("foundation_id", flat=True))
     return ids
 
 
@@ -376,6 +378,7 @@ def carry_out(organization: Organization, foundation: Foundation) -> dict:
         Volunteer.objects.filter(organization=organization, program__fund__foundation=foundation)
     )
     renamed = _rename_volunteers(volunteers)
+    bonds_anonymised = _strip_bonds(Bond.objects.filter(partner=organization, foundation=foundation))
     PayeeAccount.objects.filter(organization=organization, foundation=foundation).exclude(
         volunteer_pseudonym=""
     ).update(volunteer_pseudonym="volunteer")
@@ -384,7 +387,19 @@ def carry_out(organization: Organization, foundation: Foundation) -> dict:
         "applications_anonymised": stripped,
         "files_deleted": deleted_files + stripped_files + receipts,
         "volunteers_renamed": renamed,
+        "bonds_anonymised": bonds_anonymised,
     }
+
+
+def _strip_bonds(bonds) -> int:
+    """A partner's bonds are money records (kept); what the partner wrote about each case goes:
+    the label becomes the bond's number, the facility and notes are erased."""
+    count = 0
+    for bond in bonds:
+        bond.label, bond.facility, bond.notes = bond.reference_code, "", ""
+        bond.save(update_fields=["label", "facility", "notes"])
+        count += 1
+    return count
 
 
 def finish_organization(organization: Organization) -> dict:

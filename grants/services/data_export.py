@@ -12,6 +12,7 @@ only this organization's data, as its members may see it:
   (amount, status, dates — never Stripe keys or internal retry details); spending reports
   with expenditures and submitted versions; returned money;
 * stipend volunteers (pseudonyms), their shifts, monthly batches, lines and payments;
+* the bonds it asked for (label, facility, amount, state and dates; never the bond's reference);
 * the activity the applicant is shown (state changes and messages; never staff names nor
   internal comments), and the organization's own activity.
 
@@ -395,6 +396,35 @@ def _stipends(organization: Organization) -> dict:
     }
 
 
+def _bonds(organization: Organization) -> list[dict]:
+    """The bonds the organization asked for, as it sees them (never the government reference)."""
+    from grants.models import Bond
+
+    return [
+        {
+            "reference": bond.reference_code,
+            "foundation": bond.foundation.name,
+            "fund": bond.fund.name,
+            "label": bond.label,
+            "facility": bond.facility,
+            "urgency": bond.urgency,
+            "amount": _money(bond.amount),
+            "obligor": bond.obligor,
+            "notes": bond.notes,
+            "status": bond.status,
+            "requested_at": bond.requested_at,
+            "decided_at": bond.decided_at,
+            "decline_reason": bond.decline_reason,
+            "posted_on": bond.posted_on,
+            "cancelled_on": bond.cancelled_on,
+            "settled_on": bond.settled_on,
+        }
+        for bond in Bond.objects.filter(partner=organization)
+        .select_related("foundation", "fund")
+        .order_by("pk")
+    ]
+
+
 def organization_data(organization: Organization, files: _Files) -> dict:
     """Everything ``data.json`` holds (see the module docstring)."""
     application_ids = Application.objects.filter(organization=organization).values_list("pk", flat=True)
@@ -452,6 +482,7 @@ def organization_data(organization: Organization, files: _Files) -> dict:
         "awards": _awards(organization, files),
         **_payouts(organization),
         "stipends": _stipends(organization),
+        "bonds": _bonds(organization),
         "activity": activity,
     }
 

@@ -113,7 +113,7 @@ def test_auditors_only_read_and_reviewers_only_review():
     assert auditor_may == {
         Capability.VIEW_APPLICATIONS, Capability.VIEW_AWARDS, Capability.VIEW_MONEY, Capability.VIEW_PAYMENTS,
         Capability.VIEW_WEBHOOK_EVENTS, Capability.VIEW_DONORS, Capability.VIEW_REPORTS, Capability.VIEW_STIPENDS,
-        Capability.VIEW_ACTIVITY, Capability.EXPORT, Capability.PRIVACY_READ,
+        Capability.VIEW_ACTIVITY, Capability.EXPORT, Capability.PRIVACY_READ, Capability.VIEW_BONDS,
     }  # fmt: skip
     assert {capability for capability, roles in CAPABILITIES.items() if Role.REVIEWER in roles} == {
         Capability.REVIEW

@@ -57,6 +57,35 @@ def test_seed_demo_is_idempotent_and_complete(db, client):
     assert client.login(email="officer@demo.fundportal.org", password="demo-portal-2026")
 
 
+def test_the_demo_bond_fund_has_a_bond_in_every_state_and_its_books_add_up(db):
+    from grants.models import Bond, BondStatus, JournalEntry
+    from grants.services import bonds, ledger
+
+    with django_capture():
+        call_command("seed_demo", stdout=io.StringIO())
+    fund = Fund.objects.get(slug="bond-fund")
+    states = set(Bond.objects.filter(fund=fund).values_list("status", flat=True))
+    assert states >= {
+        BondStatus.REQUESTED, BondStatus.APPROVED, BondStatus.DECLINED, BondStatus.POSTED,
+        BondStatus.REFUND_EXPECTED, BondStatus.RETURNED, BondStatus.BREACHED,
+    }  # fmt: skip
+    partner_bond = Bond.objects.get(fund=fund, obligor="partner")
+    assert partner_bond.status == BondStatus.POSTED  # the simulated Stripe's transfer.created arrived
+    b = ledger.balances(fund)
+    every = bonds.figures_for(Bond.objects.filter(fund=fund))
+    assert sum((f.outstanding for f in every.values()), b.bonds_out * 0) == b.bonds_out
+    assert b.bonds_out + b.available + b.committed == b.received
+    assert bonds.bonds_to_check(foundation=fund.foundation)  # one bond out 200 days: finance is reminded
+    assert JournalEntry.objects.filter(bond__fund=fund).exists()
+
+
+def django_capture():
+    """Run the on-commit callbacks (the simulated Stripe's webhooks) as a real commit would."""
+    from django.test import TestCase
+
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
 def test_demo_staff_sign_in_with_the_demo_authenticator_secret(db, settings):
     out = io.StringIO()
     call_command("seed_demo", stdout=out)

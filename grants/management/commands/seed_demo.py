@@ -32,16 +32,20 @@ from grants.demo_questions import demo_answers, eligibility_json, questions_json
 from grants.models import (
     Application,
     Award,
+    Bond,
+    BondUrgency,
     Donation,
     Foundation,
     Fund,
     FundingCall,
     JournalEntry,
     LegalStatus,
+    Obligor,
     Organization,
     OrganizationMembership,
     OutgoingEmail,
     PayoutStatus,
+    PostingMethod,
     ProgramType,
     RateUnit,
     ReportKind,
@@ -53,6 +57,7 @@ from grants.payments.simulator.gateway import SimulatedGateway
 from grants.questions import split_sections
 from grants.services import applications as app_service
 from grants.services import awards as award_service
+from grants.services import bonds as bond_service
 from grants.services import donations as donation_service
 from grants.services import installments as installment_service
 from grants.services import ledger, offline_gifts
@@ -108,6 +113,9 @@ FUNDS = [
     ("bay-area-defense", "hotline-stipends", ProgramType.HOTLINE_STIPENDS, 60000,
      ("Rapid Response Hotline Stipends", "Monthly stipends for volunteers who answer ICE-raid hotlines."),
      ("Estipendios para la Línea de Respuesta Rápida", "Estipendios mensuales para voluntarios que atienden las líneas de emergencia ante redadas de ICE.")),
+    ("bay-area-defense", "bond-fund", ProgramType.BOND_FUND, 150000,
+     ("Community Bond Fund", "Posts immigration bonds so people can fight their case at home; every bond returned helps the next family."),
+     ("Fondo Comunitario de Fianzas", "Paga fianzas migratorias para que las personas enfrenten su caso en casa; cada fianza devuelta ayuda a la siguiente familia.")),
     ("valley-workers", "co-enforcement", ProgramType.CO_ENFORCEMENT, 120000,
      ("Co-enforcement Organizing Fund", "Funds organizers who help workers report labor violations to agencies."),
      ("Fondo de Organización para la Co-aplicación", "Financia a organizadores que ayudan a trabajadores a denunciar violaciones laborales ante las agencias.")),
@@ -203,6 +211,7 @@ class Command(BaseCommand):
             self._money_story(funds, calls)
             self._stipends(funds)
             self._donations(funds)
+            self._bonds(funds)
         self._print_logins()
         self._print_summary(emails=OutgoingEmail.objects.count() - emails_before, quiet=quiet)
 
@@ -518,6 +527,69 @@ class Command(BaseCommand):
             if settings.STRIPE_GATEWAY == "simulated":
                 SimulatedGateway(fund.foundation).complete_checkout(donation.checkout_session_id)
 
+    def _bonds(self, funds):
+        """The Community Bond Fund: the Comité is a bond partner; bonds in every state — a request
+        waiting for the officer (on the clock), one approved for finance to post, one declined, one
+        posted long ago (finance is reminded to check on it), one cancelled with its refund expected,
+        one returned with interest, one breached, one returned in part with the rest written off, and
+        one the partner posts, paid to it through the simulated Stripe."""
+        fund = funds["bond-fund"]
+        if Bond.objects.filter(fund=fund).exists():
+            return
+        foundation = fund.foundation
+        officer = User.objects.get(email="officer@demo.fundportal.org")
+        finance = User.objects.get(email="finance@demo.fundportal.org")
+        applicant = User.objects.get(email="applicant@demo.fundportal.org")
+        partner = Organization.objects.get(name="Comité de Defensa del Barrio")
+        today = timezone.localdate()
+        ledger.record_opening_balance(fund=fund, amount=Money(60000, "USD"), as_of=today - datetime.timedelta(days=400),
+                                      reference="Bank statement", by=finance)  # fmt: skip
+        bond_service.add_partner(foundation=foundation, organization=partner, by=officer)
+        days = datetime.timedelta
+
+        def request(label, facility, amount, urgency=BondUrgency.DAYS, obligor=Obligor.FOUNDATION):
+            return bond_service.request_bond(
+                partner=partner, fund=fund, by=applicant, label=label, facility=facility, urgency=urgency,
+                amount=Money(amount, "USD"), obligor=obligor,
+            )  # fmt: skip
+
+        def posted(label, facility, amount, ago):
+            bond = bond_service.approve(request(label, facility, amount), by=officer)
+            return bond_service.post_bond(bond, by=finance, method=PostingMethod.WIRE,
+                                          posted_on=today - days(days=ago), reference=f"CeBONDS {label[-2:]}-{amount}")  # fmt: skip
+
+        request("Familia T., Mesa Verde", "Golden State Annex", 5000, urgency=BondUrgency.TODAY)
+        bond_service.approve(request("Familia P., Otay", "Otay Mesa Detention Center", 8000), by=officer)
+        bond_service.decline(request("Caso 14, Tacoma", "Northwest ICE Processing Center", 25000), by=officer,
+                             reason="Above what the fund can post this month; we will call you about a smaller amount.")  # fmt: skip
+        posted("Familia R., Adelanto", "Adelanto ICE Processing Center", 7500, ago=200)
+        bond = posted("Familia G., San Francisco", "San Francisco field office", 4000, ago=150)
+        bond_service.record_cancellation(bond, by=finance, cancelled_on=today - days(days=10))
+        bond = posted("Familia L., Yuba", "Yuba County Jail", 6000, ago=320)
+        bond_service.record_cancellation(bond, by=finance, cancelled_on=today - days(days=60))
+        bond_service.record_refund(bond, by=finance, received_on=today - days(days=30), principal=Money(6000, "USD"),
+                                   interest=Money("41.18", "USD"), receipt="Treasury check 558120")  # fmt: skip
+        bond = posted("Caso 9, Mesa Verde", "Golden State Annex", 3500, ago=280)
+        bond_service.record_breach(bond, by=finance, reason="A hearing was missed after a change of address.",
+                                   breached_on=today - days(days=40))  # fmt: skip
+        bond = posted("Familia M., Adelanto", "Adelanto ICE Processing Center", 10000, ago=300)
+        bond_service.record_cancellation(bond, by=finance, cancelled_on=today - days(days=90))
+        bond_service.record_refund(bond, by=finance, received_on=today - days(days=70), principal=Money(9500, "USD"),
+                                   interest=Money("12.50", "USD"), receipt="Treasury check 551002", write_off_rest=True,
+                                   reason="The surety kept a processing fee.")  # fmt: skip
+        payee = self._ready_payee(partner, foundation, applicant)
+        if payee.payout_status != PayoutStatus.READY:
+            # Stripe's account.updated reaches the portal after this transaction commits: the demo
+            # records now what it will say, so the partner's bond can be sent in the same run.
+            payment_service.update_payee_status(
+                payee, status=PayoutStatus.READY, requirements_due=[], event_created=1
+            )
+        bond = bond_service.approve(
+            request("Familia S., Oakland", "San Francisco field office", 2500, obligor=Obligor.PARTNER),
+            by=officer,
+        )
+        bond_service.post_bond(bond, by=finance, method=PostingMethod.TRANSFER)
+
     def _print_logins(self):
         base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
         self.stdout.write(
@@ -567,6 +639,11 @@ class Command(BaseCommand):
                 f"{StipendProgram.objects.count()} hotline program, last month's batch waiting for approval",
             ),
             ("Donations", f"{Donation.objects.count()} gifts (checks and simulated Stripe Checkout)"),
+            (
+                "Bonds",
+                f"{Bond.objects.count()} in the Community Bond Fund, one in each state "
+                "(a request on the clock, approved, posted, refund expected, returned, breached)",
+            ),
         ]
         if emails is not None:
             lines.append(
