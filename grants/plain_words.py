@@ -192,6 +192,17 @@ ACTIVITY_WORDS = {
     ("bond", "purge_reference"): pgettext_lazy("activity", "Bond reference erased"),
     ("bond_partner", "add_partner"): pgettext_lazy("activity", "Bond partner added"),
     ("bond_partner", "remove_partner"): pgettext_lazy("activity", "Bond partner removed"),
+    ("vendor", "create"): pgettext_lazy("activity", "Vendor added"),
+    ("vendor", "send_onboarding_link"): pgettext_lazy("activity", "Payout setup link emailed to the vendor"),
+    ("vendor_payment", "request"): pgettext_lazy("activity", "Payment to a vendor asked for"),
+    ("vendor_payment", "approve"): pgettext_lazy("activity", "Payment to a vendor approved"),
+    ("vendor_payment", "decline"): pgettext_lazy("activity", "Payment to a vendor declined"),
+    ("vendor_payment", "send"): pgettext_lazy("activity", "Payment to a vendor sent to Stripe"),
+    ("vendor_payment", "pay"): pgettext_lazy("activity", "Payment to a vendor made"),
+    ("vendor_payment", "fail"): pgettext_lazy("activity", "Payment to a vendor failed"),
+    ("vendor_payment", "pay_by_check"): pgettext_lazy("activity", "Payment to a vendor made by check"),
+    ("vendor_payment", "reverse"): pgettext_lazy("activity", "Payment to a vendor reversed by Stripe"),
+    ("vendor_payment", "cancel"): pgettext_lazy("activity", "Payment to a vendor cancelled"),
 }
 
 

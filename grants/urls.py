@@ -30,6 +30,7 @@ urlpatterns = [
     path("awards/<int:pk>/", awards.award_detail, name="award_detail"),
     path("awards/<int:pk>/accept/", awards.award_accept, name="award_accept"),
     path("awards/<int:pk>/decline/", awards.award_decline, name="award_decline"),
+    path("awards/<int:pk>/vendor-payments/", awards.award_vendor_payment, name="award_vendor_payment"),
     path(
         "payouts/<slug:foundation_slug>/<int:organization_id>/",
         payout_views.payouts,

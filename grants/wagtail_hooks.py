@@ -18,6 +18,7 @@ from .admin.reports import ReportsViewSet
 from .admin.reviews import DecisionMessageViewSet, ReviewsViewSet
 from .admin.stipends import StipendViewSet
 from .admin.stripe_keys import StripeKeysViewSet
+from .admin.vendors import VendorViewSet
 from .admin.viewsets import GrantsViewSetGroup
 
 
@@ -54,6 +55,11 @@ def register_bond_viewset():
 @hooks.register("register_admin_viewset")
 def register_payments_viewset():
     return PaymentsViewSet("payments")
+
+
+@hooks.register("register_admin_viewset")
+def register_vendors_viewset():
+    return VendorViewSet("vendors")
 
 
 @hooks.register("register_admin_viewset")

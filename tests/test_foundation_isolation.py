@@ -250,6 +250,9 @@ SEEN = [
     ("auditor", "/admin/bonds/{bond_posted.pk}/", "CANARY-A-BOND-POSTED-FACILITY"),
     ("finance", "/admin/bonds/{bond_posted.pk}/", "CANARY-A-BOND-REFERENCE"),
     ("officer", "/admin/bonds/partners/", "CANARY-A-ORG-APPLICANT"),
+    ("officer", "/admin/vendors/{vendor_payment.pk}/", "CANARY-A-VENDOR-PURPOSE"),
+    ("finance", "/admin/vendors/{vendor_payment.pk}/invoice/", "CANARY-A-INVOICE-BODY"),
+    ("finance", "/admin/vendors/list/", "CANARY-A-VENDOR"),
 ]
 
 

@@ -51,6 +51,8 @@ SUBJECT_LABELS = {
     "user": _("Staff member"),
     "bond": _("Bond"),
     "bond_partner": _("Bond partner"),
+    "vendor": _("Vendor"),
+    "vendor_payment": _("Vendor payment"),
 }
 
 # Privacy and security actions (retention, deletion requests, data downloads, Stripe keys).
@@ -75,6 +77,7 @@ SUBJECT_URLS = {
     "stipend_program": "stipends_admin:program",
     "stipend_batch": "stipends_admin:batch",
     "bond": "bonds:bond",
+    "vendor_payment": "vendors:payment",
 }
 
 

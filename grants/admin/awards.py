@@ -167,6 +167,7 @@ ACTIVITY_LABELS = {
     ("installment", "pay"): _("Payment %(number)s paid"),
     ("installment", "fail"): _("Payment %(number)s failed"),
     ("installment", "pay_outside_processor"): _("Payment %(number)s recorded as paid outside Stripe"),
+    ("installment", "pay_vendor"): _("Payment %(number)s paid to a vendor at the grantee's request"),
     ("installment", "cancel"): _("Payment %(number)s cancelled"),
 }
 

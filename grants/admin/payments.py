@@ -314,7 +314,12 @@ class DisbursementIndexView(PaymentsPage):
         context = super().get_context_data(**kwargs)
         form = StatusFilterForm(self.request.GET or None, choices=DisbursementStatus.choices)
         queryset = disbursements_visible_to(self.request.user).select_related(
-            "foundation", "payee__organization", "released_by", "award__application", "installment"
+            "foundation",
+            "payee__organization",
+            "payee__vendor",
+            "released_by",
+            "award__application",
+            "installment",
         )
         if form.is_valid() and form.cleaned_data["status"]:
             queryset = queryset.filter(status=form.cleaned_data["status"])
@@ -586,7 +591,7 @@ class PayeeIndexView(PaymentsPage):
         context = super().get_context_data(**kwargs)
         queryset = (
             scope(PayeeAccount.objects.all(), self.request.user, Capability.VIEW_PAYMENTS, "foundation")
-            .select_related("foundation", "organization")
+            .select_related("foundation", "organization", "vendor")
             .order_by("organization__name", "volunteer_pseudonym", "pk")
         )
         page = Paginator(queryset, PER_PAGE).get_page(self.request.GET.get("p"))

@@ -1,7 +1,8 @@
 """The auditor's workbook: a foundation's money story for a date range, sheet by sheet.
 
 ``audit_sheets(scope)`` returns, in order: Summary (one row per fund), Donations, Applications,
-Awards, Installments and disbursements, Stipend payments, Expenditures, Journal, Activity.
+Awards, Installments and disbursements, Stipend payments, Vendor payments, Expenditures, Journal,
+Activity.
 
 The Summary is computed from the same journal lines the Journal sheet lists (one grouped sum
 by fund and account, split at ``date_from``), so every figure ties out:
@@ -19,7 +20,9 @@ The detail sheets' money columns are the same journal lines again, tied to their
 (``grants.exports.movements``), so per fund and currency:
 
     Donations: Σ gross, Σ fee, Σ refunds and disputes  = Summary's donations, fees, refunds
-    Installments + Stipend payments: Σ paid out − Σ reversed = Summary's disbursed
+    Installments + Stipend payments + Vendor payments: Σ paid out − Σ reversed = Summary's disbursed
+    Vendor payments: Σ paid out − Σ reversed = Summary's "of which paid to vendors"
+                     = Journal: lines of "Payment to a vendor" − "Payment to a vendor reversed"
     Expenditures: Σ amount = Summary's reported spending
     Journal: the lines themselves (debits = credits)
 
@@ -55,11 +58,16 @@ from grants.models import (
     GiftKind,
     Installment,
     InstallmentStatus,
+    JournalEntry,
     JournalLine,
     PaymentChannel,
     ReportKind,
     ReportStatus,
     StipendPayment,
+    VendorKind,
+    VendorPayment,
+    VendorPaymentMethod,
+    VendorPaymentStatus,
 )
 from grants.models.ledger import NORMAL_BALANCE
 from grants.money import without_negative_zero
@@ -133,6 +141,7 @@ class FundSummary:
     other_income: Money
     committed: Money
     disbursed: Money
+    paid_to_vendors: Money
     returned: Money
     outstanding: Money
     reported_spending: Money
@@ -184,6 +193,17 @@ def fund_summaries(scope: AuditScope) -> list[FundSummary]:
         .annotate(total=Sum("amount"))
         .order_by()
     )
+    # Payments to vendors (part of *Disbursed*): the journal's lines of those causes, net.
+    to_vendors = dict(
+        journal_lines(scope)
+        .filter(
+            account__kind=AccountKind.GRANTS_PAYABLE,
+            entry__cause__in=(EntryCause.VENDOR_PAYMENT, EntryCause.VENDOR_PAYMENT_REVERSAL),
+        )
+        .values_list("account__fund_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
     summaries = []
     for fund in scope.funds():
 
@@ -204,6 +224,7 @@ def fund_summaries(scope: AuditScope) -> list[FundSummary]:
                 other_income=_money(moved(AccountKind.OTHER_INCOME), c),
                 committed=_money(committed, c),
                 disbursed=_money(committed - moved(AccountKind.GRANTS_PAYABLE), c),
+                paid_to_vendors=_money(to_vendors.get(fund.pk), c),
                 returned=_money(moved(AccountKind.GRANTS_RETURNED), c),
                 outstanding=_money(
                     before[(fund.pk, AccountKind.GRANTS_PAYABLE)] + moved(AccountKind.GRANTS_PAYABLE), c
@@ -220,7 +241,8 @@ def summary_sheet(scope: AuditScope) -> Sheet:
         for s in fund_summaries(scope):
             yield [
                 s.fund.name, s.fund.currency, s.opening, s.donations, s.fees, s.refunds, s.other_income,
-                s.committed, s.disbursed, s.returned, s.outstanding, s.reported_spending, s.closing,
+                s.committed, s.disbursed, s.paid_to_vendors, s.returned, s.outstanding, s.reported_spending,
+                s.closing,
                 s.available,
             ]  # fmt: skip
 
@@ -239,6 +261,7 @@ def summary_sheet(scope: AuditScope) -> Sheet:
             money(_("Other income")),
             money(_("Awards committed")),
             money(_("Disbursed")),
+            money(_("of which paid to vendors")),
             money(_("Returned")),
             money(_("Outstanding commitments at end")),
             money(_("Reported spending")),
@@ -552,6 +575,74 @@ def stipend_payments_sheet(scope: AuditScope) -> Sheet:
     )
 
 
+def vendor_payments_queryset(scope: AuditScope, moved=()):
+    """Vendor payments from the scope's funds asked for or paid in the range, or with money
+    moving in it (``moved``: ids the ledger ties to a payment or reversal dated in the range)."""
+    return (
+        VendorPayment.objects.filter(fund_id__in=scope.fund_ids, foundation=scope.foundation)
+        .filter(
+            Q(requested_at__date__range=scope.days) | Q(paid_on__range=scope.days) | Q(pk__in=list(moved))
+        )
+        .select_related("vendor", "organization", "fund", "award__application", "installment")
+        .order_by("requested_at", "pk")
+    )
+
+
+def vendor_payments_sheet(scope: AuditScope) -> Sheet:
+    """One row per payment to a vendor on a grantee's behalf, with what the ledger moved for it in
+    the period (paid out, taken back by Stripe) and the journal entries that moved it."""
+
+    def rows():
+        movements = payment_movements(journal_lines(scope))
+        payments = list(vendor_payments_queryset(scope, movements.by_vendor_payment))
+        entries = defaultdict(list)
+        for entry_id, payment_id in (
+            JournalEntry.objects.filter(vendor_payment__in=payments, foundation=scope.foundation)
+            .order_by("pk")
+            .values_list("pk", "vendor_payment_id")
+        ):
+            entries[payment_id].append(str(entry_id))
+        for p in payments:
+            c = str(p.amount.currency)
+            flow = movements.by_vendor_payment.get(p.pk) or PaymentFlow()
+            yield [
+                p.reference_code, p.vendor.name, _label(VendorKind, p.vendor.kind), p.organization.name,
+                p.award.reference if p.award_id else "", p.installment.number if p.installment_id else None,
+                p.fund.name, c, p.amount, _label(VendorPaymentStatus, p.status),
+                _label(VendorPaymentMethod, p.vendor.payment_method), p.check_number, p.paid_on,
+                ", ".join(entries[p.pk]), _money(flow.paid, c), _money(flow.reversed, c),
+            ]  # fmt: skip
+
+    def count():
+        return vendor_payments_queryset(
+            scope, payment_movements(journal_lines(scope)).by_vendor_payment
+        ).count()
+
+    return Sheet(
+        title=_("Vendor payments"),
+        columns=[
+            Column(_("Reference"), TEXT, 10),
+            Column(_("Vendor"), TEXT, 26),
+            Column(_("Kind"), TEXT, 16),
+            Column(_("On behalf of"), TEXT, 26),
+            Column(_("Award"), TEXT, 14),
+            Column(_("Installment"), INT, 11),
+            Column(_("Fund"), TEXT, 24),
+            Column(_("Currency"), TEXT, 9),
+            Column(_("Amount"), MONEY, 14, total=True),
+            Column(_("Status"), TEXT, 16),
+            Column(_("Method"), TEXT, 16),
+            Column(_("Check number"), TEXT, 14),
+            Column(_("Paid on"), DATE, 12),
+            Column(_("Journal entries"), TEXT, 16),
+            Column(_("Paid out"), MONEY, 14, total=True),
+            Column(_("Reversed"), MONEY, 14, total=True),
+        ],
+        rows=rows,
+        count=count,
+    )
+
+
 def expenditures_queryset(scope: AuditScope):
     """Spending in accepted reports of the scope's funds, dated in the range."""
     return (
@@ -683,6 +774,7 @@ SHEETS = (
     awards_sheet,
     installments_sheet,
     stipend_payments_sheet,
+    vendor_payments_sheet,
     expenditures_sheet,
     journal_sheet,
     activity_sheet,

@@ -40,6 +40,11 @@ def gift_of_entry() -> Coalesce:
     return Coalesce("entry__donation_id", "entry__reverses__donation_id")
 
 
+def vendor_payment_of_entry() -> Coalesce:
+    """The vendor payment a line's entry pays or takes back (or that of the entry it reverses)."""
+    return Coalesce("entry__vendor_payment_id", "entry__reverses__vendor_payment_id")
+
+
 def disbursement_of_entry() -> Coalesce:
     """The disbursement a line's entry pays or takes back (or that of the entry it reverses)."""
     return Coalesce("entry__disbursement_id", "entry__reverses__disbursement_id")
@@ -102,6 +107,8 @@ class Unmatched:
 class PaymentMovements:
     by_installment: dict[int, PaymentFlow] = field(default_factory=dict)
     by_stipend_payment: dict[int, PaymentFlow] = field(default_factory=dict)
+    # Payments to vendors on a grantee's behalf (by check or Stripe), by vendor payment.
+    by_vendor_payment: dict[int, PaymentFlow] = field(default_factory=dict)
     unmatched: list[Unmatched] = field(default_factory=list)
     # Installments paid without a disbursement (checks): a query cannot find them by the link.
     paid_outside_processor: set[int] = field(default_factory=set)
@@ -192,7 +199,13 @@ def payment_lines(lines):
 def payment_movements(lines) -> PaymentMovements:
     """Payments and reversals among ``lines``, per installment and per stipend payment."""
     result = PaymentMovements()
-    payments = payment_lines(lines).annotate(paid_by=disbursement_of_entry())
+    lines = payment_lines(lines).annotate(vendor_payment=vendor_payment_of_entry())
+    # A payment to a vendor is its own row (tied by its link, whether Stripe or a check paid it).
+    for vendor_payment_id, amount in (
+        lines.filter(vendor_payment__isnull=False).values_list("vendor_payment", "amount").order_by("pk")
+    ):
+        result.by_vendor_payment.setdefault(vendor_payment_id, PaymentFlow()).add(amount)
+    payments = lines.filter(vendor_payment__isnull=True).annotate(paid_by=disbursement_of_entry())
     flows: dict[int, PaymentFlow] = {}
     for disbursement_id, paid, taken_back in (
         payments.filter(paid_by__isnull=False)

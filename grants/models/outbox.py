@@ -46,6 +46,7 @@ KIND_LABELS = {
     "data_deletion_rejected": _("Data deletion refused"),
     "organization_invite": _("Invitation to an organization"),
     "foundation_admin_invite": _("Invitation to run a foundation"),
+    "vendor_onboarding_link": _("Payout setup link for a vendor"),
 }
 
 

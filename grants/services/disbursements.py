@@ -42,6 +42,7 @@ from grants.models import (
     PayeeAccount,
     StipendBatch,
     StipendPayment,
+    VendorPayment,
 )
 from grants.payments.gateway import PaymentError, Transfer, get_gateway
 from grants.services import installments
@@ -105,6 +106,7 @@ def create(
     award: Award | None = None,
     installment: Installment | None = None,
     note: str = "",
+    vendor_payment=None,
 ) -> Disbursement:
     """Record a new disbursement (the caller holds its locks, inside its transaction)."""
     if installment is not None and payee.volunteer_pseudonym:
@@ -113,6 +115,7 @@ def create(
         foundation=foundation,
         award=award,
         installment=installment,
+        vendor_payment=vendor_payment,
         payee=payee,
         amount=amount,
         released_by=by,
@@ -144,11 +147,24 @@ def lock(disbursement: Disbursement | int) -> Disbursement:
     stipend batch, then the disbursement), so a release, an award's cancellation and a Stripe
     event about the same money queue up instead of deadlocking."""
     pk = disbursement if isinstance(disbursement, int) else disbursement.pk
-    row = Disbursement.objects.filter(pk=pk).values("award_id", "installment_id", "bond_id").first()
+    row = (
+        Disbursement.objects.filter(pk=pk)
+        .values(
+            "award_id",
+            "installment_id",
+            "bond_id",
+            "vendor_payment__award_id",
+            "vendor_payment__installment_id",
+        )
+        .first()
+    )
     if row is None:
         raise Disbursement.DoesNotExist(pk)
     if row["bond_id"]:  # a bond posted by its partner: the bond first, as its own actions do
         list(Bond.objects.select_for_update().filter(pk=row["bond_id"]).values_list("pk"))
+    # A vendor's payment locks what it pays for (its award, its installment) first, then itself.
+    row["award_id"] = row["award_id"] or row["vendor_payment__award_id"]
+    row["installment_id"] = row["installment_id"] or row["vendor_payment__installment_id"]
     if row["award_id"]:
         list(Award.objects.select_for_update().filter(pk=row["award_id"]).values_list("pk"))
     if row["installment_id"]:
@@ -156,6 +172,7 @@ def lock(disbursement: Disbursement | int) -> Disbursement:
     batch_id = StipendPayment.objects.filter(disbursement_id=pk).values_list("batch_id", flat=True).first()
     if batch_id:
         list(StipendBatch.objects.select_for_update().filter(pk=batch_id).values_list("pk"))
+    list(VendorPayment.objects.select_for_update().filter(disbursement__pk=pk).values_list("pk"))
     return (
         Disbursement.objects.select_for_update(of=("self",)).select_related("foundation", "payee").get(pk=pk)
     )
@@ -181,6 +198,8 @@ def metadata_for(disbursement: Disbursement) -> dict[str, str]:
     )
     if batch_id:
         metadata["stipend_batch"] = str(batch_id)
+    if disbursement.vendor_payment_id:
+        metadata["vendor_payment"] = str(disbursement.vendor_payment_id)
     return metadata
 
 
@@ -283,6 +302,10 @@ def record_failure(disbursement: Disbursement, error: PaymentError) -> Disbursem
             from grants.services import bonds
 
             bonds.record_transfer_failed(locked, note=locked.failure_message)
+        if locked.vendor_payment_id:
+            from grants.services import vendor_payments
+
+            vendor_payments.record_vendor_transfer_failed(locked)
     return locked
 
 

@@ -48,6 +48,8 @@ INSTALLMENT_TRANSITIONS = {
         Transition("pay", (I.APPROVED, I.FAILED, I.ON_HOLD), I.PAID, (FINANCE, SYSTEM)),
         Transition("fail", (I.APPROVED,), I.FAILED, (SYSTEM,)),
         Transition("pay_outside_processor", (I.SCHEDULED, I.DUE, I.FAILED), I.PAID, (FINANCE,)),
+        # Paid to a vendor at the grantee's request (grants.services.vendor_payments).
+        Transition("pay_vendor", (I.SCHEDULED, I.DUE, I.FAILED), I.PAID, (FINANCE, SYSTEM)),
         # Stripe gave the money back: the payment waits on hold for finance to decide.
         Transition("payment_reversed", (I.APPROVED, I.PAID), I.ON_HOLD, (SYSTEM,)),
         # ...and finance decides to pay what came back by check or bank transfer instead.
@@ -142,6 +144,30 @@ def lift_hold(installment: Installment, *, by, actor: str | None = None, today: 
 def _check_payable(installment: Installment) -> None:
     if installment.award.status not in PAYABLE_AWARD_STATES:
         raise AwardError(_("Payments start once the grantee has accepted the award."))
+    problem = vendor_payment_problem(installment)
+    if problem:
+        raise AwardError(problem)
+
+
+def vendor_payment_problem(installment: Installment) -> str | None:
+    """Why ``installment`` cannot be paid to the grantee: a vendor payment approved for it (or
+    sent, or paid) takes the whole installment (``None``: none does)."""
+    from grants.models import VendorPayment, VendorPaymentStatus
+
+    taken = (
+        VendorPayment.objects.filter(
+            installment_id=installment.pk,
+            status__in=(VendorPaymentStatus.APPROVED, VendorPaymentStatus.SENT, VendorPaymentStatus.PAID),
+        )
+        .select_related("vendor")
+        .first()
+    )
+    if taken is None:
+        return None
+    return _(
+        "This payment goes to %(vendor)s at the grantee's request (%(reference)s); it cannot also be "
+        "paid to the grantee. Cancel that payment first."
+    ) % {"vendor": taken.vendor.name, "reference": taken.reference_code}
 
 
 def payment_key(installment: Installment, disbursement=None) -> str:

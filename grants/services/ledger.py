@@ -485,6 +485,11 @@ def _first_use(found: PaymentReference) -> str:
             "reference": found.reference, "date": date, "number": donation.pk, "donor": donation.donor.name
         }  # fmt: skip
     installment = found.installment
+    if installment is None:  # a check to a vendor for direct assistance
+        return _("%(reference)s was already recorded on %(date)s.") % {
+            "reference": found.reference,
+            "date": date,
+        }
     return _("%(reference)s was already recorded on %(date)s for payment %(number)s of award %(award)s.") % {
         "reference": found.reference, "date": date, "number": installment.number,
         "award": installment.award.reference,

@@ -173,6 +173,9 @@ def _problem(installment: Installment, payee: PayeeAccount | None) -> str | None
         return _("This payment cannot be released while it is “%(state)s”.") % {
             "state": InstallmentStatus(status).label
         }
+    taken = installments.vendor_payment_problem(installment) if installment.pk else None
+    if taken:
+        return taken
     existing = getattr(installment, "disbursement", None) if installment.pk else None
     if existing is not None and existing.status == DisbursementStatus.REVERSED:
         return _("Stripe reversed this payment; it cannot be sent again through Stripe.")

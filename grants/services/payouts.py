@@ -18,6 +18,7 @@ from grants.models import (
     InstallmentStatus,
     PayeeAccount,
     PayoutStatus,
+    VendorPaymentStatus,
     WebhookEvent,
     WebhookEventStatus,
 )
@@ -27,7 +28,7 @@ from grants.payments.gateway import (
     payout_status_from_account_object,
     transfer_from_json,
 )
-from grants.services import bonds, disbursements, payments, stipend_payments
+from grants.services import bonds, disbursements, payments, stipend_payments, vendor_payments
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,10 @@ def confirm_paid(disbursement: Disbursement, transfer: Transfer) -> tuple[bool, 
         return stipend_payments.record_stipend_transfer_paid(disbursement, transfer_id=transfer.id), ""
     if disbursement.bond_id:
         return bonds.record_transfer_paid(disbursement, transfer_id=transfer.id), ""
+    if disbursement.vendor_payment_id:
+        if disbursement.vendor_payment.status == VendorPaymentStatus.CANCELLED:
+            return False, "Stripe paid a vendor payment the portal has as cancelled"
+        return vendor_payments.record_vendor_transfer_paid(disbursement, transfer_id=transfer.id), ""
     return False, "a disbursement that pays neither an installment nor stipends"
 
 
@@ -65,6 +70,10 @@ def record_reversed(disbursement: Disbursement, transfer: Transfer) -> bool:
         )
     if disbursement.installment_id:
         return payments.record_transfer_reversed(
+            disbursement, transfer_id=transfer.id, amount_reversed=transfer.amount_reversed
+        )
+    if disbursement.vendor_payment_id:
+        return vendor_payments.record_vendor_transfer_reversed(
             disbursement, transfer_id=transfer.id, amount_reversed=transfer.amount_reversed
         )
     return stipend_payments.record_stipend_transfer_reversed(

@@ -520,6 +520,17 @@ def _snapshot(report: SpendingReport) -> dict:
         "variance_explanations": report.variance_explanations,
         "currency": currency,
         "total": str(total),
+        # Paid by the foundation to vendors on the grantee's behalf: counted as spent (read only).
+        "paid_to_vendors": [
+            {
+                "reference": v.reference_code,
+                "vendor": v.vendor.name,
+                "purpose": v.purpose,
+                "amount": str(v.amount.amount),
+                "paid_on": v.paid_on.isoformat() if v.paid_on else None,
+            }
+            for v in paid_to_vendors(report.award)
+        ],  # fmt: skip
         "expenditures": [
             {
                 "id": e.pk,
@@ -636,13 +647,18 @@ def accept_report(report: SpendingReport, *, by, today: datetime.date | None = N
 
 
 class AwardMoney(NamedTuple):
-    """Where an award's money stands: remaining = paid − reported spent − returned."""
+    """Where an award's money stands: remaining = paid − reported spent − returned.
+
+    Payments the foundation made to vendors on the grantee's behalf count as paid and as spent
+    (``paid_to_vendors`` is that part of ``reported_spent``): the money never reached the grantee,
+    so it is never part of what remains with it."""
 
     awarded: Money
     paid: Money
     reported_spent: Money
     returned: Money
     remaining: Money
+    paid_to_vendors: Money
 
 
 def _sum(amounts, currency: str) -> Money:
@@ -652,11 +668,21 @@ def _sum(amounts, currency: str) -> Money:
 def award_money(award: Award) -> AwardMoney:
     """Awarded, paid, spent in accepted reports, returned (received by finance) and what is left."""
     currency = str(award.amount.currency)
-    paid = paid_total(award)
+    vendors = list(paid_to_vendors(award))
+    to_vendors = _sum((v.amount for v in vendors), currency)
+    # An installment paid to a vendor is a paid installment already; direct assistance is not.
+    paid = paid_total(award) + _sum((v.amount for v in vendors if v.installment_id is None), currency)
     spent = _sum((e.amount for e in Expenditure.objects.filter(report__award=award, report__status=R.ACCEPTED)),
-                 currency)  # fmt: skip
+                 currency) + to_vendors  # fmt: skip
     returned = _sum((r.amount for r in award.returns.filter(status=ReturnStatus.RECEIVED)), currency)
-    return AwardMoney(award.amount, paid, spent, returned, paid - spent - returned)
+    return AwardMoney(award.amount, paid, spent, returned, paid - spent - returned, to_vendors)
+
+
+def paid_to_vendors(award: Award):
+    """The award's payments to vendors that are paid: spent on the grantee's behalf."""
+    from grants.services.vendor_payments import paid_for_award
+
+    return paid_for_award(award)
 
 
 def announce_return(award: Award, *, by, amount: Money, method: str, reference: str = "",

@@ -10,12 +10,13 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from grants.models import ActivityEntry, Award, AwardStatus, InstallmentStatus
 from grants.money import zero
 from grants.permissions import is_organization_member
 from grants.services import awards as service
-from grants.services import payments
+from grants.services import payments, vendor_payments
 from grants.services.errors import DomainError
 from grants.services.text_limits import TextTooLong
 from grants.views.reports import award_reports_context
@@ -49,6 +50,29 @@ def award_context(award: Award) -> dict:
         "payee": payments.payee_for(award),
         "payout_url": payments.payout_page_path(award.fund.foundation, award.application.organization),
         **award_reports_context(award),
+        **vendor_payment_context(award, installments),
+    }
+
+
+def vendor_payment_context(award: Award, installments: list, form_values=None, form_errors=None) -> dict:
+    """What was paid (or asked to be paid) to vendors on the organization's behalf from this award,
+    and the form to ask that an unpaid installment go to a vendor."""
+    asked_for = set(award.vendor_payments.exclude(installment=None).values_list("installment_id", flat=True))
+    open_installments = [
+        i for i in installments
+        if i.status in vendor_payments.UNPAID_INSTALLMENT and i.pk not in asked_for
+    ]  # fmt: skip
+    vendors = list(vendor_payments.active_vendors(award.fund.foundation_id))
+    can_ask = award.status in (AwardStatus.ACCEPTED, AwardStatus.ACTIVE) and bool(
+        open_installments and vendors
+    )
+    return {
+        "vendor_payments": list(award.vendor_payments.select_related("vendor", "installment")),
+        "vendor_choices": vendors,
+        "vendor_installments": open_installments,
+        "can_ask_vendor_payment": can_ask,
+        "vendor_form": form_values or {},
+        "vendor_errors": form_errors or {},
     }
 
 
@@ -113,3 +137,49 @@ def award_decline(request, pk: int):
         messages.success(request, _("You declined the award. The foundation has been told."))
         return redirect("dashboard")
     return render(request, "awards/decline.html", {"award": award})
+
+
+@never_cache
+@login_required
+@require_POST
+def award_vendor_payment(request, pk: int):
+    """A member asks that one unpaid installment be paid, whole, to one of the foundation's vendors."""
+    award = get_award_for_grantee_or_404(request.user, pk)
+    values = {key: request.POST.get(key, "") for key in ("installment", "vendor", "purpose")}
+    errors = {}
+    installment = award.installments.filter(pk=_int(values["installment"])).first()
+    vendor = (
+        vendor_payments.active_vendors(award.fund.foundation_id).filter(pk=_int(values["vendor"])).first()
+    )
+    invoice = request.FILES.get("invoice")
+    if installment is None:
+        errors["installment"] = _("Choose the payment that should go to the vendor.")
+    if vendor is None:
+        errors["vendor"] = _("Choose the vendor.")
+    if invoice is None:
+        errors["invoice"] = _("Attach the vendor's invoice (PDF or image).")
+    if not errors:
+        try:
+            vendor_payments.request_vendor_payment(
+                by=request.user,
+                vendor=vendor,
+                installment=installment,
+                purpose=values["purpose"],
+                invoice=invoice,
+            )
+        except vendor_payments.VendorPaymentRefused as error:
+            errors[error.field or "form"] = error.message
+        else:
+            messages.success(
+                request, _("Your request was sent to the foundation. You will see here when it is paid.")
+            )
+            return redirect("award_detail", pk=pk)
+    context = award_context(award)
+    context.update(vendor_payment_context(award, context["installments"], values, errors))
+    context["timeline"] = []
+    context["can_accept"] = False
+    return render(request, "awards/detail.html", context, status=400)
+
+
+def _int(value) -> int | None:
+    return int(value) if str(value).isdigit() else None

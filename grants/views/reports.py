@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from djmoney.money import Money
 
 from cms.models import report_metrics
 from grants.budget_labels import category_labels
@@ -94,7 +95,10 @@ def _page_context(request, report, *, report_form=None, expenditure_form=None, p
          "field": report_form[f"metric_{m['key']}"]}
         for m in metric_definitions
     ]  # fmt: skip
+    vendor_payments = list(service.paid_to_vendors(award))
     return {
+        "paid_to_vendors": vendor_payments,
+        "paid_to_vendors_total": sum((v.amount for v in vendor_payments), Money(0, currency)),
         "report": report,
         "due": report.due,
         "award": award,

@@ -62,7 +62,7 @@ ALL_TIME = (D(2000, 1, 1), D(2030, 12, 31))
 CATEGORIES = ("Legal fees", "Filing fees", "Interpreters")
 SUMMARY_MONEY = (
     "Opening balance (cash)", "Donations (gross)", "Processing fees", "Refunds and disputes", "Other income",
-    "Awards committed", "Disbursed", "Returned", "Outstanding commitments at end", "Reported spending",
+    "Awards committed", "Disbursed", "of which paid to vendors", "Returned", "Outstanding commitments at end", "Reported spending",
     "Closing balance (cash)", "Available at end",
 )  # fmt: skip
 
@@ -388,6 +388,15 @@ def journal_net(rows, fund_name, kind: AccountKind) -> Decimal:
     return net * ledger.NORMAL_BALANCE[kind]
 
 
+def journal_cause_net(rows, fund_name, kind: AccountKind, causes) -> Decimal:
+    """Debits less credits of one account of one fund in entries of ``causes`` (debit positive)."""
+    labels = {str(EntryCause(cause).label) for cause in causes}
+    lines = [
+        r for r in rows if r["Fund"] == fund_name and r["Account"] == str(kind.label) and r["Cause"] in labels
+    ]
+    return sum((amount(row["Debit"]) - amount(row["Credit"]) for row in lines), Decimal(0))
+
+
 def summaries(book) -> dict[str, dict[str, Decimal]]:
     return {row["Fund"]: {k: amount(row[k]) for k in SUMMARY_MONEY} for row in sheet_rows(book, "Summary")}
 
@@ -400,6 +409,7 @@ def assert_sheets_tie_out_with_summary(book):
     )
     paid = sums(sheet_rows(book, "Installments and disbursements"), "Paid out", "Reversed")
     stipend_paid = sums(sheet_rows(book, "Stipend payments"), "Paid out", "Reversed")
+    vendor_paid = sums(sheet_rows(book, "Vendor payments"), "Paid out", "Reversed")
     spent = sums(sheet_rows(book, "Expenditures"), "Amount")
     for name, s in summaries(book).items():
         assert s["Donations (gross)"] == gifts[name]["Gross received in period"], name
@@ -417,7 +427,13 @@ def assert_sheets_tie_out_with_summary(book):
         assert s["Disbursed"] == (
             paid[name]["Paid out"] - paid[name]["Reversed"]
             + stipend_paid[name]["Paid out"] - stipend_paid[name]["Reversed"]
+            + vendor_paid[name]["Paid out"] - vendor_paid[name]["Reversed"]
         ), name  # fmt: skip
+        assert (
+            s["of which paid to vendors"] == vendor_paid[name]["Paid out"] - vendor_paid[name]["Reversed"]
+        ), name
+        assert s["of which paid to vendors"] == journal_cause_net(journal, name, AccountKind.GRANTS_PAYABLE, (
+            EntryCause.VENDOR_PAYMENT, EntryCause.VENDOR_PAYMENT_REVERSAL)), name  # fmt: skip
         assert s["Reported spending"] == spent[name]["Amount"], name
         cash_moved = journal_net(journal, name, AccountKind.PROCESSOR_CASH) + journal_net(
             journal, name, AccountKind.BANK_CASH
@@ -659,7 +675,7 @@ def test_budget_categories_are_named_in_the_workbooks_language(world, site, lang
     report = reports.submit_report(report, by=world["grantee"], metric_definitions=METRICS)
     reports.accept_report(report, by=world["officer"])
     book = openpyxl.load_workbook(io.BytesIO(export(world, START, END, language=language)))
-    sheet = book.worksheets[6]
+    sheet = book.worksheets[7]
     header = [c.value for c in sheet[1]]
     names = sorted(row[header.index(column)].value for row in sheet.iter_rows(min_row=2) if row[1].value)
     assert names == expected

@@ -199,6 +199,7 @@ def _recorded_actions():
     from grants.services.receipts import SUMMARY_ACTION, SUMMARY_SUBJECT_TYPE
     from grants.services.reports import REPORT_TRANSITIONS
     from grants.services.stipends import BATCH_TRANSITIONS
+    from grants.services.vendor_payments import VENDOR_PAYMENT_TRANSITIONS
     from grants.services.workflow import APPLICATION_TRANSITIONS
     from grants.tasks import DIGEST_ACTION, DIGEST_SUBJECT_TYPE
 
@@ -206,6 +207,7 @@ def _recorded_actions():
         "application": APPLICATION_TRANSITIONS, "award": AWARD_TRANSITIONS, "installment": INSTALLMENT_TRANSITIONS,
         "disbursement": DISBURSEMENT_TRANSITIONS, "donation": DONATION_TRANSITIONS,
         "spending_report": REPORT_TRANSITIONS, "stipend_batch": BATCH_TRANSITIONS,
+        "vendor_payment": VENDOR_PAYMENT_TRANSITIONS,
     }  # fmt: skip
     pairs = {(subject, name) for subject, table in tables.items() for name in table}
     pairs |= {

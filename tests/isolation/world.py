@@ -238,6 +238,13 @@ def build_canary_world(site) -> dict:
         bond.save(update_fields=["label", "facility", "notes"])
     world["bond_posted"].reference = "CANARY-A-BOND-REFERENCE"
     world["bond_posted"].save(update_fields=["reference"])
+    # A vendor and what was asked to be paid to it, with its invoice.
+    world["vendor"].name = "CANARY-A-VENDOR"
+    world["vendor"].save(update_fields=["name"])
+    vendor_payment = world["vendor_payment"]
+    vendor_payment.purpose, vendor_payment.invoice_name = "CANARY-A-VENDOR-PURPOSE", "CANARY-A-INVOICE.pdf"
+    vendor_payment.invoice.save("invoice.pdf", ContentFile(PDF + b"\n% CANARY-A-INVOICE-BODY\n"), save=False)
+    vendor_payment.save(update_fields=["purpose", "invoice_name", "invoice"])
     money = {
         "foundation": foundation, "fund": world["fund"], "officer": users["officer_A"],
         "finance": users["finance_A"], "auditor": users["auditor_A"], "grantee": users["applicant"],

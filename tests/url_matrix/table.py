@@ -107,6 +107,7 @@ PK = {
     "admin/foundations/": "foundation.pk", "admin/funds/": "fund.pk", "admin/calls/": "call.pk",
     "admin/applications/": "application.pk", "admin/decision-messages/": "message.pk", "admin/awards/": "award.pk",
     "admin/payments/disbursements/": "disbursement.pk", "admin/donations/": "donation.pk",
+    "admin/vendors/": "vendor_payment.pk", "admin/vendors/list/": "vendor.pk",
     "admin/donations/donors/": "donor.pk", "admin/exports/": "export.pk", "admin/users/": "users.applicant.pk",
     "admin/groups/": "role_group.pk", "admin/locales/": "locale.pk", "admin/sites/": "site_row.pk",
     "admin/collections/": "collection.pk", "admin/workflows/": "workflow.pk", "admin/workflows/tasks/": "task.pk",
@@ -187,6 +188,13 @@ RECORD_GIFT     = admin("404  404  404  OK   404  OK   404  OK   404")
 RECORD_GIFT_400 = admin("404  404  404  400  404  400  404  400  404")
 RESEND          = admin("404  404  404  RE   DEN  RE   404  404  404")
 CHECK_WITH_STRIPE = admin("404  404  404  RE   DEN  RE   404  404  404")
+AWARD_LIST_404  = admin("404  404  OK   OK   OK   OK   OK   OK   OK")
+OFFICER_A_405   = admin("404  404  405  DEN  DEN  405  404  404  404")
+FINANCE_A_405   = admin("404  404  DEN  405  DEN  405  404  404  404")
+FINANCE_A_RE    = admin("404  404  DEN  RE   DEN  RE   404  404  404")
+VENDOR_CANCEL_405 = admin("404  404  405  405  DEN  405  404  404  404")
+VENDOR_CANCEL_RE = admin("404  404  RE   RE   DEN  RE   404  404  404")
+FINANCE_ANY_400 = admin("404  404  DEN  400  DEN  400  DEN  400  DEN")
 
 REAPPLY         = admin("404  404  404  OK   404  OK   404  404  404")
 REAPPLY_POST    = admin("404  404  404  RE   404  RE   404  404  404")
@@ -307,6 +315,21 @@ ROWS = [
     Row("admin/payments/webhooks/<int:pk>/reapply/", REAPPLY, REAPPLY_POST, args={"pk": "flagged_event.pk"},
         note="finance and admins of the event's foundation; the POST applies it again (rolled back)"),
     Row("admin/payments/payees/", PAY_LIST),
+    # --- Vendor payments (staff who see awards; officers decide, finance pays, four eyes) ---
+    Row("admin/vendors/", AWARD_LIST_404),
+    Row("admin/vendors/new/", PROGRAM_NEW, PROGRAM_NEW_400, note="an empty form is refused"),
+    Row("admin/vendors/<int:pk>/", MONEY_A),
+    Row("admin/vendors/<int:pk>/approve/", OFFICER_A_405, OFFICER_A_RE,
+        note="an officer's POST approves it (rolled back)"),
+    Row("admin/vendors/<int:pk>/decline/", OFFICER_A_405, OFFICER_A_400, note="no reason: refused"),
+    Row("admin/vendors/<int:pk>/cancel/", VENDOR_CANCEL_405, VENDOR_CANCEL_RE,
+        note="officers and finance cancel it (rolled back)"),
+    Row("admin/vendors/<int:pk>/release/", FINANCE_A_405, FINANCE_A_RE, note="not approved: refused, back to it"),
+    Row("admin/vendors/<int:pk>/check/", FINANCE_A_405, FINANCE_A_400, note="no check number: refused"),
+    Row("admin/vendors/<int:pk>/invoice/", MONEY_A, note="the private invoice, logged"),
+    Row("admin/vendors/list/", AWARD_LIST_404, FINANCE_ANY_400, note="finance adds vendors; an empty form is refused"),
+    Row("admin/vendors/list/<int:pk>/onboarding/", FINANCE_A_405, FINANCE_A_RE,
+        note="a vendor paid by check needs no Stripe link: refused, back to the list"),
     # --- Donations ---
     Row("admin/donations/", PAY_LIST),
     Row("admin/donations/record/", RECORD_GIFT, RECORD_GIFT_400),
@@ -451,6 +474,8 @@ ROWS = [
     Row(f"{L}awards/<int:pk>/", ORG1),
     Row(f"{L}awards/<int:pk>/accept/", ORG1_RE, ORG1_400, note="already accepted"),
     Row(f"{L}awards/<int:pk>/decline/", ORG1, ORG1_RE, note="already accepted: refused with a message"),
+    Row(f"{L}awards/<int:pk>/vendor-payments/", ORG1_405, ORG1_400,
+        note="a member's empty request is refused with the form again"),
     Row(f"{L}awards/<int:pk>/return/", ORG1, ORG1_400),
     Row(f"{L}payouts/<slug:foundation_slug>/<int:organization_id>/", ORG1, ORG1_RE,
         note="the POST opens Stripe's onboarding for the org's existing account"),

@@ -48,7 +48,7 @@ from grants.models import (
 from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import applications as application_service
 from grants.services import bonds as bond_service
-from grants.services import data_deletion, payments, stipends
+from grants.services import data_deletion, payments, stipends, vendor_payments
 from grants.services import donations as donation_service
 from grants.services import exports as export_service
 from grants.services import organizations as organization_service
@@ -253,6 +253,13 @@ def build_world(site) -> dict:
     with TestCase.captureOnCommitCallbacks(execute=True):
         disbursement = payments.release_installment(paid.installments.get(), by=users["finance_A"])
     waiting = approved(money, 2000)
+    # A vendor paid by check, and direct assistance to it for org1 that A's officer asked for.
+    vendor = vendor_payments.add_vendor(foundation, by=users["finance_A"], name="Casa Rivera Rentals",
+                                        kind="landlord", payment_method="check")  # fmt: skip
+    vendor_payment = vendor_payments.request_vendor_payment(
+        by=users["officer_A"], vendor=vendor, fund=fund, organization=org1, amount=Money(300, "USD"),
+        purpose="Rent for March", invoice=SimpleUploadedFile("invoice.pdf", PDF, content_type="application/pdf"),
+    )  # fmt: skip
     entry = JournalEntry.objects.filter(cause=EntryCause.INCOME, lines__account__fund=fund).distinct().first()
 
     # Gifts: a donor with a completed gift, and a pending one with an open Checkout session.
@@ -343,6 +350,8 @@ def build_world(site) -> dict:
         "payee": payee,
         "disbursement": disbursement,
         "waiting": waiting,
+        "vendor": vendor,
+        "vendor_payment": vendor_payment,
         "entry": entry,
         "donor": donor,
         "donation": donation,
