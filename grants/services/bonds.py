@@ -678,9 +678,10 @@ def _figures_from(currency: str, rows) -> BondFigures:
     return BondFigures(**{name: Money(value, currency) for name, value in sums.items()})
 
 
-def _lines_of(bond_ids):
+def _lines_of(bond_ids, lines=None):
     return (
-        JournalLine.objects.filter(entry__bond_id__in=bond_ids)
+        (JournalLine.objects.all() if lines is None else lines)
+        .filter(entry__bond_id__in=bond_ids)
         .values_list("entry__bond_id", "entry__cause", "account__kind")
         .annotate(total=ExactSum("amount"))
         .order_by()
@@ -693,10 +694,12 @@ def figures(bond: Bond) -> BondFigures:
     return _figures_from(bond.fund.currency if bond.fund_id else bond.currency, rows)
 
 
-def figures_for(bonds) -> dict[int, BondFigures]:
+def figures_for(bonds, *, lines=None) -> dict[int, BondFigures]:
+    """``figures`` of several bonds in one query; ``lines`` (a ``JournalLine`` queryset, e.g. a
+    period's) limits the sums to those lines."""
     bonds = list(bonds)
     rows: dict[int, list] = {bond.pk: [] for bond in bonds}
-    for bond_id, cause, kind, total in _lines_of(list(rows)):
+    for bond_id, cause, kind, total in _lines_of(list(rows), lines):
         rows[bond_id].append((cause, kind, total))
     return {bond.pk: _figures_from(str(bond.amount.currency), rows[bond.pk]) for bond in bonds}
 
