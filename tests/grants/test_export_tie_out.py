@@ -52,6 +52,7 @@ from grants.services import (
 )
 from tests import pages
 from tests.factories import FundFactory, approved_application
+from tests.grants.bond_year import bond_year
 from tests.grants.money_fixtures import award_for, usd
 from tests.grants.report_helpers import METRICS, reporting_award, set_budget, spend
 
@@ -717,3 +718,27 @@ def test_a_random_mix_of_payments_ties_out(world, client, django_capture_on_comm
     assert_summary_ties_out_with_the_ledger(book, [world["fund"]], at_start, at_end)
     assert_no_negative_zero(xlsx)
     assert_all_time_summary_is_what_fund_money_shows(world, client, [world["fund"]])
+
+
+def test_a_bond_fund_with_bonds_in_every_state_ties_out(world, client):
+    """Bonds posted before and in the period, returned with interest, breached, partly refunded,
+    cancelled and awaiting the refund, and only requested: the Bonds sheet, the Summary, the
+    Journal, the ledger and Fund money agree."""
+    year = bond_year(world)
+    fund = year["fund"]
+    xlsx = export(world, START, END)
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    assert_sheets_tie_out_with_summary(book)
+    assert_summary_ties_out_with_the_ledger(
+        book, [fund], {fund.pk: year["at_start"]}, {fund.pk: year["at_end"]}
+    )
+    assert_no_negative_zero(xlsx)
+    s = summaries(book)[fund.name]
+    assert (s["Out on bonds at start"], s["Out on bonds at end"], s["Bond interest"]) == (
+        7000,
+        6500,
+        Decimal("25.50"),
+    )
+    assert s["Disbursed"] == 5000  # the losses: all of C, the rest of D
+    assert len(sheet_rows(book, "Bonds")) == 6
+    assert_all_time_summary_is_what_fund_money_shows(world, client, [fund])
