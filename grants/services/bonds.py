@@ -808,19 +808,31 @@ def send_check_reminders(*, now: datetime.datetime | None = None) -> int:
     return sum(len(bonds) for bonds in by_foundation.values())
 
 
-def purge_settled_references(*, now: datetime.datetime | None = None) -> int:
-    """Erase the government reference of bonds settled longer ago than the foundation's period."""
+def purge_settled_references(
+    *,
+    now: datetime.datetime | None = None,
+    foundation: Foundation | None = None,
+    today: datetime.date | None = None,
+) -> int:
+    """Erase the government reference of bonds settled longer ago than the foundation's period
+    (counted to ``today``, by default ``now``'s day); only ``foundation``'s when given. Returns
+    how many were erased; a reference erased by a concurrent run is not counted twice."""
     now = now or timezone.now()
+    today = today or timezone.localdate(now)
     count = 0
     rows = Bond.objects.filter(status__in=BOND_SETTLED_STATES, reference_purged_at=None).exclude(
         Q(settled_on=None)
     )
+    if foundation is not None:
+        rows = rows.filter(foundation=foundation)
     for bond in rows.select_related("foundation"):
         period = datetime.timedelta(days=bond.foundation.purge_bond_references_after_days)
-        if timezone.localdate(now) - bond.settled_on < period:
+        if today - bond.settled_on < period:
             continue
         with transaction.atomic():
             locked = Bond.objects.select_for_update().get(pk=bond.pk)
+            if locked.reference_purged_at is not None:
+                continue  # erased by a concurrent run
             locked.reference = ""
             locked.reference_purged_at = now
             locked.save(update_fields=["reference", "reference_purged_at"])
