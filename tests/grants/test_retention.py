@@ -151,6 +151,7 @@ def test_purge_erases_old_declined_and_withdrawn_files_and_sensitive_answers_onl
         "review_notes": 2,
         "donors": 0,
         "access_log_entries": 0,
+        "bond_references": 0,
     }
     after = snapshot(old)
     assert not private_storage().exists(file_name)  # the file is gone from storage
