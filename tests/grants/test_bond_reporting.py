@@ -298,18 +298,6 @@ def test_the_privacy_page_states_the_bond_rule_and_the_preview_counts_references
     assert Bond.objects.get(pk=year["bonds"]["B"].pk).reference == "EROBOND-B-2222"
 
 
-def test_the_foundation_form_edits_the_bond_periods_with_their_minimums(world):
-    from grants.admin.viewsets import FoundationViewSet
-
-    form_class = FoundationViewSet().get_edit_handler().get_form_class()
-    assert {"purge_bond_references_after_days", "check_bonds_after_days"} <= set(form_class.base_fields)
-    foundation = world["foundation"]
-    foundation.check_bonds_after_days, foundation.purge_bond_references_after_days = 6, 0
-    with pytest.raises(Exception) as error:
-        foundation.full_clean()
-    assert {"check_bonds_after_days", "purge_bond_references_after_days"} <= set(error.value.message_dict)
-
-
 # --- run_daily --------------------------------------------------------------------------------
 
 
