@@ -265,6 +265,7 @@ def test_the_bond_check_reminder_is_in_the_pseudo_language(db, world):
     from unittest import mock
 
     from django.template import loader
+    from django.test import TestCase
     from djmoney.money import Money
 
     from grants.models import BondUrgency, Obligor, ProgramType
@@ -275,7 +276,7 @@ def test_the_bond_check_reminder_is_in_the_pseudo_language(db, world):
     finance = users["finance_A"]
     foundation = finance.staff_memberships.first().foundation
     fund = FundFactory(
-        foundation=foundation, name="Bond fund", currency="USD", program_type=ProgramType.BOND_FUND
+        foundation=foundation, name="Fondo Luz", currency="USD", program_type=ProgramType.BOND_FUND
     )
     ledger.record_income(fund=fund, amount=Money(9000, "USD"), source="check", received_on=datetime.date(2025, 1, 2),
                          reference="CHK-1", by=finance)  # fmt: skip
@@ -292,11 +293,14 @@ def test_the_bond_check_reminder_is_in_the_pseudo_language(db, world):
         calls.append((template_name, dict(context or {})))
         return real(template_name, context, *args, **kwargs)
 
-    with mock.patch.object(notifications, "render_to_string", record):
+    with (
+        mock.patch.object(notifications, "render_to_string", record),
+        TestCase.captureOnCommitCallbacks(execute=True),
+    ):
         assert bonds.send_check_reminders() == 1
     rendered = {name for name, _context in calls}
     assert {"emails/bond_check_reminder.txt", "emails/bond_check_reminder_subject.txt"} <= rendered, rendered
-    content = world["user_content"] + ["1", "Bond fund", "B-"]
+    content = world["user_content"] + ["1", "Fondo Luz", "B-"]
     allowed = pseudo_locale.locale_words(pseudo_locale.CODE)
     problems = []
     for name, context in calls:
