@@ -26,7 +26,16 @@ from decimal import Decimal
 from django.conf import settings
 from djmoney.money import Money
 
-from grants.models import BOND_OUT_STATES, AccountKind, Bond, BondStatus, Fund, JournalLine, ProgramType
+from grants.models import (
+    BOND_OUT_STATES,
+    AccountKind,
+    Bond,
+    BondStatus,
+    Foundation,
+    Fund,
+    JournalLine,
+    ProgramType,
+)
 from grants.money import ExactSum, zero
 from grants.services import bonds, ledger
 from grants.services.transparency import SMALL, VISIBLE, suppress
@@ -36,6 +45,13 @@ GROUPS = ("posted", "returned", "lost", "out")
 
 def is_bond_fund(fund: Fund) -> bool:
     return fund.program_type == ProgramType.BOND_FUND
+
+
+def bond_funds(foundation: Foundation) -> list[Fund]:
+    """The foundation's bond funds, by name (their pages show how the bond money revolves)."""
+    return list(
+        Fund.objects.filter(foundation=foundation, program_type=ProgramType.BOND_FUND).order_by("name")
+    )
 
 
 def expected_back_for_funds(funds: Iterable[Fund]) -> dict[int, Money]:

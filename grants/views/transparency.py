@@ -64,6 +64,7 @@ def foundation_page(request, foundation_slug):
     key = transparency.report_cache_key(foundation.pk, None, year, translation.get_language())
     report = _cached(key, lambda: transparency.foundation_report(foundation, year=year))
     context = {"report": report, "foundation": foundation, "charts": charts.transparency_charts(report)}
+    context["bond_funds"] = bond_reporting.bond_funds(foundation)
     return render(request, "transparency/foundation.html", context)
 
 

@@ -164,6 +164,19 @@ def test_one_small_group_hides_a_second_amount(world, client, site, settings):
 def test_a_fund_that_posts_no_bonds_shows_no_bond_figures(world, client, site):
     for html in public_pages(client, site, world["fund"]):
         assert "data-bonds" not in html
+    page = reverse("transparency_foundation", kwargs={"foundation_slug": world["foundation"].slug})
+    assert "How the bond money revolves" not in client.get(page).content.decode()
+
+
+def test_the_foundation_transparency_page_links_to_its_bond_funds(world, client, year):
+    cache.clear()
+    page = reverse("transparency_foundation", kwargs={"foundation_slug": world["foundation"].slug})
+    html = client.get(page).content.decode()
+    fund_page = reverse(
+        "transparency_fund",
+        kwargs={"foundation_slug": world["foundation"].slug, "fund_slug": year["fund"].slug},
+    )
+    assert "How the bond money revolves" in html and f'href="{fund_page}"' in html
 
 
 # --- Audit workbook -----------------------------------------------------------------------------
