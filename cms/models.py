@@ -33,7 +33,7 @@ from grants.metrics import default_metrics
 from grants.models import CallStatus, Fund, FundingCall, FundStatus, ProgramType, source_language
 from grants.models.translated import TranslatedText, text_in, translated
 from grants.permissions import foundation_ids
-from grants.services import charts, donations
+from grants.services import bond_reporting, charts, donations
 
 from .blocks import (
     BodyBlock,
@@ -283,6 +283,7 @@ class FundPage(Page):
         context["now"] = timezone.now()
         context["progress"] = donations.fund_progress(self.fund)
         context["received_chart"] = charts.fund_received_chart(self.fund)
+        context["revolving"] = bond_reporting.public_revolving(self.fund)
         if self.fund.accepts_donations and self.fund.status == FundStatus.ACTIVE:
             context["donate_amounts"] = [
                 (f"{m.amount.normalize():f}", m) for m in donations.suggested_amounts(self.fund)

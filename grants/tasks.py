@@ -41,7 +41,7 @@ from grants.models import (
     User,
 )
 from grants.permissions import Capability, roles_with
-from grants.services import installments, outbox, payouts
+from grants.services import bonds, installments, outbox, payouts
 from grants.services.notifications import send_templated_email
 from grants.services.workflow import OPEN_STATES, record
 
@@ -310,3 +310,12 @@ def send_due_emails_task() -> dict:
 # Defined next to what they run (the webhook view enqueues them without importing this module)
 # and re-exported here so the worker's task list names them.
 from grants.payments.webhooks import apply_pending_webhook_events, apply_webhook_event  # noqa: E402, F401
+
+# --- Bonds to check on -----------------------------------------------------------------------
+
+
+@task()
+def send_bond_check_reminders_task() -> int:
+    """Remind finance staff of bonds out longer than their foundation's period, once per period
+    (run daily; safe to repeat). Returns how many bonds were named (``bonds.send_check_reminders``)."""
+    return bonds.send_check_reminders()

@@ -256,3 +256,57 @@ def test_every_email_is_in_the_pseudo_language(db, world):
     assert {"emails/application_submitted.html", "emails/award_offered.txt"} <= seen, sorted(seen)
     assert len(email_templates()) > 100
     assert not problems, f"{len(problems)} email templates show untranslated text:\n" + "\n".join(problems)
+
+
+def test_the_bond_check_reminder_is_in_the_pseudo_language(db, world):
+    """No flow of the world posts a bond, so one is posted long ago here and the reminder sent to
+    the world's finance officer (whose language is the pseudo-language), with its real context."""
+    import datetime
+    from unittest import mock
+
+    from django.template import loader
+    from django.test import TestCase
+    from djmoney.money import Money
+
+    from grants.models import BondUrgency, Obligor, ProgramType
+    from grants.services import bonds, ledger, notifications
+    from tests.factories import FundFactory
+
+    users, organization = world["users"], world["org1"]
+    finance = users["finance_A"]
+    foundation = finance.staff_memberships.first().foundation
+    fund = FundFactory(
+        foundation=foundation, name="Fondo Luz", currency="USD", program_type=ProgramType.BOND_FUND
+    )
+    ledger.record_income(fund=fund, amount=Money(9000, "USD"), source="check", received_on=datetime.date(2025, 1, 2),
+                         reference="CHK-1", by=finance)  # fmt: skip
+    if not bonds.is_partner(organization, foundation):
+        bonds.add_partner(foundation=foundation, organization=organization, by=users["officer_A"])
+    bond = bonds.request_bond(partner=organization, fund=fund, by=users["applicant"], label="Familia R",
+                              facility="Adelanto", urgency=BondUrgency.TODAY, amount=Money(1500, "USD"),
+                              obligor=Obligor.FOUNDATION)  # fmt: skip
+    bonds.approve(bond, by=users["officer_A"])
+    bonds.post_bond(bond, by=finance, method="wire", posted_on=datetime.date(2025, 1, 10), reference="R-1")
+    calls, real = [], loader.render_to_string
+
+    def record(template_name, context=None, *args, **kwargs):
+        calls.append((template_name, dict(context or {})))
+        return real(template_name, context, *args, **kwargs)
+
+    with (
+        mock.patch.object(notifications, "render_to_string", record),
+        TestCase.captureOnCommitCallbacks(execute=True),
+    ):
+        assert bonds.send_check_reminders() == 1
+    rendered = {name for name, _context in calls}
+    assert {"emails/bond_check_reminder.txt", "emails/bond_check_reminder_subject.txt"} <= rendered, rendered
+    content = world["user_content"] + ["1", "Fondo Luz", "B-"]
+    allowed = pseudo_locale.locale_words(pseudo_locale.CODE)
+    problems = []
+    for name, context in calls:
+        with translation.override(pseudo_locale.CODE):
+            text = loader.render_to_string(name, context)
+        found = pseudo_locale.untranslated(text, content, allowed)
+        if found:
+            problems.append(f"{name}: {found[:12]}")
+    assert not problems, problems

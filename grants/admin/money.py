@@ -29,7 +29,7 @@ from grants.forms.limits import TextLimits
 from grants.models import AccountKind, EntryCause, Fund, JournalEntry, JournalLine
 from grants.money import currency_choices, currency_exponent, is_whole_in_minor_units, zero
 from grants.permissions import Capability, can, foundations_where, funds_visible_to
-from grants.services import charts, ledger
+from grants.services import bond_reporting, bonds, charts, ledger
 from grants.services.errors import DomainError
 
 REVERSIBLE_CAUSES = (EntryCause.INCOME, EntryCause.OPENING_BALANCE)
@@ -48,12 +48,14 @@ def journal_entries(queryset):
 
 def received_parts(money: ledger.FundBalances) -> dict[str, Money]:
     """What the fund received, in the parts the audit workbook's Summary names: donations,
-    other income (outside Stripe) and the opening balance (money held before the portal)."""
+    other income (outside Stripe), the opening balance (money held before the portal) and
+    interest paid with bonds returned."""
     nothing = zero(money.currency)
     return {
         "donations": money.donations,
         "other_income": money.by_account.get(AccountKind.OTHER_INCOME, nothing),
         "opening": money.by_account.get(AccountKind.OPENING_BALANCE, nothing),
+        "bond_interest": money.bond_interest,
     }
 
 
@@ -146,7 +148,10 @@ class FundMoneyIndexView(WagtailAdminTemplateMixin, TemplateView):
             .order_by("foundation__name", "name")
         )
         figures = ledger.balances_for_funds(funds)
-        context["rows"] = [{"fund": fund, "money": figures[fund.pk]} for fund in funds]
+        expected = bond_reporting.expected_back_for_funds(funds)
+        context["rows"] = [
+            {"fund": fund, "money": figures[fund.pk], "expected_back": expected[fund.pk]} for fund in funds
+        ]
         context["several_foundations"] = len({fund.foundation_id for fund in funds}) > 1
         return context
 
@@ -201,6 +206,8 @@ class FundMoneyView(WagtailAdminTemplateMixin, TemplateView):
             money=money,
             money_chart=charts.fund_money_chart(fund),
             received=received_parts(money),
+            expected_back=bond_reporting.expected_back(fund),
+            revolving=bonds.revolving(fund) if bond_reporting.is_bond_fund(fund) else None,
             page=page,
             entries=page.object_list,
             is_finance=self.is_finance,

@@ -53,6 +53,7 @@ COUNT_LABELS = {
     "review_notes": _("Reviewers' notes"),
     "donors": _("Donors"),
     "access_log_entries": _("Access log entries"),
+    "bond_references": _("Bond references"),
     "applications_deleted": _("Applications deleted"),
     "applications_anonymised": _("Applications kept without their content"),
     "files_deleted": _("Files deleted"),
@@ -126,6 +127,7 @@ class PrivacyIndexView(PrivacyPage):
         )
         context.update(
             application_cutoff=retention.application_cutoff(foundation, today),
+            bond_reference_cutoff=retention.bond_reference_cutoff(foundation, today),
             donor_cutoff=retention.donor_cutoff(foundation, today),
             access_log_cutoff=retention.access_log_cutoff(foundation, today),
             edit_url=reverse("foundations:edit", args=[foundation.pk]),

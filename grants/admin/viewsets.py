@@ -105,6 +105,8 @@ class FoundationViewSet(FoundationScopedViewSet):
             FieldPanel("purge_declined_after_days"),
             FieldPanel("anonymise_donors_after_years"),
             FieldPanel("keep_access_log_years"),
+            FieldPanel("purge_bond_references_after_days"),
+            FieldPanel("check_bonds_after_days"),
         ],
         base_form_class=translated_model_form(Foundation),
     )

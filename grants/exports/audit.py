@@ -1,20 +1,22 @@
 """The auditor's workbook: a foundation's money story for a date range, sheet by sheet.
 
 ``audit_sheets(scope)`` returns, in order: Summary (one row per fund), Donations, Applications,
-Awards, Installments and disbursements, Stipend payments, Vendor payments, Expenditures, Journal,
-Activity.
+Awards, Installments and disbursements, Stipend payments, Vendor payments, Expenditures, Bonds,
+Journal, Activity.
 
 The Summary is computed from the same journal lines the Journal sheet lists (one grouped sum
 by fund and account, split at ``date_from``), so every figure ties out:
 
     closing cash = opening cash + donations − fees − refunds and disputes + other income
-                   − disbursed + returned
+                   + bond interest − disbursed + returned − (out on bonds at end − at start)
 
 where *opening cash* is the cash held before ``date_from`` plus opening balances recorded in the
 period (money the fund held before it used the portal is not income of the period), and
 *disbursed* is money paid to grantees and stipend payees net of reversals (the change in
-"grants awarded" minus the change in "grants committed, not yet paid"). Amounts of different
-currencies are never added: totals rows are per currency.
+"grants awarded" minus the change in "grants committed, not yet paid"). A bond's loss is
+written off as a grant, so it counts as committed and disbursed; its money left when the bond
+was posted, which is why the change in *out on bonds* gives it back in the identity above.
+Amounts of different currencies are never added: totals rows are per currency.
 
 The detail sheets' money columns are the same journal lines again, tied to their rows
 (``grants.exports.movements``), so per fund and currency:
@@ -24,10 +26,13 @@ The detail sheets' money columns are the same journal lines again, tied to their
     Vendor payments: Σ paid out − Σ reversed = Summary's "of which paid to vendors"
                      = Journal: lines of "Payment to a vendor" − "Payment to a vendor reversed"
     Expenditures: Σ amount = Summary's reported spending
+    Bonds: Σ posted − Σ returned − Σ written off = change in out on bonds; Σ outstanding at end
+           = out on bonds at end; Σ interest = bond interest; Σ written off is part of disbursed
     Journal: the lines themselves (debits = credits)
 
 Application answers (and sensitive answers) are never exported: only reference, organization,
-call, status, amounts and dates.
+call, status, amounts and dates. Nor are a bond's government reference, label, facility or notes:
+a bond is its B-number, partner, status, amounts and dates.
 """
 
 import datetime
@@ -48,6 +53,8 @@ from grants.models import (
     ApplicationStatus,
     Award,
     AwardStatus,
+    Bond,
+    BondStatus,
     DisbursementStatus,
     Donation,
     DonationStatus,
@@ -60,7 +67,9 @@ from grants.models import (
     InstallmentStatus,
     JournalEntry,
     JournalLine,
+    Obligor,
     PaymentChannel,
+    PostingMethod,
     ReportKind,
     ReportStatus,
     StipendPayment,
@@ -71,6 +80,7 @@ from grants.models import (
 )
 from grants.models.ledger import NORMAL_BALANCE
 from grants.money import without_negative_zero
+from grants.services import bonds as bond_service
 
 from .base import DATE, DATETIME, INT, MONEY, TEXT, Column, Sheet, chunked
 from .movements import (
@@ -139,6 +149,7 @@ class FundSummary:
     fees: Money
     refunds: Money
     other_income: Money
+    bond_interest: Money
     committed: Money
     disbursed: Money
     paid_to_vendors: Money
@@ -146,6 +157,8 @@ class FundSummary:
     outstanding: Money
     reported_spending: Money
     closing: Money
+    bonds_out_start: Money
+    bonds_out_end: Money
 
     @property
     def available(self) -> Money:
@@ -231,6 +244,11 @@ def fund_summaries(scope: AuditScope) -> list[FundSummary]:
                 ),
                 reported_spending=_money(spending.get(fund.pk), c),
                 closing=_money(cash_before + moved(*CASH), c),
+                bond_interest=_money(moved(AccountKind.BOND_INTEREST), c),
+                bonds_out_start=_money(before[(fund.pk, AccountKind.BONDS_OUTSTANDING)], c),
+                bonds_out_end=_money(
+                    before[(fund.pk, AccountKind.BONDS_OUTSTANDING)] + moved(AccountKind.BONDS_OUTSTANDING), c
+                ),
             )
         )
     return summaries
@@ -242,8 +260,7 @@ def summary_sheet(scope: AuditScope) -> Sheet:
             yield [
                 s.fund.name, s.fund.currency, s.opening, s.donations, s.fees, s.refunds, s.other_income,
                 s.committed, s.disbursed, s.paid_to_vendors, s.returned, s.outstanding, s.reported_spending,
-                s.closing,
-                s.available,
+                s.closing, s.available, s.bond_interest, s.bonds_out_start, s.bonds_out_end,
             ]  # fmt: skip
 
     def money(label, width=16):
@@ -267,6 +284,9 @@ def summary_sheet(scope: AuditScope) -> Sheet:
             money(_("Reported spending")),
             money(_("Closing balance (cash)")),
             money(_("Available at end")),
+            money(_("Bond interest")),
+            money(_("Out on bonds at start")),
+            money(_("Out on bonds at end")),
         ],
         rows=rows,
         count=lambda: len(scope.fund_ids),
@@ -691,6 +711,85 @@ def expenditures_sheet(scope: AuditScope) -> Sheet:
     )
 
 
+# --- Bonds ---------------------------------------------------------------------------------------
+
+
+def bonds_in_scope(scope: AuditScope) -> list[tuple[Bond, object, object, list[int]]]:
+    """Bonds of the scope's funds requested in the range, with money moving in it, or still out
+    at its end: (bond, its figures in the period, its figures up to the end, the period's entry
+    ids). Bonds are few (one per person helped), so they are read in one go."""
+    period_lines = journal_lines(scope).filter(entry__bond__isnull=False)
+    until_end = JournalLine.objects.filter(
+        account__fund_id__in=scope.fund_ids,
+        entry__foundation=scope.foundation,
+        entry__effective_date__lte=scope.date_to,
+    )
+    entries = defaultdict(set)
+    for bond_id, entry_id in period_lines.values_list("entry__bond_id", "entry_id"):
+        entries[bond_id].add(entry_id)
+    candidates = list(
+        Bond.objects.filter(foundation=scope.foundation, fund_id__in=scope.fund_ids)
+        .filter(
+            Q(requested_at__date__range=scope.days)
+            | Q(pk__in=list(entries))
+            | Q(posted_on__lte=scope.date_to)
+        )
+        .select_related("fund", "partner")
+        .defer("reference", "label", "facility", "notes", "decline_reason", "breach_reason")
+        .order_by("fund__currency", "pk")
+    )
+    during = bond_service.figures_for(candidates, lines=period_lines)
+    at_end = bond_service.figures_for(candidates, lines=until_end)
+    rows = []
+    for bond in candidates:
+        requested = scope.date_from <= bond.requested_at.date() <= scope.date_to
+        if requested or bond.pk in entries or at_end[bond.pk].outstanding.amount:
+            rows.append((bond, during[bond.pk], at_end[bond.pk], sorted(entries[bond.pk])))
+    return rows
+
+
+def bonds_sheet(scope: AuditScope) -> Sheet:
+    """One row per bond: what the journal moved for it in the period, and what was still out at
+    the end. Never the bond's government reference, the partner's label, the facility or notes."""
+
+    def rows():
+        for bond, during, at_end, entry_ids in bonds_in_scope(scope):
+            c = str(bond.amount.currency)
+            yield [
+                bond.reference_code, bond.fund.name, bond.partner.name, _label(BondStatus, bond.status),
+                _label(Obligor, bond.obligor), _label(PostingMethod, bond.posting_method), c, bond.amount,
+                bond.posted_on, _money(during.posted.amount, c), _money(during.returned.amount, c),
+                _money(during.interest.amount, c), _money(during.written_off.amount, c),
+                _money(at_end.outstanding.amount, c), bond.cancelled_on, bond.settled_on,
+                ", ".join(str(pk) for pk in entry_ids),
+            ]  # fmt: skip
+
+    return Sheet(
+        title=_("Bonds"),
+        columns=[
+            Column(_("Bond"), TEXT, 10),
+            Column(_("Fund"), TEXT, 24),
+            Column(_("Partner organization"), TEXT, 28),
+            Column(_("Status"), TEXT, 18),
+            Column(_("Obligor"), TEXT, 22),
+            Column(_("How the money went out"), TEXT, 22),
+            Column(_("Currency"), TEXT, 9),
+            Column(_("Bond amount"), MONEY, 14),
+            Column(_("Posted on"), DATE, 12),
+            Column(_("Posted in period"), MONEY, 14, total=True),
+            Column(_("Returned in period"), MONEY, 14, total=True),
+            Column(_("Interest in period"), MONEY, 14, total=True),
+            Column(_("Written off in period"), MONEY, 14, total=True),
+            Column(_("Out at end"), MONEY, 14, total=True),
+            Column(_("Cancelled on"), DATE, 12),
+            Column(_("Settled on"), DATE, 12),
+            Column(_("Journal entries"), TEXT, 18),
+        ],
+        rows=rows,
+        count=lambda: len(bonds_in_scope(scope)),
+    )
+
+
 def journal_queryset(scope: AuditScope):
     return (
         journal_lines(scope)
@@ -776,6 +875,7 @@ SHEETS = (
     stipend_payments_sheet,
     vendor_payments_sheet,
     expenditures_sheet,
+    bonds_sheet,
     journal_sheet,
     activity_sheet,
 )

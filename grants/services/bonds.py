@@ -720,9 +720,10 @@ def _figures_from(currency: str, rows) -> BondFigures:
     return BondFigures(**{name: Money(value, currency) for name, value in sums.items()})
 
 
-def _lines_of(bond_ids):
+def _lines_of(bond_ids, lines=None):
     return (
-        JournalLine.objects.filter(entry__bond_id__in=bond_ids)
+        (JournalLine.objects.all() if lines is None else lines)
+        .filter(entry__bond_id__in=bond_ids)
         .values_list("entry__bond_id", "entry__cause", "account__kind")
         .annotate(total=ExactSum("amount"))
         .order_by()
@@ -735,10 +736,12 @@ def figures(bond: Bond) -> BondFigures:
     return _figures_from(bond.fund.currency if bond.fund_id else bond.currency, rows)
 
 
-def figures_for(bonds) -> dict[int, BondFigures]:
+def figures_for(bonds, *, lines=None) -> dict[int, BondFigures]:
+    """``figures`` of several bonds in one query; ``lines`` (a ``JournalLine`` queryset, e.g. a
+    period's) limits the sums to those lines."""
     bonds = list(bonds)
     rows: dict[int, list] = {bond.pk: [] for bond in bonds}
-    for bond_id, cause, kind, total in _lines_of(list(rows)):
+    for bond_id, cause, kind, total in _lines_of(list(rows), lines):
         rows[bond_id].append((cause, kind, total))
     return {bond.pk: _figures_from(str(bond.amount.currency), rows[bond.pk]) for bond in bonds}
 
@@ -847,19 +850,31 @@ def send_check_reminders(*, now: datetime.datetime | None = None) -> int:
     return sum(len(bonds) for bonds in by_foundation.values())
 
 
-def purge_settled_references(*, now: datetime.datetime | None = None) -> int:
-    """Erase the government reference of bonds settled longer ago than the foundation's period."""
+def purge_settled_references(
+    *,
+    now: datetime.datetime | None = None,
+    foundation: Foundation | None = None,
+    today: datetime.date | None = None,
+) -> int:
+    """Erase the government reference of bonds settled longer ago than the foundation's period
+    (counted to ``today``, by default ``now``'s day); only ``foundation``'s when given. Returns
+    how many were erased; a reference erased by a concurrent run is not counted twice."""
     now = now or timezone.now()
+    today = today or timezone.localdate(now)
     count = 0
     rows = Bond.objects.filter(status__in=BOND_SETTLED_STATES, reference_purged_at=None).exclude(
         Q(settled_on=None)
     )
+    if foundation is not None:
+        rows = rows.filter(foundation=foundation)
     for bond in rows.select_related("foundation"):
         period = datetime.timedelta(days=bond.foundation.purge_bond_references_after_days)
-        if timezone.localdate(now) - bond.settled_on < period:
+        if today - bond.settled_on < period:
             continue
         with transaction.atomic():
             locked = Bond.objects.select_for_update().get(pk=bond.pk)
+            if locked.reference_purged_at is not None:
+                continue  # erased by a concurrent run
             locked.reference = ""
             locked.reference_purged_at = now
             locked.save(update_fields=["reference", "reference_purged_at"])

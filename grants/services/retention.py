@@ -33,6 +33,13 @@ Entries of the access log older than ``keep_access_log_years`` years are deleted
 itself a record of who looked at whom, and is kept only as long as it may be needed to answer
 "who opened this file?".
 
+Bond references
+---------------
+The government's reference of a bond returned or written off more than
+``purge_bond_references_after_days`` days before ``today`` is erased
+(``grants.services.bonds.purge_settled_references``); the bond, its amounts and its journal
+entries stay.
+
 Every run writes a ``RetentionRun`` with the counts only (a dry run too, marked as such), and a
 real run that changed something writes one activity entry for the foundation.
 """
@@ -46,9 +53,11 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from grants.models import (
+    BOND_SETTLED_STATES,
     AccessLogEntry,
     Application,
     ApplicationStatus,
+    Bond,
     Donation,
     Donor,
     Foundation,
@@ -58,6 +67,7 @@ from grants.models import (
     ReviewAssignment,
 )
 from grants.models.applications import private_storage
+from grants.services import bonds
 from grants.services.workflow import record
 
 ANONYMISED_EMAIL_DOMAIN = "anonymised.invalid"
@@ -73,6 +83,7 @@ class PurgeResult:
     review_notes: int = 0
     donors: int = 0
     access_log_entries: int = 0
+    bond_references: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -123,6 +134,21 @@ def access_log_cutoff(foundation: Foundation, today: datetime.date) -> datetime.
 
 def access_log_due(foundation: Foundation, today: datetime.date):
     return AccessLogEntry.objects.filter(foundation=foundation, at__lt=access_log_cutoff(foundation, today))
+
+
+def bond_reference_cutoff(foundation: Foundation, today: datetime.date) -> datetime.date:
+    """Bonds settled before this day lose their government reference."""
+    return today - datetime.timedelta(days=foundation.purge_bond_references_after_days)
+
+
+def bond_references_due(foundation: Foundation, today: datetime.date):
+    """Settled bonds of ``foundation`` whose reference the rule erases as of ``today``."""
+    return Bond.objects.filter(
+        foundation=foundation,
+        status__in=BOND_SETTLED_STATES,
+        reference_purged_at__isnull=True,
+        settled_on__lte=bond_reference_cutoff(foundation, today),
+    )
 
 
 def is_anonymised(donor: Donor) -> bool:
@@ -250,6 +276,10 @@ def purge(foundation: Foundation, *, today: datetime.date, dry_run: bool, by=Non
             if donor is None or is_anonymised(donor):
                 continue
             result.add(anonymise_donor(donor, dry_run=dry_run))
+    if dry_run:
+        result.bond_references = bond_references_due(foundation, today).count()
+    else:
+        result.bond_references = bonds.purge_settled_references(now=now, foundation=foundation, today=today)
     with transaction.atomic():
         due = access_log_due(foundation, today)
         # A queryset delete: the entries are append-only for people, not for the retention rule.

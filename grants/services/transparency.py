@@ -381,6 +381,7 @@ class Report:
     fund_slug: str = ""
     program_type: str = ""
     call_ids: frozenset = field(default_factory=frozenset)
+    revolving: object = None  # a bond fund's page: ``bond_reporting.PublicRevolving`` (set by the view)
 
 
 def quarter_of(moment: datetime.datetime) -> int:

@@ -16,7 +16,7 @@ from cms.blocks import metrics_from_stream
 from cms.models import FundingCallPage
 from grants.metrics import NUMBER
 from grants.models import Foundation, Fund
-from grants.services import charts, transparency
+from grants.services import bond_reporting, charts, transparency
 from grants.services.transparency import Report
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -64,6 +64,7 @@ def foundation_page(request, foundation_slug):
     key = transparency.report_cache_key(foundation.pk, None, year, translation.get_language())
     report = _cached(key, lambda: transparency.foundation_report(foundation, year=year))
     context = {"report": report, "foundation": foundation, "charts": charts.transparency_charts(report)}
+    context["bond_funds"] = bond_reporting.bond_funds(foundation)
     return render(request, "transparency/foundation.html", context)
 
 
@@ -73,7 +74,12 @@ def fund_page(request, foundation_slug, fund_slug):
     )
     year = _year(request)
     key = transparency.report_cache_key(fund.foundation_id, fund.pk, year, translation.get_language())
-    report = _cached(key, lambda: transparency.fund_report(fund, year=year))
+    report = _cached(
+        key,
+        lambda: replace(
+            transparency.fund_report(fund, year=year), revolving=bond_reporting.public_revolving(fund)
+        ),
+    )
     context = {"report": report, "foundation": fund.foundation, "fund": fund}
     context["charts"] = charts.transparency_charts(report, uid=f"transparency-{fund.slug}")
     return render(request, "transparency/fund.html", context)

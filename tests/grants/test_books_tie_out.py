@@ -36,6 +36,7 @@ from grants.money import ExactSum, is_fund_currency
 from grants.payments.simulator.gateway import SimulatedGateway
 from grants.services import (
     awards,
+    bonds,
     donations,
     installments,
     ledger,
@@ -48,6 +49,7 @@ from grants.services.errors import DomainError
 from grants.services.ledger import MixedCurrencies
 from grants.services.transparency import foundation_report
 from tests.factories import FundFactory
+from tests.grants.bond_year import bond_fund, posted
 from tests.grants.money_fixtures import award_for, fund_with, staff, usd
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +75,33 @@ def test_balances_are_exact_after_large_amounts_cancel(world):
     assert b.available == usd("0.01")
     many = ledger.balances_for_funds([world["fund"]])[world["fund"].pk]
     assert many.cash.amount == Decimal("0.01")
+
+
+def test_bond_figures_and_balances_are_exact_after_large_and_tiny_amounts(world):
+    """Bonds of a fund with a large balance: a tiny one returned with a cent of interest, a large
+    one breached, another partly refunded. Every figure is an exact sum, on SQLite and PostgreSQL,
+    and out on bonds + available + committed is what the fund received."""
+    fund = bond_fund(world)
+    ledger.record_income(fund=fund, amount=usd("999999999.99"), source="check", received_on=datetime.date(2026, 1, 2),
+                         reference="CHK-BIG", by=world["finance"])  # fmt: skip
+    tiny = posted(world, fund, "0.10", datetime.date(2026, 2, 1), "R-TINY")
+    large = posted(world, fund, "987654321.09", datetime.date(2026, 2, 2), "R-LARGE")
+    partial = posted(world, fund, "0.30", datetime.date(2026, 2, 3), "R-PART")
+    finance = world["finance"]
+    bonds.record_refund(tiny, by=finance, received_on=datetime.date(2026, 3, 1), principal=usd("0.10"),
+                        interest=usd("0.01"), receipt="T-1")  # fmt: skip
+    bonds.record_breach(large, by=finance, reason="Missed hearing", breached_on=datetime.date(2026, 3, 2))
+    bonds.record_refund(partial, by=finance, received_on=datetime.date(2026, 3, 3), principal=usd("0.20"),
+                        receipt="T-2")  # fmt: skip
+    figures = bonds.figures_for([tiny, large, partial])
+    assert (figures[tiny.pk].returned, figures[tiny.pk].interest) == (usd("0.10"), usd("0.01"))
+    assert figures[large.pk].written_off == usd("987654321.09") and figures[large.pk].outstanding == usd(0)
+    assert figures[partial.pk].outstanding == usd("0.10")
+    money = ledger.balances(fund)
+    assert money.bonds_out == usd("0.10") and money.bond_interest == usd("0.01")
+    assert money.received == usd("1000029999.99") + usd("0.01")
+    assert money.bonds_out + money.available + money.committed == money.received
+    assert isinstance(money.bonds_out.amount, Decimal) and str(money.bonds_out.amount) in ("0.10", "0.1")
 
 
 def test_exact_sum_aggregates_with_a_filter_and_returns_decimal(world):

@@ -52,6 +52,7 @@ from grants.services import (
 )
 from tests import pages
 from tests.factories import FundFactory, approved_application
+from tests.grants.bond_year import bond_year
 from tests.grants.money_fixtures import award_for, usd
 from tests.grants.report_helpers import METRICS, reporting_award, set_budget, spend
 
@@ -62,8 +63,9 @@ ALL_TIME = (D(2000, 1, 1), D(2030, 12, 31))
 CATEGORIES = ("Legal fees", "Filing fees", "Interpreters")
 SUMMARY_MONEY = (
     "Opening balance (cash)", "Donations (gross)", "Processing fees", "Refunds and disputes", "Other income",
-    "Awards committed", "Disbursed", "of which paid to vendors", "Returned", "Outstanding commitments at end", "Reported spending",
-    "Closing balance (cash)", "Available at end",
+    "Awards committed", "Disbursed", "of which paid to vendors", "Returned", "Outstanding commitments at end",
+    "Reported spending", "Closing balance (cash)", "Available at end", "Bond interest", "Out on bonds at start",
+    "Out on bonds at end",
 )  # fmt: skip
 
 
@@ -397,6 +399,16 @@ def journal_cause_net(rows, fund_name, kind: AccountKind, causes) -> Decimal:
     return sum((amount(row["Debit"]) - amount(row["Credit"]) for row in lines), Decimal(0))
 
 
+def journal_cause(rows, fund_name, kind: AccountKind, cause: str) -> Decimal:
+    """Net movement of one account of one fund by entries of one cause (its English label)."""
+    label = str(kind.label)
+    lines = [
+        row for row in rows if row["Fund"] == fund_name and row["Account"] == label and row["Cause"] == cause
+    ]
+    net = sum((amount(row["Debit"]) - amount(row["Credit"]) for row in lines), Decimal(0))
+    return net * ledger.NORMAL_BALANCE[kind]
+
+
 def summaries(book) -> dict[str, dict[str, Decimal]]:
     return {row["Fund"]: {k: amount(row[k]) for k in SUMMARY_MONEY} for row in sheet_rows(book, "Summary")}
 
@@ -411,7 +423,31 @@ def assert_sheets_tie_out_with_summary(book):
     stipend_paid = sums(sheet_rows(book, "Stipend payments"), "Paid out", "Reversed")
     vendor_paid = sums(sheet_rows(book, "Vendor payments"), "Paid out", "Reversed")
     spent = sums(sheet_rows(book, "Expenditures"), "Amount")
+    bond_rows = sums(
+        sheet_rows(book, "Bonds"), "Posted in period", "Returned in period", "Interest in period",
+        "Written off in period", "Out at end",
+    )  # fmt: skip
     for name, s in summaries(book).items():
+        bonds_moved = bond_rows[name]
+        assert (
+            bonds_moved["Interest in period"]
+            == s["Bond interest"]
+            == journal_net(journal, name, AccountKind.BOND_INTEREST)
+        ), name
+        assert bonds_moved["Out at end"] == s["Out on bonds at end"], name
+        assert (
+            bonds_moved["Posted in period"]
+            - bonds_moved["Returned in period"]
+            - bonds_moved["Written off in period"]
+            == s["Out on bonds at end"] - s["Out on bonds at start"]
+            == journal_net(journal, name, AccountKind.BONDS_OUTSTANDING)
+        ), name
+        assert bonds_moved["Posted in period"] == journal_cause(
+            journal, name, AccountKind.BONDS_OUTSTANDING, "Bond posted"
+        )
+        assert bonds_moved["Written off in period"] == -journal_cause(
+            journal, name, AccountKind.BONDS_OUTSTANDING, "Bond loss written off as a grant"
+        ), name
         assert s["Donations (gross)"] == gifts[name]["Gross received in period"], name
         assert s["Donations (gross)"] == journal_net(journal, name, AccountKind.DONATIONS), name
         assert (
@@ -428,6 +464,7 @@ def assert_sheets_tie_out_with_summary(book):
             paid[name]["Paid out"] - paid[name]["Reversed"]
             + stipend_paid[name]["Paid out"] - stipend_paid[name]["Reversed"]
             + vendor_paid[name]["Paid out"] - vendor_paid[name]["Reversed"]
+            + bonds_moved["Written off in period"]
         ), name  # fmt: skip
         assert (
             s["of which paid to vendors"] == vendor_paid[name]["Paid out"] - vendor_paid[name]["Reversed"]
@@ -443,7 +480,8 @@ def assert_sheets_tie_out_with_summary(book):
         ), name
         assert s["Closing balance (cash)"] == (
             s["Opening balance (cash)"] + s["Donations (gross)"] - s["Processing fees"] - s["Refunds and disputes"]
-            + s["Other income"] - s["Disbursed"] + s["Returned"]
+            + s["Other income"] + s["Bond interest"] - s["Disbursed"] + s["Returned"]
+            - (s["Out on bonds at end"] - s["Out on bonds at start"])
         ), name  # fmt: skip
         assert s["Available at end"] == s["Closing balance (cash)"] - s["Outstanding commitments at end"], (
             name
@@ -477,6 +515,9 @@ def assert_summary_ties_out_with_the_ledger(book, funds, at_start, at_end):
         assert s["Outstanding commitments at end"] == end.outstanding.amount, fund.name
         assert s["Closing balance (cash)"] == end.cash.amount, fund.name
         assert s["Available at end"] == end.available.amount, fund.name
+        assert s["Bond interest"] == (end.bond_interest - start.bond_interest).amount, fund.name
+        assert s["Out on bonds at start"] == start.bonds_out.amount, fund.name
+        assert s["Out on bonds at end"] == end.bonds_out.amount, fund.name
 
 
 NEGATIVE_ZERO_TEXT = re.compile(r"-\D{0,4}0[.,]00(?!\d)")
@@ -500,7 +541,7 @@ def page_figures(client, fund) -> dict[str, Decimal]:
     html = client.get(reverse("fund_money:detail", args=[fund.pk])).content.decode()
     assert not NEGATIVE_ZERO_TEXT.search(html), NEGATIVE_ZERO_TEXT.search(html).group(0)
     found = re.findall(r'data-figure="(\w+)">([^<]+)<', html)
-    assert len(found) == 12, found
+    assert len(found) == 15, found
     return {key: Decimal(re.sub(r"[^\d.-]", "", text)) for key, text in found}
 
 
@@ -518,7 +559,11 @@ def assert_all_time_summary_is_what_fund_money_shows(world, client, funds):
         assert s["Opening balance (cash)"] == page["opening"], fund.name  # nothing before the start of time
         assert s["Other income"] == page["other_income"], fund.name
         assert s["Donations (gross)"] == page["donations"], fund.name
-        assert page["received"] == page["donations"] + page["other_income"] + page["opening"], fund.name
+        assert page["received"] == (
+            page["donations"] + page["other_income"] + page["opening"] + page["bond_interest"]
+        ), fund.name
+        assert s["Bond interest"] == page["bond_interest"], fund.name
+        assert s["Out on bonds at end"] == page["bonds_out"], fund.name
         assert s["Processing fees"] == page["fees"], fund.name
         assert s["Refunds and disputes"] == page["refunds"], fund.name
         assert s["Awards committed"] == page["committed"], fund.name
@@ -690,3 +735,27 @@ def test_a_random_mix_of_payments_ties_out(world, client, django_capture_on_comm
     assert_summary_ties_out_with_the_ledger(book, [world["fund"]], at_start, at_end)
     assert_no_negative_zero(xlsx)
     assert_all_time_summary_is_what_fund_money_shows(world, client, [world["fund"]])
+
+
+def test_a_bond_fund_with_bonds_in_every_state_ties_out(world, client):
+    """Bonds posted before and in the period, returned with interest, breached, partly refunded,
+    cancelled and awaiting the refund, and only requested: the Bonds sheet, the Summary, the
+    Journal, the ledger and Fund money agree."""
+    year = bond_year(world)
+    fund = year["fund"]
+    xlsx = export(world, START, END)
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    assert_sheets_tie_out_with_summary(book)
+    assert_summary_ties_out_with_the_ledger(
+        book, [fund], {fund.pk: year["at_start"]}, {fund.pk: year["at_end"]}
+    )
+    assert_no_negative_zero(xlsx)
+    s = summaries(book)[fund.name]
+    assert (s["Out on bonds at start"], s["Out on bonds at end"], s["Bond interest"]) == (
+        7000,
+        6500,
+        Decimal("25.50"),
+    )
+    assert s["Disbursed"] == 5000  # the losses: all of C, the rest of D
+    assert len(sheet_rows(book, "Bonds")) == 6
+    assert_all_time_summary_is_what_fund_money_shows(world, client, [fund])

@@ -151,6 +151,7 @@ def test_purge_erases_old_declined_and_withdrawn_files_and_sensitive_answers_onl
         "review_notes": 2,
         "donors": 0,
         "access_log_entries": 0,
+        "bond_references": 0,
     }
     after = snapshot(old)
     assert not private_storage().exists(file_name)  # the file is gone from storage
@@ -399,6 +400,8 @@ def _foundation_form(foundation, **changes):
         "purge_declined_after_days": foundation.purge_declined_after_days,
         "anonymise_donors_after_years": foundation.anonymise_donors_after_years,
         "keep_access_log_years": foundation.keep_access_log_years,
+        "purge_bond_references_after_days": foundation.purge_bond_references_after_days,
+        "check_bonds_after_days": foundation.check_bonds_after_days,
     }
     data.update(changes)
     return data
@@ -420,3 +423,24 @@ def test_a_foundation_admin_sets_the_access_log_period_and_zero_is_refused(clien
     assert saved.status_code == 302, saved.content.decode()[:2000]
     foundation.refresh_from_db()
     assert foundation.keep_access_log_years == 5
+
+
+def test_a_foundation_admin_sets_the_bond_periods_and_too_short_ones_are_refused(client, db):
+    foundation = FoundationFactory(slug="bay")
+    client.force_login(staff(foundation, Role.FOUNDATION_ADMIN))
+    url = f"/admin/foundations/edit/{foundation.pk}/"
+
+    refused = client.post(url, _foundation_form(foundation, purge_bond_references_after_days="0",
+                                                check_bonds_after_days="6"))  # fmt: skip
+    assert refused.status_code == 200
+    html = refused.content.decode()
+    assert "Ensure this value is greater than or equal to 1." in html
+    assert "Ensure this value is greater than or equal to 7." in html
+    foundation.refresh_from_db()
+    assert (foundation.purge_bond_references_after_days, foundation.check_bonds_after_days) == (90, 180)
+
+    saved = client.post(url, _foundation_form(foundation, purge_bond_references_after_days="30",
+                                              check_bonds_after_days="60"))  # fmt: skip
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    foundation.refresh_from_db()
+    assert (foundation.purge_bond_references_after_days, foundation.check_bonds_after_days) == (30, 60)
