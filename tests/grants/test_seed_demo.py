@@ -79,6 +79,17 @@ def test_the_demo_bond_fund_has_a_bond_in_every_state_and_its_books_add_up(db):
     assert JournalEntry.objects.filter(bond__fund=fund).exists()
 
 
+def test_the_demo_pays_a_vendor_and_has_one_waiting(db):
+    from grants.models import VendorPayment, VendorPaymentStatus
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    statuses = sorted(VendorPayment.objects.values_list("status", flat=True))
+    assert statuses == [VendorPaymentStatus.PAID, VendorPaymentStatus.REQUESTED]
+    rent = VendorPayment.objects.get(status=VendorPaymentStatus.PAID)
+    assert rent.installment is None and rent.journal_entries.count() == 2  # committed, then paid
+
+
 def django_capture():
     """Run the on-commit callbacks (the simulated Stripe's webhooks) as a real commit would."""
     from django.test import TestCase

@@ -52,6 +52,9 @@ from grants.models import (
     Role,
     StipendProgram,
     User,
+    VendorKind,
+    VendorPayment,
+    VendorPaymentMethod,
 )
 from grants.payments.simulator.gateway import SimulatedGateway
 from grants.questions import split_sections
@@ -64,6 +67,7 @@ from grants.services import ledger, offline_gifts
 from grants.services import payments as payment_service
 from grants.services import reviews as review_service
 from grants.services import stipends as stipend_service
+from grants.services import vendor_payments as vendor_service
 from grants.services.schedules import ScheduleKind, add_months, build_schedule
 from grants.services.staff import add_staff, ensure_role_groups
 
@@ -212,6 +216,7 @@ class Command(BaseCommand):
             self._stipends(funds)
             self._donations(funds)
             self._bonds(funds)
+            self._vendor_payments(funds)
         self._print_logins()
         self._print_summary(emails=OutgoingEmail.objects.count() - emails_before, quiet=quiet)
 
@@ -590,6 +595,36 @@ class Command(BaseCommand):
         )
         bond_service.post_bond(bond, by=finance, method=PostingMethod.TRANSFER)
 
+    def _vendor_payments(self, funds):
+        """Paying the need directly: a month's rent paid by check to a family's landlord as direct
+        assistance (asked by the officer, approved by the foundation admin, paid by finance), and
+        the East Bay Hotline Collective asking that its last payment go to its lawyers instead,
+        waiting for the officer."""
+        fund = funds["deportation-defense"]
+        if VendorPayment.objects.filter(fund=fund).exists():
+            return
+        foundation = fund.foundation
+        officer = User.objects.get(email="officer@demo.fundportal.org")
+        admin = User.objects.get(email="foundation-admin@demo.fundportal.org")
+        finance = User.objects.get(email="finance@demo.fundportal.org")
+        applicant = User.objects.get(email="applicant@demo.fundportal.org")
+        collective = Organization.objects.get(name="East Bay Hotline Collective")
+        lawyers = vendor_service.add_vendor(foundation, by=finance, name="Martínez & Ruiz Immigration Law",
+                                            kind=VendorKind.LAW_FIRM, payment_method=VendorPaymentMethod.CHECK)  # fmt: skip
+        landlord = vendor_service.add_vendor(foundation, by=finance, name="Eastmont Apartments LLC",
+                                             kind=VendorKind.LANDLORD, payment_method=VendorPaymentMethod.CHECK)  # fmt: skip
+        rent = vendor_service.request_vendor_payment(
+            by=officer, vendor=landlord, purpose="Rent for a family while a parent is detained",
+            fund=fund, organization=collective, amount=Money(1200, "USD"),
+        )  # fmt: skip
+        vendor_service.approve(rent, by=admin)
+        vendor_service.record_check(rent, by=finance, check_number="CHECK 1107", paid_on=timezone.localdate())
+        award = Award.objects.get(application__organization=collective, fund=fund)
+        last = award.installments.order_by("-number").first()
+        vendor_service.request_vendor_payment(
+            by=applicant, vendor=lawyers, purpose="Legal fees for bond hearings", installment=last
+        )
+
     def _print_logins(self):
         base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
         self.stdout.write(
@@ -639,6 +674,10 @@ class Command(BaseCommand):
                 f"{StipendProgram.objects.count()} hotline program, last month's batch waiting for approval",
             ),
             ("Donations", f"{Donation.objects.count()} gifts (checks and simulated Stripe Checkout)"),
+            (
+                "Vendor payments",
+                f"{VendorPayment.objects.count()} (a family's rent paid by check, a grantee's payment asked for its lawyers)",
+            ),
             (
                 "Bonds",
                 f"{Bond.objects.count()} in the Community Bond Fund, one in each state "
