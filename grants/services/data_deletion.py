@@ -70,6 +70,7 @@ from grants.models import (
     SpendingReport,
     SpendingReportVersion,
     StipendBatch,
+    VendorPayment,
     Volunteer,
 )
 from grants.permissions import Capability, can
@@ -113,6 +114,7 @@ def foundation_ids_with_records(organization: Organization) -> set[int]:
         )
     )
     ids |= set(Bond.objects.filter(partner=organization).values_list("foundation_id", flat=True))
+    ids |= set(VendorPayment.objects.filter(organization=organization).values_list("foundation_id", flat=True))
     return ids
 
 
