@@ -47,6 +47,10 @@ KIND_LABELS = {
     "organization_invite": _("Invitation to an organization"),
     "foundation_admin_invite": _("Invitation to run a foundation"),
     "vendor_onboarding_link": _("Payout setup link for a vendor"),
+    "bond_requested": _("Bond request waiting for a decision"),
+    "bond_approved": _("Bond request approved"),
+    "bond_declined": _("Bond request declined"),
+    "bond_check_reminder": _("Reminder to check on bonds out a long time"),
 }
 
 
