@@ -749,9 +749,6 @@ def figures_for(bonds, *, lines=None) -> dict[int, BondFigures]:
 # --- Revolving capacity ---------------------------------------------------------------------------
 
 
-SMALL_GROUP = 5  # counts under this are shown as "fewer than 5" on public pages
-
-
 @dataclass(frozen=True)
 class Revolving:
     """How a bond fund's money revolves: counts and sums of bonds by how they ended."""
