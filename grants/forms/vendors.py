@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grants.forms.amounts import AmountField
 from grants.forms.awards import date_field
+from grants.forms.limits import TextLimits
 from grants.models import (
     Foundation,
     Fund,
@@ -24,7 +25,7 @@ from grants.services import vendor_payments
 NO_A_NUMBERS = _("Do not write names of clients, A-numbers or case numbers.")
 
 
-class VendorForm(forms.Form):
+class VendorForm(TextLimits, forms.Form):
     foundation = forms.ModelChoiceField(label=_("Foundation"), queryset=Foundation.objects.none())
     name = forms.CharField(label=_("Payable to"), max_length=200, help_text=NO_A_NUMBERS)
     kind = forms.ChoiceField(label=_("Kind"), choices=VendorKind.choices)
@@ -43,7 +44,7 @@ class VendorForm(forms.Form):
             self.fields["foundation"].widget = forms.HiddenInput()
 
 
-class VendorPaymentForm(forms.Form):
+class VendorPaymentForm(TextLimits, forms.Form):
     """An officer asks for a vendor payment: an unpaid installment, or direct assistance."""
 
     vendor = forms.ModelChoiceField(label=_("Vendor"), queryset=Vendor.objects.none())
@@ -93,13 +94,13 @@ class VendorPaymentForm(forms.Form):
         return data
 
 
-class DeclineForm(forms.Form):
+class DeclineForm(TextLimits, forms.Form):
     reason = forms.CharField(
         label=_("Why it is declined"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The grantee reads it."),
     )  # fmt: skip
 
 
-class CheckForm(forms.Form):
+class CheckForm(TextLimits, forms.Form):
     check_number = forms.CharField(label=_("Check number"), max_length=60)
     paid_on = date_field(_("Date of the check"))

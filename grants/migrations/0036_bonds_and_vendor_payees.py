@@ -14,18 +14,23 @@ from django.db import migrations, models
 
 # SQLite rebuilds the payee account and disbursement tables to change them, and a trigger of
 # migration 0021 names the payee table: the triggers are dropped first and made again after.
+# The journal's triggers of migration 0007 name the entry table, which gains (or, going back,
+# loses) its bond and vendor payment columns.
 _0021 = importlib.import_module("grants.migrations.0021_disbursement_outcome_unknown")
+_0007 = importlib.import_module("grants.migrations.0007_ledger_database_rules")
+DROP = _0021.SQLITE_BACKWARD + _0007.SQLITE_REVERSE
+MAKE = _0021.SQLITE_FORWARD + _0007.SQLITE
 
 
 def drop_sqlite_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "sqlite":
-        for statement in _0021.SQLITE_BACKWARD:
+        for statement in DROP:
             schema_editor.execute(statement)
 
 
 def make_sqlite_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "sqlite":
-        for statement in _0021.SQLITE_BACKWARD + _0021.SQLITE_FORWARD:
+        for statement in DROP + MAKE:
             schema_editor.execute(statement)
 
 

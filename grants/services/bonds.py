@@ -91,7 +91,9 @@ class BondRefused(DomainError):
 
 
 def _lock(bond: Bond) -> Bond:
-    return Bond.objects.select_for_update().select_related("fund", "foundation", "partner").get(pk=bond.pk)
+    return (
+        Bond.objects.select_for_update(of=("self",)).select_related("fund", "foundation", "partner").get(pk=bond.pk)
+    )
 
 
 def _move(bond: Bond, name: str, *, by, actor: str, note: str = "", fields=()) -> None:

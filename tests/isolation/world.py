@@ -278,7 +278,7 @@ def build_canary_world(site) -> dict:
     call_command("update_index", verbosity=0)
     world["platform_admin"] = UserFactory(email="platform@example.org", is_staff=True, is_superuser=True)
     world["public_canaries"] = {
-        "CANARY-A-FUND-NAME", "CANARY-A-CALL-TITLE", "CANARY-A-PAGE-INTRO",
+        "CANARY-A-FUND-NAME", "CANARY-A-BOND-FUND", "CANARY-A-CALL-TITLE", "CANARY-A-PAGE-INTRO",
         *(f"CANARY-A-PAGE-{kind}-{language}" for kind in ("SECTION", "FUND", "CALL", "STANDARD")
           for language in ("EN", "ES")),
         "CANARY-A-PAGE-SIBLING-EN",
