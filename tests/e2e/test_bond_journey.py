@@ -37,7 +37,7 @@ WORDS = {
     },
     "es": {
         "locale": "es-MX", "amount": "7.500,00", "interest": "12,34", "warning": "número A",
-        "requested": "Solicitada", "approved": "Aprobada, aún no pagada", "posted": "Pagada",
+        "requested": "Solicitada", "approved": "Aprobada, aún no depositada", "posted": "Depositada",
         "expected": "Cancelada, reembolso pendiente", "returned": "Devuelta", "refused": "número A",
     },
 }  # fmt: skip
