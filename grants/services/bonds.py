@@ -92,7 +92,9 @@ class BondRefused(DomainError):
 
 def _lock(bond: Bond) -> Bond:
     return (
-        Bond.objects.select_for_update(of=("self",)).select_related("fund", "foundation", "partner").get(pk=bond.pk)
+        Bond.objects.select_for_update(of=("self",))
+        .select_related("fund", "foundation", "partner")
+        .get(pk=bond.pk)
     )
 
 

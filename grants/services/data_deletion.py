@@ -114,7 +114,9 @@ def foundation_ids_with_records(organization: Organization) -> set[int]:
         )
     )
     ids |= set(Bond.objects.filter(partner=organization).values_list("foundation_id", flat=True))
-    ids |= set(VendorPayment.objects.filter(organization=organization).values_list("foundation_id", flat=True))
+    ids |= set(
+        VendorPayment.objects.filter(organization=organization).values_list("foundation_id", flat=True)
+    )
     return ids
 
 
