@@ -380,15 +380,16 @@ def record_transfer_paid(disbursement: Disbursement, *, transfer_id: str) -> boo
 
 
 def record_money_returned(
-    disbursement, *, fund, transfer_id, amount_reversed, already, memo, award=None
-) -> None:
+    disbursement, *, fund, transfer_id, amount_reversed, already, memo, award=None,
+    cause=EntryCause.DISBURSEMENT_REVERSAL, key_prefix: str = "", **links,
+) -> None:  # fmt: skip
     """Stripe took (more of) a transfer back: post the newly returned part to the fund (cash at the
     processor up, the commitment owed again) and mark the disbursement reversed. The caller holds
     the locks; the entry's key makes a repeated event harmless."""
     returned = amount_reversed - already
     ledger.post_entry(
         foundation=disbursement.foundation,
-        cause=EntryCause.DISBURSEMENT_REVERSAL,
+        cause=cause,
         memo=memo,
         lines=[
             ledger.debit(fund, AccountKind.PROCESSOR_CASH, returned),
@@ -397,7 +398,8 @@ def record_money_returned(
         award=award,
         reference=transfer_id,
         disbursement=disbursement,
-        idempotency_key=f"disbursement:{disbursement.pk}:reversed:{amount_reversed.amount}",
+        idempotency_key=f"{key_prefix or f'disbursement:{disbursement.pk}'}:reversed:{amount_reversed.amount}",
+        **links,
     )
     disbursement.amount_reversed = amount_reversed
     disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id

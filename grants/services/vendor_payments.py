@@ -50,7 +50,7 @@ from grants.models.bonds import validate_no_a_number
 from grants.money import zero
 from grants.payments.gateway import get_gateway
 from grants.permissions import Capability, can, is_organization_member
-from grants.services import disbursements, installments, ledger
+from grants.services import disbursements, installments, ledger, payments
 from grants.services.awards import activate_on_first_payment
 from grants.services.errors import DomainError
 from grants.services.locks import retry_on_deadlock
@@ -722,30 +722,13 @@ def record_vendor_transfer_reversed(
     fund = ledger.lock_fund(payment.fund)
     payment.fund = fund
     _post_paid(payment, by=None, cash_account=AccountKind.PROCESSOR_CASH, reference=transfer_id)
-    returned = amount_reversed - already
-    ledger.post_entry(
-        foundation=payment.foundation,
-        cause=EntryCause.VENDOR_PAYMENT_REVERSAL,
+    payments.record_money_returned(
+        disbursement, fund=fund, transfer_id=transfer_id, amount_reversed=amount_reversed, already=already,
         memo=_("Payment %(reference)s to %(vendor)s reversed by Stripe")
         % {"reference": payment.reference_code, "vendor": payment.vendor.name},
-        lines=[
-            ledger.debit(fund, AccountKind.PROCESSOR_CASH, returned),
-            ledger.credit(fund, AccountKind.GRANTS_PAYABLE, returned),
-        ],
-        award=payment.award,
-        reference=transfer_id,
-        disbursement=disbursement,
-        vendor_payment=payment,
-        idempotency_key=f"vendor-payment:{payment.pk}:reversed:{amount_reversed.amount}",
-    )
-    disbursement.amount_reversed = amount_reversed
-    disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
-    disbursement.reversed_at = timezone.now()
-    fields = ["amount_reversed", "reversed_currency", "stripe_transfer_id", "reversed_at"]
-    if disbursement.status == D.REVERSED:
-        disbursement.save(update_fields=fields)
-    else:
-        disbursements.move(disbursement, "reverse", note=str(amount_reversed), fields=fields)
+        award=payment.award, cause=EntryCause.VENDOR_PAYMENT_REVERSAL,
+        key_prefix=f"vendor-payment:{payment.pk}", vendor_payment=payment,
+    )  # fmt: skip
     payment.failure_message = _("Stripe took the transfer back.")
     move(payment, "reverse", by=None, actor=SYSTEM, note=str(amount_reversed), fields=("failure_message",))
     if payment.installment_id:
