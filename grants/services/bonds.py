@@ -484,14 +484,7 @@ def record_transfer_paid(disbursement: Disbursement, *, transfer_id: str) -> boo
     from grants.services import disbursements
 
     bond = _lock(disbursement.bond)
-    changed = False
-    if disbursement.status != DisbursementStatus.PAID:
-        disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
-        disbursement.paid_at = timezone.now()
-        disbursements.move(
-            disbursement, "confirm", note=transfer_id, fields=("stripe_transfer_id", "paid_at")
-        )
-        changed = True
+    changed = disbursements.mark_paid(disbursement, transfer_id=transfer_id)
     if bond.status in (B.SENDING, B.APPROVED):
         bond.posted_on = timezone.localdate()
         post_entry_for(bond, by=None, cash_account=AccountKind.PROCESSOR_CASH, posted_on=bond.posted_on,
@@ -530,7 +523,11 @@ def record_transfer_reversed(disbursement: Disbursement, *, transfer_id: str, am
         )  # fmt: skip
     disbursement.amount_reversed = amount_reversed
     disbursement.reversed_at = timezone.now()
-    disbursements.move(disbursement, "reverse", note=transfer_id, fields=("amount_reversed", "reversed_at"))
+    fields = ("amount_reversed", "reversed_currency", "reversed_at")
+    if disbursement.status == DisbursementStatus.REVERSED:  # a second, larger reversal
+        disbursement.save(update_fields=fields)
+    else:
+        disbursements.move(disbursement, "reverse", note=transfer_id, fields=fields)
     if figures(bond).outstanding.amount == 0 and bond.status in BOND_OUT_STATES:
         bond.settled_on = timezone.localdate()
         _move(bond, "return", by=None, actor=FINANCE, note=transfer_id, fields=("settled_on",))

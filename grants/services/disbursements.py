@@ -269,6 +269,24 @@ def record_answer(disbursement: Disbursement, transfer: Transfer) -> Disbursemen
     return locked
 
 
+def mark_paid(disbursement: Disbursement, *, transfer_id: str) -> bool:
+    """Stripe made the transfer of a locked disbursement: it is paid, whatever we believed before
+    (pending, sent, unknown, even failed), and any failure noted is cleared. Never moves backwards:
+    returns ``False`` (and changes nothing) once it is paid or reversed."""
+    if disbursement.status not in (*OPEN_STATES, D.FAILED):
+        return False
+    now = timezone.now()
+    disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
+    disbursement.submitted_at = disbursement.submitted_at or now
+    disbursement.paid_at = now
+    disbursement.failure_kind = disbursement.failure_message = ""
+    disbursement.outcome_unknown_since = None
+    move(disbursement, "confirm", note=transfer_id,
+         fields=("stripe_transfer_id", "submitted_at", "paid_at", "failure_kind", "failure_message",
+                 "outcome_unknown_since"))  # fmt: skip
+    return True
+
+
 def record_failure(disbursement: Disbursement, error: PaymentError) -> Disbursement:
     """Record a failed attempt. A definite refusal fails the disbursement (and its installment)
     and moves it to its next key; anything else leaves the outcome unknown, with the same key."""

@@ -355,22 +355,13 @@ def record_transfer_paid(disbursement: Disbursement, *, transfer_id: str) -> boo
     sent, unknown, even failed); never moves backwards (ignored once paid or reversed). Returns
     whether anything changed.
     """
-    if disbursement.status not in (*disbursements.OPEN_STATES, D.FAILED):
+    if not disbursements.mark_paid(disbursement, transfer_id=transfer_id):
         return False
-    now = timezone.now()
-    disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
-    disbursement.submitted_at = disbursement.submitted_at or now
-    disbursement.paid_at = now
-    disbursement.failure_kind = disbursement.failure_message = ""
-    disbursement.outcome_unknown_since = None
-    disbursements.move(disbursement, "confirm", note=transfer_id,
-                       fields=("stripe_transfer_id", "submitted_at", "paid_at", "failure_kind",
-                               "failure_message", "outcome_unknown_since"))  # fmt: skip
     installment = _lock_installment(disbursement.installment)
     ledger.lock_fund(installment.award.fund)
     _post_paid(disbursement, installment, transfer_id)
     if installment.status in PAY.sources:
-        installment.paid_at = now
+        installment.paid_at = disbursement.paid_at
         installment.payment_reference = transfer_id[:120]
         installments.transition(installment, "pay", by=None, actor=SYSTEM, note=transfer_id,
                                 fields=("paid_at", "payment_reference"))  # fmt: skip

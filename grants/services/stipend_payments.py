@@ -9,7 +9,6 @@ paid once Stripe confirms every one of its transfers.
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
@@ -182,14 +181,7 @@ def record_stipend_transfer_paid(disbursement: Disbursement, *, transfer_id: str
     if payment is None or disbursement.status not in (*disbursements.OPEN_STATES, D.FAILED):
         return False
     batch = lock_batch(payment.batch)
-    disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
-    disbursement.paid_at = timezone.now()
-    disbursement.submitted_at = disbursement.submitted_at or disbursement.paid_at
-    disbursement.failure_kind = disbursement.failure_message = ""
-    disbursement.outcome_unknown_since = None
-    disbursements.move(disbursement, "confirm", note=transfer_id,
-                       fields=("stripe_transfer_id", "submitted_at", "paid_at", "failure_kind",
-                               "failure_message", "outcome_unknown_since"))  # fmt: skip
+    disbursements.mark_paid(disbursement, transfer_id=transfer_id)
     _post_paid(disbursement, batch, transfer_id)
     mark_batch_paid_if_complete(batch)
     return True

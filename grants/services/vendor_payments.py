@@ -671,17 +671,8 @@ def record_check(payment: VendorPayment, *, by, check_number: str, paid_on: date
 def record_vendor_transfer_paid(disbursement: Disbursement, *, transfer_id: str) -> bool:
     """Stripe made the vendor's transfer: disbursement and payment paid, the ledger posts it. Never
     moves backwards; returns whether anything changed."""
-    if disbursement.status not in (*disbursements.OPEN_STATES, D.FAILED):
+    if not disbursements.mark_paid(disbursement, transfer_id=transfer_id):
         return False
-    now = timezone.now()
-    disbursement.stripe_transfer_id = disbursement.stripe_transfer_id or transfer_id
-    disbursement.submitted_at = disbursement.submitted_at or now
-    disbursement.paid_at = now
-    disbursement.failure_kind = disbursement.failure_message = ""
-    disbursement.outcome_unknown_since = None
-    disbursements.move(disbursement, "confirm", note=transfer_id,
-                       fields=("stripe_transfer_id", "submitted_at", "paid_at", "failure_kind",
-                               "failure_message", "outcome_unknown_since"))  # fmt: skip
     payment = lock(disbursement.vendor_payment_id)
     payment.fund = ledger.lock_fund(payment.fund)
     _post_paid(payment, by=None, cash_account=AccountKind.PROCESSOR_CASH, reference=transfer_id)

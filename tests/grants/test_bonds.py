@@ -495,3 +495,40 @@ def test_the_partners_own_data_export_lists_its_bonds_without_the_reference(bond
         row["reference"] == bond.reference_code and row["label"] == "Familia R" and row["status"] == "posted"
     )
     assert "4471" not in json.dumps(data)
+
+
+def test_stripe_reversing_the_partners_transfer_brings_the_money_back_and_a_late_event_changes_nothing(
+    bond_world, django_capture_on_commit_callbacks
+):
+    from grants.payments.gateway import Transfer
+
+    world = bond_world
+    _partner_ready(world, django_capture_on_commit_callbacks)
+    bond = bonds.approve(_request(world, 4000, obligor=Obligor.PARTNER), by=world["officer"])
+    with django_capture_on_commit_callbacks(execute=True):
+        bonds.post_bond(bond, by=world["finance"], method="transfer")
+    disbursement = Disbursement.objects.get(bond=bond)
+    with django_capture_on_commit_callbacks(execute=True):
+        SimulatedGateway(world["foundation"]).reverse_transfer(
+            transfer_id=disbursement.stripe_transfer_id, amount=None, metadata={}, idempotency_key="rev-bond"
+        )
+    bond.refresh_from_db()
+    disbursement.refresh_from_db()
+    assert disbursement.status == DisbursementStatus.REVERSED and bond.status == BondStatus.RETURNED
+    assert ledger.balances(world["fund"]).bonds_out == usd(0) and ledger.balances(world["fund"]).cash == usd(
+        20000
+    )
+    # Stripe's transfer.created arriving late (or again) after the reversal moves nothing backwards.
+    late = Transfer(id=disbursement.stripe_transfer_id, amount=usd(4000), destination=disbursement.payee.stripe_account_id,
+                    metadata={"disbursement": str(disbursement.pk)}, amount_reversed=usd(4000),
+                    transfer_group=disbursement.transfer_group, reversed=True)  # fmt: skip
+    with transaction.atomic():
+        assert payouts.confirm_paid(disbursements_lock(disbursement), late) == (False, "")
+    assert JournalEntry.objects.filter(bond=bond, cause=EntryCause.BOND_POSTED).count() == 1
+    assert ledger.balances(world["fund"]).bonds_out == usd(0)
+
+
+def disbursements_lock(disbursement):
+    from grants.services import disbursements
+
+    return disbursements.lock(disbursement)
